@@ -1,0 +1,187 @@
+//! Wiring: open the store, build the HTTP client, start the scheduler and the server,
+//! stop them on a signal.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, FeedConfig};
+use crate::fetch::{FetchSettings, Fetcher};
+use crate::model::TagOrigin;
+use crate::process::tag;
+use crate::refresh::{self, Report, Status};
+use crate::schedule;
+use crate::serve::{self, AppState};
+use crate::store::{FeedSpec, IngestStats, Store};
+
+/// SPEC: work in flight gets this long after SIGTERM before the process exits anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
+/// Opens the database and makes its feeds match the config.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let path = config.storage.path.clone();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let specs = feed_specs(&config.feeds);
+    let store = tokio::task::spawn_blocking(move || -> anyhow::Result<Store> {
+        let store = Store::open(&path)?;
+        store.sync_feeds(&specs)?;
+        Ok(store)
+    })
+    .await
+    .context("opening the database")??;
+    Ok(store)
+}
+
+fn feed_specs(feeds: &[FeedConfig]) -> Vec<FeedSpec> {
+    feeds
+        .iter()
+        .map(|f| FeedSpec {
+            name: f.name.as_str().to_string(),
+            url: f.url.to_string(),
+            tags: f.tags.iter().filter_map(|t| tag(t, TagOrigin::Feed)).collect(),
+        })
+        .collect()
+}
+
+fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
+    Fetcher::new(FetchSettings {
+        timeout: config.fetch.timeout,
+        max_body: config.fetch.max_body,
+        user_agent: config.fetch.user_agent.clone(),
+    })
+    .context("building the HTTP client")
+}
+
+/// The daemon: polls on schedule and serves HTTP on `listener` until `shutdown` fires.
+pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let fetcher = fetcher(&config)?;
+    let config = Arc::new(config);
+    tracing::info!(addr = %listener.local_addr()?, feeds = config.feeds.len(), outputs = config.outputs.len(), "listening");
+
+    let mut tasks = JoinSet::new();
+    let state = AppState {
+        store: store.clone(),
+        config: config.clone(),
+    };
+    tasks.spawn(serve::serve(listener, state, shutdown.clone()));
+    let names = config.feeds.iter().map(|f| f.name.as_str().to_string()).collect();
+    let poll = {
+        let (store, config) = (store.clone(), config.clone());
+        move |name: String| {
+            let (store, fetcher, config) = (store.clone(), fetcher.clone(), config.clone());
+            async move {
+                let Some(feed) = config.feeds.iter().find(|f| f.name.as_str() == name) else {
+                    return;
+                };
+                if let Err(e) = refresh::refresh(&store, &fetcher, &config.fetch, feed).await {
+                    tracing::error!(feed = %name, error = %e, "cannot record poll");
+                }
+            }
+        }
+    };
+    let scheduler = schedule::run(store, names, config.fetch.concurrency, shutdown.clone(), poll);
+    tasks.spawn(async move {
+        scheduler.await;
+        Ok(())
+    });
+
+    shutdown.cancelled().await;
+    tracing::info!("shutting down");
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while let Some(done) = tasks.join_next().await {
+            if let Ok(Err(e)) = done {
+                tracing::error!(error = %e, "server failed");
+            }
+        }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("work still in flight at shutdown was dropped");
+    }
+    Ok(())
+}
+
+/// Fires `token` on SIGTERM or SIGINT.
+pub async fn cancel_on_signal(token: CancellationToken) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    token.cancel();
+    Ok(())
+}
+
+/// Totals of one `feedsift poll`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PollSummary {
+    pub fetched: usize,
+    pub not_modified: usize,
+    pub failed: usize,
+    pub items: IngestStats,
+}
+
+/// Polls the given feeds once, `concurrency` at a time.
+pub async fn poll_once(config: &Config, feeds: Vec<FeedConfig>) -> anyhow::Result<PollSummary> {
+    let store = open_store(config).await?;
+    let fetcher = fetcher(config)?;
+    let permits = Arc::new(Semaphore::new(config.fetch.concurrency));
+    let mut tasks = JoinSet::new();
+    for feed in feeds {
+        let (store, fetcher, fetch, permits) = (store.clone(), fetcher.clone(), config.fetch.clone(), permits.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            refresh::refresh(&store, &fetcher, &fetch, &feed).await
+        });
+    }
+    let mut summary = PollSummary::default();
+    while let Some(done) = tasks.join_next().await {
+        add(&mut summary, done.context("a poll task failed")??);
+    }
+    Ok(summary)
+}
+
+fn add(summary: &mut PollSummary, report: Report) {
+    match report.status {
+        Status::Fetched => summary.fetched += 1,
+        Status::NotModified => summary.not_modified += 1,
+        Status::Failed => summary.failed += 1,
+    }
+    summary.items.new += report.stats.new;
+    summary.items.updated += report.stats.updated;
+    summary.items.deduplicated += report.stats.deduplicated;
+}
+
+/// The feeds `feedsift poll` polls: one by name, all, or the due ones.
+pub async fn select_feeds(config: &Config, all: bool, name: Option<&str>) -> anyhow::Result<Vec<FeedConfig>> {
+    if let Some(name) = name {
+        let feed = config.feeds.iter().find(|f| f.name.as_str() == name);
+        return feed.cloned().map(|f| vec![f]).ok_or_else(|| anyhow::anyhow!(UnknownFeed(name.to_string())));
+    }
+    if all {
+        return Ok(config.feeds.clone());
+    }
+    let store = open_store(config).await?;
+    let due = store.call(|s| s.due_feeds(chrono::Utc::now())).await?;
+    Ok(config
+        .feeds
+        .iter()
+        .filter(|f| due.iter().any(|d| d == f.name.as_str()))
+        .cloned()
+        .collect())
+}
+
+/// `--feed NAME` names no configured feed (a bad argument: exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("no feed named `{0}` in the config")]
+pub struct UnknownFeed(pub String);

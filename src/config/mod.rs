@@ -1,0 +1,314 @@
+//! The config file: read once, validated once, then handed around as plain typed data.
+//! Nothing else in feedsift parses configuration strings.
+
+mod raw;
+mod value;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use url::Url;
+
+use crate::filter::{self, Expr};
+use crate::model::FeedName;
+use raw::{RawConfig, RawFeed, RawOutput, Sp};
+
+/// Where `-c` is absent, the first of these that exists is used (after `$FEEDSIFT_CONFIG`).
+const DEFAULT_LOCATIONS: [&str; 2] = ["feedsift.toml", "/etc/feedsift/feedsift.toml"];
+
+/// A validated configuration with every default filled in.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub server: Server,
+    pub storage: Storage,
+    pub fetch: Fetch,
+    pub feeds: Vec<FeedConfig>,
+    pub outputs: Vec<OutputConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub listen: SocketAddr,
+    pub base_url: Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct Storage {
+    /// Absolute, or relative to the working directory; already resolved against the config's folder.
+    pub path: PathBuf,
+    pub retention: Duration,
+    pub max_items_per_feed: u32,
+}
+
+/// How often a feed is polled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    Fixed(Duration),
+    /// Adapts to how often the feed publishes, within the configured bounds.
+    Auto,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fetch {
+    pub interval: Interval,
+    pub min_interval: Duration,
+    pub max_interval: Duration,
+    pub timeout: Duration,
+    pub max_body: u64,
+    pub concurrency: usize,
+    pub per_host: usize,
+    pub per_host_delay: Duration,
+    pub allow_private: bool,
+    pub user_agent: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct FeedConfig {
+    pub name: FeedName,
+    pub url: Url,
+    pub tags: Vec<String>,
+    pub interval: Interval,
+    pub allow_private: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutputConfig {
+    pub name: String,
+    pub title: String,
+    pub filter: Option<Expr>,
+    pub limit: usize,
+}
+
+/// A config that cannot be used; always names the file and, where there is one, the line and key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read config: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no config file: pass -c FILE, set FEEDSIFT_CONFIG, or create ./feedsift.toml")]
+    NotFound,
+    #[error("{path}:{line}: {key}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+}
+
+impl Config {
+    /// The config file to use: the explicit one, else `$FEEDSIFT_CONFIG`, else the default locations.
+    pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
+        if let Some(path) = explicit {
+            return Ok(path.to_path_buf());
+        }
+        if let Some(path) = std::env::var_os("FEEDSIFT_CONFIG").filter(|p| !p.is_empty()) {
+            return Ok(PathBuf::from(path));
+        }
+        DEFAULT_LOCATIONS
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+            .ok_or(ConfigError::NotFound)
+    }
+
+    /// Reads and validates the config file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Validates config text; `path` names it in errors and anchors relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let ctx = Context { path, text };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
+        ctx.build(raw)
+    }
+
+    /// The output with this name, if configured.
+    pub fn output(&self, name: &str) -> Option<&OutputConfig> {
+        self.outputs.iter().find(|o| o.name == name)
+    }
+}
+
+impl FeedConfig {
+    /// The interval this feed is polled at as long as it succeeds.
+    pub fn effective_interval(&self, fetch: &Fetch) -> Duration {
+        match self.interval {
+            Interval::Fixed(d) => d.clamp(fetch.min_interval, fetch.max_interval),
+            // Without publishing history to adapt to, the default is the safe middle ground.
+            Interval::Auto => match fetch.interval {
+                Interval::Fixed(d) => d,
+                Interval::Auto => fetch.min_interval.max(Duration::from_secs(30 * 60)),
+            }
+            .clamp(fetch.min_interval, fetch.max_interval),
+        }
+    }
+}
+
+/// The file being validated, for turning spans into line numbers.
+struct Context<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Context<'_> {
+    fn line_of(&self, span: Range<usize>) -> usize {
+        let end = span.start.min(self.text.len());
+        self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+    }
+
+    fn invalid(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_path_buf(),
+            line: self.line_of(span),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn toml_error(&self, e: &toml::de::Error) -> ConfigError {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim().to_string();
+        let key = unknown_field(&message)
+            .or_else(|| key_at(self.text, span.start))
+            .unwrap_or_else(|| "(document)".to_string());
+        self.invalid(span, &key, message)
+    }
+
+    fn build(&self, raw: RawConfig) -> Result<Config, ConfigError> {
+        let fetch = value::fetch(self, &raw.fetch)?;
+        let server = value::server(self, &raw.server)?;
+        let storage = value::storage(self, &raw.storage)?;
+        let mut names = HashSet::new();
+        let feeds = raw
+            .feed
+            .iter()
+            .map(|f| self.feed(f, &fetch, &mut names))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut output_names = HashSet::new();
+        let outputs = raw
+            .output
+            .iter()
+            .map(|o| self.output(o, &mut output_names))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Config {
+            path: self.path.to_path_buf(),
+            server,
+            storage,
+            fetch,
+            feeds,
+            outputs,
+        })
+    }
+
+    fn feed(
+        &self,
+        raw: &RawFeed,
+        fetch: &Fetch,
+        names: &mut HashSet<String>,
+    ) -> Result<FeedConfig, ConfigError> {
+        let url = value::feed_url(self, &raw.url)?;
+        let name = match &raw.name {
+            Some(name) => FeedName::new(name.get_ref())
+                .map_err(|m| self.invalid(name.span(), "feed.name", m))?,
+            None => FeedName::from_url(&url).ok_or_else(|| {
+                self.invalid(raw.url.span(), "feed.name", "cannot derive a name from this URL; set `name`")
+            })?,
+        };
+        if !names.insert(name.as_str().to_string()) {
+            let span = raw.name.as_ref().map_or(raw.url.span(), Sp::span);
+            return Err(self.invalid(
+                span,
+                "feed.name",
+                format!("duplicate feed name `{name}`; give each feed its own `name`"),
+            ));
+        }
+        let tags = raw
+            .tags
+            .iter()
+            .map(|t| value::tag(self, t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let interval = match &raw.interval {
+            Some(i) => value::interval(self, i, "feed.interval")?,
+            None => fetch.interval,
+        };
+        Ok(FeedConfig {
+            name,
+            url,
+            tags,
+            interval,
+            allow_private: raw.allow_private.unwrap_or(fetch.allow_private),
+        })
+    }
+
+    fn output(
+        &self,
+        raw: &RawOutput,
+        names: &mut HashSet<String>,
+    ) -> Result<OutputConfig, ConfigError> {
+        let name = raw.name.get_ref();
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            return Err(self.invalid(
+                raw.name.span(),
+                "output.name",
+                "must be letters, digits, `-` or `_` (it becomes part of a URL)",
+            ));
+        }
+        if !names.insert(name.clone()) {
+            return Err(self.invalid(
+                raw.name.span(),
+                "output.name",
+                format!("duplicate output name `{name}`"),
+            ));
+        }
+        let filter = match &raw.filter {
+            Some(f) => Some(
+                filter::parse(f.get_ref())
+                    .map_err(|e| self.invalid(f.span(), "output.filter", e.to_string()))?,
+            ),
+            None => None,
+        };
+        let limit = match &raw.limit {
+            Some(l) => value::count(self, l, "output.limit", 1..=value::MAX_OUTPUT_LIMIT)?,
+            None => value::DEFAULT_OUTPUT_LIMIT,
+        };
+        Ok(OutputConfig {
+            name: name.clone(),
+            title: raw.title.clone().unwrap_or_else(|| name.clone()),
+            filter,
+            limit,
+        })
+    }
+}
+
+/// serde names the offending key of an unknown field in its message: "unknown field `x`, expected …".
+fn unknown_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+/// The key written at the start of the line holding `offset`, for syntax and type errors.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty()).then(|| key.to_string())
+}
+
+#[cfg(test)]
+mod tests;

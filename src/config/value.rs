@@ -1,0 +1,171 @@
+//! Conversion of single config values (durations, sizes, URLs, counts) into typed values,
+//! each error naming the key and line.
+
+use std::net::SocketAddr;
+use std::ops::RangeInclusive;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+use super::raw::{RawFetch, RawServer, RawStorage, Sp};
+use super::{ConfigError, Context, Fetch, Interval, Server, Storage};
+
+pub const DEFAULT_OUTPUT_LIMIT: usize = 50;
+pub const MAX_OUTPUT_LIMIT: usize = 1000;
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+pub fn server(ctx: &Context, raw: &RawServer) -> Result<Server, ConfigError> {
+    let listen = match &raw.listen {
+        Some(l) => l.get_ref().parse::<SocketAddr>().map_err(|_| {
+            ctx.invalid(l.span(), "server.listen", format!("`{}` is not an address like 127.0.0.1:8080", l.get_ref()))
+        })?,
+        None => DEFAULT_LISTEN.parse().expect("the default listen address is valid"),
+    };
+    let base_url = match &raw.base_url {
+        Some(b) => match Url::parse(b.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+            _ => {
+                return Err(ctx.invalid(b.span(), "server.base_url", format!("`{}` is not an http(s) URL", b.get_ref())));
+            }
+        },
+        None => default_base_url(listen),
+    };
+    Ok(Server { listen, base_url })
+}
+
+/// Self links point at where the server listens, with "localhost" for loopback and any-address.
+fn default_base_url(listen: SocketAddr) -> Url {
+    let host = if listen.ip().is_loopback() || listen.ip().is_unspecified() {
+        "localhost".to_string()
+    } else if listen.is_ipv6() {
+        format!("[{}]", listen.ip())
+    } else {
+        listen.ip().to_string()
+    };
+    Url::parse(&format!("http://{host}:{}", listen.port())).expect("a host and port form a valid URL")
+}
+
+pub fn storage(ctx: &Context, raw: &RawStorage) -> Result<Storage, ConfigError> {
+    let path = PathBuf::from(raw.path.as_deref().unwrap_or("feedsift.db"));
+    let path = if path.is_relative() {
+        ctx.path.parent().map_or(path.clone(), |dir| dir.join(&path))
+    } else {
+        path
+    };
+    Ok(Storage {
+        path,
+        retention: opt_duration(ctx, &raw.retention, "storage.retention", "90d")?,
+        max_items_per_feed: match &raw.max_items_per_feed {
+            Some(n) => count(ctx, n, "storage.max_items_per_feed", 1..=10_000_000)? as u32,
+            None => 2000,
+        },
+    })
+}
+
+pub fn fetch(ctx: &Context, raw: &RawFetch) -> Result<Fetch, ConfigError> {
+    let interval = match &raw.interval {
+        Some(i) => interval(ctx, i, "fetch.interval")?,
+        None => Interval::Fixed(Duration::from_secs(30 * 60)),
+    };
+    let min_interval = opt_duration(ctx, &raw.min_interval, "fetch.min_interval", "5m")?;
+    let max_interval = opt_duration(ctx, &raw.max_interval, "fetch.max_interval", "24h")?;
+    if min_interval > max_interval {
+        let span = raw.min_interval.as_ref().or(raw.max_interval.as_ref()).map_or(0..0, Sp::span);
+        return Err(ctx.invalid(span, "fetch.min_interval", "is larger than fetch.max_interval"));
+    }
+    let max_body = match &raw.max_body {
+        Some(s) => size(ctx, s, "fetch.max_body")?,
+        None => 10 * 1024 * 1024,
+    };
+    Ok(Fetch {
+        interval,
+        min_interval,
+        max_interval,
+        timeout: opt_duration(ctx, &raw.timeout, "fetch.timeout", "20s")?,
+        max_body,
+        concurrency: opt_count(ctx, &raw.concurrency, "fetch.concurrency", 16)?,
+        per_host: opt_count(ctx, &raw.per_host, "fetch.per_host", 2)?,
+        per_host_delay: opt_duration(ctx, &raw.per_host_delay, "fetch.per_host_delay", "1s")?,
+        allow_private: raw.allow_private.unwrap_or(false),
+        user_agent: raw.user_agent.clone().unwrap_or_else(default_user_agent),
+    })
+}
+
+/// SPEC: `feedsift/<version> (+<repository url>)`, so site owners can reach us.
+fn default_user_agent() -> String {
+    format!("feedsift/{} (+{})", env!("CARGO_PKG_VERSION"), env!("CARGO_PKG_REPOSITORY"))
+}
+
+pub fn feed_url(ctx: &Context, raw: &Sp<String>) -> Result<Url, ConfigError> {
+    let bad = |why: &str| ctx.invalid(raw.span(), "feed.url", format!("`{}` {why}", raw.get_ref()));
+    let url = Url::parse(raw.get_ref()).map_err(|e| bad(&format!("is not a valid URL: {e}")))?;
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(url),
+        "file" => Ok(url),
+        "http" | "https" => Err(bad("has no host")),
+        _ => Err(bad("must be an http, https or file URL")),
+    }
+}
+
+pub fn tag(ctx: &Context, raw: &Sp<String>) -> Result<String, ConfigError> {
+    let tag = raw.get_ref().trim().trim_start_matches('#').trim();
+    if tag.is_empty() {
+        return Err(ctx.invalid(raw.span(), "feed.tags", "a tag may not be empty"));
+    }
+    Ok(tag.to_string())
+}
+
+pub fn interval(ctx: &Context, raw: &Sp<String>, key: &str) -> Result<Interval, ConfigError> {
+    if raw.get_ref() == "auto" {
+        return Ok(Interval::Auto);
+    }
+    duration(ctx, raw, key).map(Interval::Fixed)
+}
+
+fn opt_duration(ctx: &Context, raw: &Option<Sp<String>>, key: &str, default: &str) -> Result<Duration, ConfigError> {
+    match raw {
+        Some(d) => duration(ctx, d, key),
+        None => Ok(humantime::parse_duration(default).expect("defaults are valid durations")),
+    }
+}
+
+fn duration(ctx: &Context, raw: &Sp<String>, key: &str) -> Result<Duration, ConfigError> {
+    match humantime::parse_duration(raw.get_ref()) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err(ctx.invalid(raw.span(), key, "must be longer than zero")),
+        Err(_) => Err(ctx.invalid(
+            raw.span(),
+            key,
+            format!("`{}` is not a duration like 90s, 15m, 6h or 90d", raw.get_ref()),
+        )),
+    }
+}
+
+fn size(ctx: &Context, raw: &Sp<String>, key: &str) -> Result<u64, ConfigError> {
+    match raw.get_ref().parse::<bytesize::ByteSize>() {
+        Ok(s) if s.as_u64() > 0 => Ok(s.as_u64()),
+        _ => Err(ctx.invalid(
+            raw.span(),
+            key,
+            format!("`{}` is not a size like 512KiB or 10MiB", raw.get_ref()),
+        )),
+    }
+}
+
+fn opt_count(ctx: &Context, raw: &Option<Sp<i64>>, key: &str, default: usize) -> Result<usize, ConfigError> {
+    raw.as_ref().map_or(Ok(default), |n| count(ctx, n, key, 1..=4096))
+}
+
+pub fn count(ctx: &Context, raw: &Sp<i64>, key: &str, range: RangeInclusive<usize>) -> Result<usize, ConfigError> {
+    usize::try_from(*raw.get_ref())
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| {
+            ctx.invalid(
+                raw.span(),
+                key,
+                format!("must be a whole number from {} to {}", range.start(), range.end()),
+            )
+        })
+}

@@ -1,0 +1,34 @@
+//! feedsift: a feed aggregator daemon.
+//!
+//! The pipeline, one module per stage:
+//!
+//! ```text
+//! config → schedule → fetch → parse → process → store → publish / serve
+//! ```
+//!
+//! - [`config`] reads and validates the TOML file once; everything else gets typed values.
+//! - [`schedule`] decides when each feed is due and hands due feeds out.
+//! - [`refresh`] is the only module where the stages meet: fetch → parse → process → store.
+//! - [`fetch`] retrieves documents (HTTP and `file://`), bounded in time and size.
+//! - [`parse`] turns bytes into [`model`] items with feed-rs; [`process`] normalises them,
+//!   computes the content hash and extracts tags. Both are pure.
+//! - [`store`] holds all SQL; [`filter`] is the filter language, which `store` turns into SQL.
+//! - [`publish`] renders documents; [`serve`] is the HTTP surface; [`app`] wires it together.
+//!
+//! Rules: stage modules depend on [`model`], not on each other; pure steps take `now` and
+//! their inputs as parameters; a failing feed is data stored on the feed, not an error that
+//! escapes.
+
+pub mod app;
+pub mod config;
+pub mod fetch;
+pub mod filter;
+pub mod model;
+pub mod parse;
+pub mod process;
+pub mod publish;
+pub mod refresh;
+pub mod report;
+pub mod schedule;
+pub mod serve;
+pub mod store;

@@ -1,0 +1,110 @@
+//! The `feedsift` command line: parses arguments, sets up logging, runs one command,
+//! prints the error chain once and sets the exit code (0 ok, 2 bad config or arguments, 1 other).
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+
+use feedsift::app::{self, UnknownFeed};
+use feedsift::config::{Config, ConfigError};
+use feedsift::report;
+
+#[derive(Debug, Parser)]
+#[command(name = "feedsift", version, about = "Polls feeds, stores each story once, republishes tag-filtered feeds")]
+struct Cli {
+    /// The config file (default: $FEEDSIFT_CONFIG, ./feedsift.toml, /etc/feedsift/feedsift.toml).
+    #[arg(short, long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log line format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the daemon: poll on schedule and serve HTTP until SIGTERM or SIGINT.
+    Run,
+    /// Validate the config and print a summary.
+    Check,
+    /// Poll the due feeds once (or all of them, or one), then exit.
+    Poll {
+        /// Poll every feed, due or not.
+        #[arg(long, conflicts_with = "feed")]
+        all: bool,
+        /// Poll only this feed.
+        #[arg(long, value_name = "NAME")]
+        feed: Option<String>,
+    },
+    /// Show each feed's health.
+    Feeds,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("feedsift: {error:#}");
+            let bad_input = error.downcast_ref::<ConfigError>().is_some() || error.downcast_ref::<UnknownFeed>().is_some();
+            ExitCode::from(if bad_input { 2 } else { 1 })
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let path = Config::locate(cli.config.as_deref())?;
+    let config = Config::load(&path)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Check => {
+                println!("{}", report::config_summary(&config));
+                Ok(())
+            }
+            Command::Run => {
+                let listener = tokio::net::TcpListener::bind(config.server.listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+                let shutdown = CancellationToken::new();
+                tokio::spawn(app::cancel_on_signal(shutdown.clone()));
+                app::run(config, listener, shutdown).await
+            }
+            Command::Poll { all, feed } => {
+                let feeds = app::select_feeds(&config, all, feed.as_deref()).await?;
+                let summary = app::poll_once(&config, feeds).await?;
+                println!("{}", report::poll_summary(&summary));
+                Ok(())
+            }
+            Command::Feeds => {
+                let store = app::open_store(&config).await?;
+                let health = store.call(|s| s.feed_health()).await?;
+                print!("{}", report::health_table(&config, &health, chrono::Utc::now()));
+                Ok(())
+            }
+        }
+    })
+}

@@ -1,0 +1,158 @@
+//! Plain data shared by the pipeline stages; no I/O here.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+/// The unique, user-visible name of a configured feed (used in `feed:NAME` filters).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FeedName(String);
+
+impl FeedName {
+    /// Accepts a name a filter expression can spell: no whitespace, quotes or parentheses.
+    pub fn new(name: &str) -> Result<FeedName, String> {
+        let bad = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '"' | '(' | ')');
+        if name.is_empty() || name.chars().any(bad) {
+            return Err(format!(
+                "`{name}` is not a feed name: use no spaces, quotes or parentheses"
+            ));
+        }
+        Ok(FeedName(name.to_string()))
+    }
+
+    /// Derives a name from the URL's host (without `www.`), or the file name of a `file://` URL.
+    pub fn from_url(url: &Url) -> Option<FeedName> {
+        let base = match url.host_str() {
+            Some(host) if !host.is_empty() => host.trim_start_matches("www.").to_string(),
+            _ => url.path_segments()?.next_back()?.split('.').next()?.to_string(),
+        };
+        FeedName::new(&base.to_ascii_lowercase()).ok()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for FeedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A versioned hash of an item's normalised title and text; the first byte is the
+/// normalisation version, so a future change of normalisation never silently mixes with old hashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ContentHash(pub [u8; 33]);
+
+impl ContentHash {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    pub fn from_slice(bytes: &[u8]) -> Option<ContentHash> {
+        Some(ContentHash(bytes.try_into().ok()?))
+    }
+
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The published entry id of an item first stored with this hash: a name-based
+    /// (version 8) `urn:uuid:`, so the same story gets the same id whichever feed brought it first.
+    pub fn entry_id(&self) -> String {
+        let digest = blake3::hash(&self.0);
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&digest.as_bytes()[..16]);
+        b[6] = (b[6] & 0x0f) | 0x80;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        format!(
+            "urn:uuid:{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    }
+}
+
+/// Where a tag of an item came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TagOrigin {
+    /// The `tags` of a configured feed the item came from.
+    Feed,
+    /// An RSS/Atom category or JSON Feed tag.
+    Category,
+    /// A `#hashtag` in the title or text.
+    Hashtag,
+}
+
+impl TagOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TagOrigin::Feed => "feed",
+            TagOrigin::Category => "category",
+            TagOrigin::Hashtag => "hashtag",
+        }
+    }
+}
+
+/// A tag as spelled somewhere, with the key it is matched by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tag {
+    /// Case-, width-, space-, `-`- and `_`-insensitive matching key.
+    pub key: String,
+    /// The spelling as found.
+    pub label: String,
+    pub origin: TagOrigin,
+}
+
+/// An item as one feed document delivers it, before normalisation.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedItem {
+    /// The guid / id given by the feed itself, never one made up by the parser.
+    pub guid: Option<String>,
+    /// As HTML (plain-text titles are escaped by the parser).
+    pub title: Option<String>,
+    pub link: Option<String>,
+    /// HTML content, else the summary.
+    pub content: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub categories: Vec<String>,
+}
+
+/// A feed document as parsed.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedFeed {
+    /// The feed's own title, as HTML.
+    pub title: Option<String>,
+    pub site_link: Option<String>,
+    pub items: Vec<ParsedItem>,
+}
+
+/// How an item is known within its feed (SPEC: guid, else link, else content hash).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UpstreamKey(pub String);
+
+/// An item ready to store: identity, hash, tags and displayable fields.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub key: UpstreamKey,
+    pub hash: ContentHash,
+    pub title: String,
+    /// Canonical link (tracking parameters removed).
+    pub link: Option<String>,
+    pub content: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    /// Category and hashtag tags; feed tags are attached through the item's sources.
+    pub tags: Vec<Tag>,
+    /// Plain text of title and content, for phrase search.
+    pub text: String,
+}

@@ -1,0 +1,136 @@
+//! Pure processing of parsed items: identity within the feed, the content hash, tags.
+
+mod link;
+mod tags;
+mod text;
+
+use std::collections::HashMap;
+
+use url::Url;
+
+use crate::model::{ContentHash, Item, ParsedFeed, ParsedItem, TagOrigin, UpstreamKey};
+
+pub use link::canonical_link;
+pub use tags::{hashtags, tag, tag_key};
+pub use text::{html_to_text, normalise};
+
+/// The normalisation version; the first byte of every content hash.
+pub const HASH_VERSION: u8 = 1;
+
+/// Share of items with a missing or repeated guid above which a feed's guids are not trusted
+/// (FreshRSS uses the same 5 %).
+const BROKEN_GUID_SHARE: f64 = 0.05;
+
+/// How the items of one document were identified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// Each item by its guid, or its link, or its hash when it has neither.
+    Guid,
+    /// The guids were missing or repeated too often; links (else hashes) were used instead.
+    LinkFallback,
+}
+
+/// A processed document: its items and how they were identified.
+#[derive(Debug)]
+pub struct Processed {
+    pub items: Vec<Item>,
+    pub identity: Identity,
+}
+
+/// Normalises every item of a document; `base` resolves relative links.
+pub fn process_feed(feed: &ParsedFeed, base: Option<&Url>) -> Processed {
+    let identity = identity_mode(&feed.items);
+    let mut seen = HashMap::new();
+    let mut items = Vec::with_capacity(feed.items.len());
+    for parsed in &feed.items {
+        let item = process_item(parsed, base, identity);
+        // A key repeated within one document names one item: the first one wins.
+        if seen.insert(item.key.clone(), ()).is_none() {
+            items.push(item);
+        }
+    }
+    Processed { items, identity }
+}
+
+fn identity_mode(items: &[ParsedItem]) -> Identity {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut untrusted = 0usize;
+    for item in items {
+        match item.guid.as_deref() {
+            Some(guid) => *counts.entry(guid).or_default() += 1,
+            None => untrusted += 1,
+        }
+    }
+    untrusted += counts.values().filter(|n| **n > 1).sum::<usize>();
+    if items.len() > 1 && untrusted as f64 > items.len() as f64 * BROKEN_GUID_SHARE && untrusted > 1 {
+        Identity::LinkFallback
+    } else {
+        Identity::Guid
+    }
+}
+
+fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> Item {
+    let title = parsed.title.as_deref().map(html_to_text).unwrap_or_default();
+    let body = parsed.content.as_deref().map(html_to_text).unwrap_or_default();
+    let hash = content_hash(&title, &body);
+    let link = parsed.link.as_deref().and_then(|l| canonical_link(l, base));
+    let guid = match identity {
+        Identity::Guid => parsed.guid.as_deref().map(str::trim).filter(|g| !g.is_empty()),
+        Identity::LinkFallback => None,
+    };
+    let key = match (guid, &link) {
+        (Some(guid), _) => format!("g:{guid}"),
+        (None, Some(link)) => format!("l:{link}"),
+        (None, None) => format!("h:{}", hash.to_hex()),
+    };
+    let mut tags: Vec<_> = parsed
+        .categories
+        .iter()
+        .filter_map(|c| tag(c, TagOrigin::Category))
+        .collect();
+    tags.extend(
+        hashtags(&title)
+            .into_iter()
+            .chain(hashtags(&body))
+            .filter_map(|h| tag(&h, TagOrigin::Hashtag)),
+    );
+    dedup_tags(&mut tags);
+    let display_title = if title.is_empty() {
+        body.chars().take(80).collect()
+    } else {
+        title.clone()
+    };
+    Item {
+        key: UpstreamKey(key),
+        hash,
+        title: display_title,
+        link,
+        content: parsed.content.clone(),
+        author: parsed.author.as_deref().map(normalise).filter(|a| !a.is_empty()),
+        published: parsed.published,
+        updated: parsed.updated,
+        tags,
+        text: body,
+    }
+}
+
+/// One tag per (key, origin), keeping the first spelling seen.
+fn dedup_tags(tags: &mut Vec<crate::model::Tag>) {
+    let mut seen = std::collections::HashSet::new();
+    tags.retain(|t| seen.insert((t.key.clone(), t.origin)));
+}
+
+/// The versioned hash of normalised title and text (see `HASH_VERSION`).
+pub fn content_hash(title: &str, text: &str) -> ContentHash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(title.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(text.as_bytes());
+    let mut bytes = [0u8; 33];
+    bytes[0] = HASH_VERSION;
+    bytes[1..].copy_from_slice(hasher.finalize().as_bytes());
+    ContentHash(bytes)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,120 @@
+//! HTML to plain text, and the normalisation that makes text comparable:
+//! markup stripped, entities decoded, Unicode NFC, whitespace collapsed.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Elements whose content is not text a reader sees.
+const SKIPPED_ELEMENTS: [&str; 4] = ["script", "style", "template", "noscript"];
+
+/// Elements that separate words; inline ones (`a`, `span`, `em` …) do not, so that
+/// Mastodon's `#<span>tag</span>` stays one word.
+const BLOCK_ELEMENTS: [&str; 32] = [
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "img", "li", "main",
+    "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr",
+];
+
+/// The visible text of an HTML fragment, normalised (see module docs).
+pub fn html_to_text(html: &str) -> String {
+    normalise(&html_escape::decode_html_entities(&strip_markup(html)))
+}
+
+/// Unicode NFC with every run of whitespace folded into one space, trimmed.
+pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.nfc());
+    }
+    out
+}
+
+/// Removes tags, comments and the content of non-text elements; keeps entities as they are.
+fn strip_markup(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let after = &rest[lt + 1..];
+        if let Some(comment) = after.strip_prefix("!--") {
+            rest = comment.find("-->").map_or("", |end| &comment[end + 3..]);
+            continue;
+        }
+        let starts_tag = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
+        let Some(gt) = after.find('>').filter(|_| starts_tag) else {
+            out.push('<');
+            rest = after;
+            continue;
+        };
+        let name = tag_name(&after[..gt]);
+        rest = &after[gt + 1..];
+        if BLOCK_ELEMENTS.contains(&name.as_str()) {
+            out.push(' ');
+        }
+        if SKIPPED_ELEMENTS.contains(&name.as_str()) && !after.starts_with('/') {
+            rest = skip_element_content(rest, &name);
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn tag_name(tag: &str) -> String {
+    tag.trim_start_matches('/')
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// The text after the closing tag of `name`, or nothing when it is never closed.
+fn skip_element_content<'a>(html: &'a str, name: &str) -> &'a str {
+    let closing = format!("</{name}");
+    let lower = html.to_ascii_lowercase();
+    match lower.find(&closing) {
+        Some(start) => html[start..].find('>').map_or("", |gt| &html[start + gt + 1..]),
+        None => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_is_removed_and_entities_decoded() {
+        assert_eq!(
+            html_to_text("<p>Fish &amp; <b>chips</b></p><p>&#8217;twas</p>"),
+            "Fish & chips \u{2019}twas"
+        );
+    }
+
+    #[test]
+    fn block_elements_separate_words_but_inline_ones_do_not() {
+        assert_eq!(html_to_text("<p>one</p><p>two</p>"), "one two");
+        assert_eq!(html_to_text("#<span>OpenAI</span> x<br/>y"), "#OpenAI x y");
+    }
+
+    #[test]
+    fn scripts_styles_and_comments_are_not_text() {
+        assert_eq!(
+            html_to_text("a<script>var x = '<p>';</script>b<style>p{color:#fff}</style>c<!-- #hidden -->d"),
+            "abcd"
+        );
+    }
+
+    #[test]
+    fn a_lone_less_than_sign_is_text() {
+        assert_eq!(html_to_text("1 < 2 and 3 <4"), "1 < 2 and 3 <4");
+    }
+
+    #[test]
+    fn text_is_nfc_normalised() {
+        assert_eq!(normalise("cafe\u{301}"), "caf\u{e9}");
+    }
+}

@@ -1,0 +1,98 @@
+//! Atom 1.0 (RFC 4287) documents.
+
+use atom_syndication::{Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Source, Text};
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use super::{Channel, clean_text, sanitize_html};
+use crate::store::{SourceRef, StoredItem};
+
+/// Renders `items` (newest first) as an Atom feed.
+pub fn render_atom(channel: &Channel, items: &[StoredItem]) -> String {
+    // The feed changes when its newest change does, so its `updated` is stable between polls.
+    let updated = items.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH);
+    let feed = Feed {
+        title: Text::plain(clean_text(&channel.title)),
+        id: channel.self_url.to_string(),
+        updated: fixed(updated),
+        authors: vec![person("feedsift")],
+        generator: Some(Generator {
+            value: "feedsift".into(),
+            uri: Some(env!("CARGO_PKG_REPOSITORY").into()),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
+        links: vec![
+            link(channel.self_url.as_str(), "self", Some("application/atom+xml")),
+            link(channel.page_url.as_str(), "alternate", Some("text/html")),
+        ],
+        entries: items.iter().map(entry).collect(),
+        ..Feed::default()
+    };
+    feed.to_string()
+}
+
+fn entry(item: &StoredItem) -> Entry {
+    let base = item
+        .link
+        .as_deref()
+        .or(item.sources.first().map(|s| s.feed_url.as_str()))
+        .and_then(|l| Url::parse(l).ok());
+    let mut links: Vec<Link> = item.link.iter().map(|l| link(l, "alternate", Some("text/html"))).collect();
+    links.extend(item.sources.iter().map(|s| link(s.link.as_deref().unwrap_or(&s.feed_url), "via", None)));
+    Entry {
+        title: Text::plain(clean_text(&item.title)),
+        id: item.entry_id.clone(),
+        updated: fixed(item.updated),
+        published: item.published.map(fixed),
+        authors: item.author.iter().map(|a| person(a)).collect(),
+        categories: item
+            .tags
+            .iter()
+            .map(|t| Category {
+                term: clean_text(t),
+                ..Category::default()
+            })
+            .collect(),
+        links,
+        source: item.sources.first().map(|s| source(s, item.updated)),
+        content: item.content.as_deref().map(|html| Content {
+            value: Some(sanitize_html(html, base.as_ref())),
+            content_type: Some("html".into()),
+            ..Content::default()
+        }),
+        ..Entry::default()
+    }
+}
+
+/// RFC 4287 §4.2.11: the feed an entry was copied from.
+fn source(s: &SourceRef, updated: DateTime<Utc>) -> Source {
+    let mut links = vec![link(&s.feed_url, "self", None)];
+    links.extend(s.site_link.iter().map(|l| link(l, "alternate", Some("text/html"))));
+    Source {
+        title: Text::plain(clean_text(s.feed_title.as_deref().unwrap_or(&s.feed_name))),
+        id: s.feed_url.clone(),
+        updated: fixed(updated),
+        links,
+        ..Source::default()
+    }
+}
+
+fn link(href: &str, rel: &str, mime_type: Option<&str>) -> Link {
+    Link {
+        href: clean_text(href),
+        rel: rel.into(),
+        mime_type: mime_type.map(Into::into),
+        ..Link::default()
+    }
+}
+
+fn person(name: &str) -> Person {
+    Person {
+        name: clean_text(name),
+        ..Person::default()
+    }
+}
+
+fn fixed(time: DateTime<Utc>) -> FixedDateTime {
+    time.fixed_offset()
+}

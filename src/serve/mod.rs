@@ -1,0 +1,61 @@
+//! The HTTP surface (axum): every route in one table, one error → response mapping.
+
+mod feeds;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::store::{Store, StoreError};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+}
+
+/// Every route of the daemon.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(feeds::healthz))
+        .route("/feeds/{file}", get(feeds::output_feed))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` fires, then finishes the requests in flight.
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+}
+
+/// Why a request failed; internals are logged, never shown to clients.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IntoResponse for ServeError {
+    fn into_response(self) -> Response {
+        match self {
+            ServeError::NotFound => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+            ServeError::BadRequest(why) => (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response(),
+            ServeError::Store(e) => {
+                tracing::error!(error = %e, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+            }
+        }
+    }
+}

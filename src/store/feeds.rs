@@ -1,0 +1,197 @@
+//! Feeds: their configuration as last synced, their poll state and health.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Store, StoreError, from_unix, items, unix};
+use crate::model::{Item, Tag};
+
+/// A configured feed, as the store needs it.
+#[derive(Debug, Clone)]
+pub struct FeedSpec {
+    pub name: String,
+    pub url: String,
+    /// The feed's configured tags (origin `Feed`).
+    pub tags: Vec<Tag>,
+}
+
+/// A feed's stored state, for the next poll.
+#[derive(Debug, Clone, Default)]
+pub struct FeedRecord {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub consecutive_failures: u32,
+}
+
+/// What one poll of a feed came to.
+#[derive(Debug, Clone)]
+pub enum PollOutcome {
+    /// A document was fetched and parsed; its items are stored with it.
+    Fetched {
+        etag: Option<String>,
+        last_modified: Option<String>,
+        title: Option<String>,
+        site_link: Option<String>,
+        /// The document's guids were not trusted; links or hashes identified its items.
+        guid_fallback: bool,
+    },
+    NotModified,
+    Failed {
+        reason: String,
+    },
+}
+
+/// One row of the health table.
+#[derive(Debug, Clone)]
+pub struct FeedHealth {
+    pub name: String,
+    pub url: String,
+    pub last_poll: Option<DateTime<Utc>>,
+    pub last_status: Option<String>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    pub next_poll: DateTime<Utc>,
+    pub items: i64,
+}
+
+impl Store {
+    /// Makes the stored feeds match the config: new ones added, URLs and tags updated.
+    /// Feeds no longer configured keep their rows (and items) but are not polled.
+    pub fn sync_feeds(&self, specs: &[FeedSpec]) -> Result<(), StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        for spec in specs {
+            let changed_url = tx
+                .query_row("SELECT url FROM feeds WHERE name = ?1", [&spec.name], |r| r.get::<_, String>(0))
+                .optional()?
+                .is_some_and(|url| url != spec.url);
+            tx.execute(
+                "INSERT INTO feeds (name, url) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET url = excluded.url",
+                params![spec.name, spec.url],
+            )?;
+            if changed_url {
+                // Validators belong to the old URL; a new URL is due at once.
+                tx.execute(
+                    "UPDATE feeds SET etag = NULL, last_modified = NULL, next_poll = 0,
+                     consecutive_failures = 0 WHERE name = ?1",
+                    [&spec.name],
+                )?;
+            }
+            replace_feed_tags(&tx, &spec.name, &spec.tags)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Names of the feeds whose next poll is at or before `now`.
+    pub fn due_feeds(&self, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT name FROM feeds WHERE next_poll <= ?1 ORDER BY next_poll")?;
+        let names = stmt.query_map([unix(now)], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(names)
+    }
+
+    /// What the next poll of `name` needs from the last one.
+    pub fn feed_record(&self, name: &str) -> Result<FeedRecord, StoreError> {
+        let record = self
+            .reader()
+            .query_row(
+                "SELECT etag, last_modified, consecutive_failures FROM feeds WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok(FeedRecord {
+                        etag: r.get(0)?,
+                        last_modified: r.get(1)?,
+                        consecutive_failures: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(record.unwrap_or_default())
+    }
+
+    /// Records one poll and stores its items, all in one transaction.
+    pub fn record_poll(
+        &self,
+        name: &str,
+        outcome: &PollOutcome,
+        items: &[Item],
+        now: DateTime<Utc>,
+        next_poll: DateTime<Utc>,
+    ) -> Result<items::IngestStats, StoreError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let feed_id: i64 = tx.query_row("SELECT id FROM feeds WHERE name = ?1", [name], |r| r.get(0))?;
+        let (now_s, next_s) = (unix(now), unix(next_poll));
+        match outcome {
+            PollOutcome::Fetched { etag, last_modified, title, site_link, guid_fallback } => {
+                tx.execute(
+                    "UPDATE feeds SET etag = ?2, last_modified = ?3, title = coalesce(?4, title),
+                     site_link = coalesce(?5, site_link), identity = ?6, last_poll = ?7,
+                     last_success = ?7, last_status = 'ok', last_error = NULL,
+                     consecutive_failures = 0, next_poll = ?8 WHERE id = ?1",
+                    params![
+                        feed_id, etag, last_modified, title, site_link,
+                        if *guid_fallback { "link" } else { "guid" }, now_s, next_s
+                    ],
+                )?;
+            }
+            PollOutcome::NotModified => {
+                tx.execute(
+                    "UPDATE feeds SET last_poll = ?2, last_success = ?2, last_status = 'not_modified',
+                     last_error = NULL, consecutive_failures = 0, next_poll = ?3 WHERE id = ?1",
+                    params![feed_id, now_s, next_s],
+                )?;
+            }
+            PollOutcome::Failed { reason } => {
+                tx.execute(
+                    "UPDATE feeds SET last_poll = ?2, last_status = 'failed', last_error = ?3,
+                     consecutive_failures = consecutive_failures + 1, next_poll = ?4 WHERE id = ?1",
+                    params![feed_id, now_s, reason, next_s],
+                )?;
+            }
+        }
+        let stats = items::ingest(&tx, feed_id, items, now)?;
+        tx.commit()?;
+        Ok(stats)
+    }
+
+    /// Every stored feed's health, by name.
+    pub fn feed_health(&self) -> Result<Vec<FeedHealth>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT f.name, f.url, f.last_poll, f.last_status, f.last_error, f.consecutive_failures,
+                    f.next_poll, (SELECT count(*) FROM sources s WHERE s.feed_id = f.id)
+             FROM feeds f ORDER BY f.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(FeedHealth {
+                name: r.get(0)?,
+                url: r.get(1)?,
+                last_poll: r.get::<_, Option<i64>>(2)?.map(from_unix),
+                last_status: r.get(3)?,
+                last_error: r.get(4)?,
+                consecutive_failures: r.get(5)?,
+                next_poll: from_unix(r.get(6)?),
+                items: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+fn replace_feed_tags(tx: &Transaction, name: &str, tags: &[Tag]) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM feed_tags WHERE feed_id = (SELECT id FROM feeds WHERE name = ?1)",
+        [name],
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO feed_tags (feed_id, key, label)
+         SELECT id, ?2, ?3 FROM feeds WHERE name = ?1",
+    )?;
+    for tag in tags {
+        insert.execute(params![name, tag.key, tag.label])?;
+    }
+    Ok(())
+}

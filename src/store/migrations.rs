@@ -1,0 +1,118 @@
+//! The schema as an append-only list of migrations; its length is the schema version
+//! (`PRAGMA user_version`). Never edit a published step: add a new one.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Marks the file as feedsift's (`PRAGMA application_id`): "FSFT".
+pub const APPLICATION_ID: i32 = 0x4653_4654;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: feeds, canonical items with their sources, hashes, tags and text index.
+    r#"
+    CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        title TEXT,
+        site_link TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        last_poll INTEGER,
+        last_success INTEGER,
+        last_status TEXT,
+        last_error TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        next_poll INTEGER NOT NULL DEFAULT 0,
+        identity TEXT NOT NULL DEFAULT 'guid',
+        items_seen INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX feeds_next_poll ON feeds (next_poll);
+
+    CREATE TABLE feed_tags (
+        feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        label TEXT NOT NULL,
+        PRIMARY KEY (feed_id, key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX feed_tags_key ON feed_tags (key);
+
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        entry_id TEXT NOT NULL UNIQUE,
+        hash BLOB NOT NULL,
+        title TEXT NOT NULL,
+        link TEXT,
+        author TEXT,
+        content TEXT,
+        published INTEGER,
+        updated INTEGER NOT NULL,
+        first_seen INTEGER NOT NULL,
+        sort_time INTEGER NOT NULL,
+        content_updates INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX items_sort ON items (sort_time DESC, id DESC);
+
+    -- Every hash an item ever had, so an older version of a story arriving later is still known.
+    CREATE TABLE item_hashes (
+        hash BLOB PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX item_hashes_item ON item_hashes (item_id);
+
+    CREATE TABLE sources (
+        feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+        upstream_key TEXT NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+        link TEXT,
+        first_seen INTEGER NOT NULL,
+        PRIMARY KEY (feed_id, upstream_key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX sources_item ON sources (item_id);
+
+    CREATE TABLE item_tags (
+        item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+        feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+        origin TEXT NOT NULL CHECK (origin IN ('category', 'hashtag')),
+        key TEXT NOT NULL,
+        label TEXT NOT NULL,
+        PRIMARY KEY (item_id, feed_id, origin, key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX item_tags_key ON item_tags (key, item_id);
+
+    -- How often each spelling of a tag was seen; the most common one is published.
+    CREATE TABLE tag_spellings (
+        key TEXT NOT NULL,
+        label TEXT NOT NULL,
+        uses INTEGER NOT NULL,
+        PRIMARY KEY (key, label)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE VIRTUAL TABLE item_text USING fts5 (
+        title, body, content = '', contentless_delete = 1,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Brings the database up to the latest version, each step in its own transaction.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > latest_version() {
+        return Err(StoreError::NewerSchema(current));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! The only place with SQL: one SQLite file in WAL mode, a writer and a reader connection,
+//! used from blocking threads (async callers go through [`Store::call`]).
+
+mod feeds;
+mod filter_sql;
+mod items;
+mod migrations;
+mod query;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use feeds::{FeedHealth, FeedRecord, FeedSpec, PollOutcome};
+pub use items::IngestStats;
+pub use migrations::latest_version;
+pub use query::{StoredItem, SourceRef};
+
+/// How long a connection waits for a lock held by another one before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("database schema version {0} is newer than this feedsift understands; upgrade feedsift")]
+    NewerSchema(i64),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database task failed")]
+    TaskFailed,
+}
+
+/// The database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_error = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut writer = Connection::open(path).map_err(open_error)?;
+        configure(&writer).map_err(open_error)?;
+        writer.pragma_update(None, "journal_mode", "WAL").map_err(open_error)?;
+        migrations::migrate(&mut writer)?;
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open_error)?;
+        configure(&reader).map_err(open_error)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                reader: Mutex::new(reader),
+            }),
+        })
+    }
+
+    /// Runs blocking store work on tokio's blocking pool.
+    pub async fn call<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || work(&store))
+            .await
+            .map_err(|_| StoreError::TaskFailed)?
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a transaction open (rusqlite rolls
+        // back on drop), so the connection stays usable.
+        self.inner.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.inner.reader.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The number of canonical items stored.
+    pub fn item_count(&self) -> Result<i64, StoreError> {
+        Ok(self.reader().query_row("SELECT count(*) FROM items", [], |r| r.get(0))?)
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    // WAL with NORMAL sync loses at most the last commits on power loss, never integrity.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Unix seconds, as stored.
+fn unix(time: chrono::DateTime<chrono::Utc>) -> i64 {
+    time.timestamp()
+}
+
+fn from_unix(seconds: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;
