@@ -45,7 +45,11 @@ fn feed_specs(feeds: &[FeedConfig]) -> Vec<FeedSpec> {
         .map(|f| FeedSpec {
             name: f.name.as_str().to_string(),
             url: f.url.to_string(),
-            tags: f.tags.iter().filter_map(|t| tag(t, TagOrigin::Feed)).collect(),
+            tags: f
+                .tags
+                .iter()
+                .filter_map(|t| tag(t, TagOrigin::Feed))
+                .collect(),
         })
         .collect()
 }
@@ -60,7 +64,11 @@ fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
 }
 
 /// The daemon: polls on schedule and serves HTTP on `listener` until `shutdown` fires.
-pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let fetcher = fetcher(&config)?;
     let config = Arc::new(config);
@@ -72,7 +80,11 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         config: config.clone(),
     };
     tasks.spawn(serve::serve(listener, state, shutdown.clone()));
-    let names = config.feeds.iter().map(|f| f.name.as_str().to_string()).collect();
+    let names = config
+        .feeds
+        .iter()
+        .map(|f| f.name.as_str().to_string())
+        .collect();
     let poll = {
         let (store, config) = (store.clone(), config.clone());
         move |name: String| {
@@ -87,7 +99,13 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
             }
         }
     };
-    let scheduler = schedule::run(store, names, config.fetch.concurrency, shutdown.clone(), poll);
+    let scheduler = schedule::run(
+        store,
+        names,
+        config.fetch.concurrency,
+        shutdown.clone(),
+        poll,
+    );
     tasks.spawn(async move {
         scheduler.await;
         Ok(())
@@ -138,7 +156,12 @@ pub async fn poll_once(config: &Config, feeds: Vec<FeedConfig>) -> anyhow::Resul
     let permits = Arc::new(Semaphore::new(config.fetch.concurrency));
     let mut tasks = JoinSet::new();
     for feed in feeds {
-        let (store, fetcher, fetch, permits) = (store.clone(), fetcher.clone(), config.fetch.clone(), permits.clone());
+        let (store, fetcher, fetch, permits) = (
+            store.clone(),
+            fetcher.clone(),
+            config.fetch.clone(),
+            permits.clone(),
+        );
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             refresh::refresh(&store, &fetcher, &fetch, &feed).await
@@ -163,10 +186,17 @@ fn add(summary: &mut PollSummary, report: Report) {
 }
 
 /// The feeds `feedsift poll` polls: one by name, all, or the due ones.
-pub async fn select_feeds(config: &Config, all: bool, name: Option<&str>) -> anyhow::Result<Vec<FeedConfig>> {
+pub async fn select_feeds(
+    config: &Config,
+    all: bool,
+    name: Option<&str>,
+) -> anyhow::Result<Vec<FeedConfig>> {
     if let Some(name) = name {
         let feed = config.feeds.iter().find(|f| f.name.as_str() == name);
-        return feed.cloned().map(|f| vec![f]).ok_or_else(|| anyhow::anyhow!(UnknownFeed(name.to_string())));
+        return feed
+            .cloned()
+            .map(|f| vec![f])
+            .ok_or_else(|| anyhow::anyhow!(UnknownFeed(name.to_string())));
     }
     if all {
         return Ok(config.feeds.clone());

@@ -22,7 +22,10 @@ pub struct Validators {
 #[derive(Debug)]
 pub enum Fetched {
     /// A new document, to be parsed.
-    Modified { body: Vec<u8>, validators: Validators },
+    Modified {
+        body: Vec<u8>,
+        validators: Validators,
+    },
     /// The server said 304: nothing changed since the validators we sent.
     NotModified,
 }

@@ -14,7 +14,11 @@ use feedsift::config::{Config, ConfigError};
 use feedsift::report;
 
 #[derive(Debug, Parser)]
-#[command(name = "feedsift", version, about = "Polls feeds, stores each story once, republishes tag-filtered feeds")]
+#[command(
+    name = "feedsift",
+    version,
+    about = "Polls feeds, stores each story once, republishes tag-filtered feeds"
+)]
 struct Cli {
     /// The config file (default: $FEEDSIFT_CONFIG, ./feedsift.toml, /etc/feedsift/feedsift.toml).
     #[arg(short, long, global = true, value_name = "FILE")]
@@ -58,7 +62,8 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("feedsift: {error:#}");
-            let bad_input = error.downcast_ref::<ConfigError>().is_some() || error.downcast_ref::<UnknownFeed>().is_some();
+            let bad_input = error.downcast_ref::<ConfigError>().is_some()
+                || error.downcast_ref::<UnknownFeed>().is_some();
             ExitCode::from(if bad_input { 2 } else { 1 })
         }
     }
@@ -67,7 +72,9 @@ fn main() -> ExitCode {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr)
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Text => builder.init(),
@@ -102,7 +109,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Feeds => {
                 let store = app::open_store(&config).await?;
                 let health = store.call(|s| s.feed_health()).await?;
-                print!("{}", report::health_table(&config, &health, chrono::Utc::now()));
+                print!(
+                    "{}",
+                    report::health_table(&config, &health, chrono::Utc::now())
+                );
                 Ok(())
             }
         }

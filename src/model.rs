@@ -25,7 +25,12 @@ impl FeedName {
     pub fn from_url(url: &Url) -> Option<FeedName> {
         let base = match url.host_str() {
             Some(host) if !host.is_empty() => host.trim_start_matches("www.").to_string(),
-            _ => url.path_segments()?.next_back()?.split('.').next()?.to_string(),
+            _ => url
+                .path_segments()?
+                .next_back()?
+                .split('.')
+                .next()?
+                .to_string(),
         };
         FeedName::new(&base.to_ascii_lowercase()).ok()
     }

@@ -61,7 +61,12 @@ fn convert_entry(entry: Entry) -> ParsedItem {
         categories: entry
             .categories
             .iter()
-            .map(|c| c.label.clone().filter(|l| !l.trim().is_empty()).unwrap_or_else(|| c.term.clone()))
+            .map(|c| {
+                c.label
+                    .clone()
+                    .filter(|l| !l.trim().is_empty())
+                    .unwrap_or_else(|| c.term.clone())
+            })
             .collect(),
     }
 }

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use url::Url;
 
-use crate::config::{Fetch, FeedConfig};
+use crate::config::{FeedConfig, Fetch};
 use crate::fetch::{Fetched, Fetcher, Validators};
 use crate::model::Item;
 use crate::parse::{ParseError, parse_feed};
@@ -28,32 +28,40 @@ pub struct Report {
 
 /// Refreshes one feed end to end and records the outcome on it. Only a database failure is
 /// an error; a failing feed is recorded as data and logged once.
-pub async fn refresh(store: &Store, fetcher: &Fetcher, fetch: &Fetch, feed: &FeedConfig) -> Result<Report, StoreError> {
+pub async fn refresh(
+    store: &Store,
+    fetcher: &Fetcher,
+    fetch: &Fetch,
+    feed: &FeedConfig,
+) -> Result<Report, StoreError> {
     let name = feed.name.as_str().to_string();
-    let record = store.call({
-        let name = name.clone();
-        move |s| s.feed_record(&name)
-    })
-    .await?;
+    let record = store
+        .call({
+            let name = name.clone();
+            move |s| s.feed_record(&name)
+        })
+        .await?;
     let validators = Validators {
         etag: record.etag,
         last_modified: record.last_modified,
     };
     let (outcome, items) = match fetcher.fetch(&feed.url, &validators).await {
         Ok(Fetched::NotModified) => (PollOutcome::NotModified, Vec::new()),
-        Ok(Fetched::Modified { body, validators }) => match parse_and_process(body, feed.url.clone()).await {
-            Ok(doc) => (
-                PollOutcome::Fetched {
-                    etag: validators.etag,
-                    last_modified: validators.last_modified,
-                    title: doc.title,
-                    site_link: doc.site_link,
-                    guid_fallback: doc.identity == Identity::LinkFallback,
-                },
-                doc.items,
-            ),
-            Err(e) => failed(e.to_string()),
-        },
+        Ok(Fetched::Modified { body, validators }) => {
+            match parse_and_process(body, feed.url.clone()).await {
+                Ok(doc) => (
+                    PollOutcome::Fetched {
+                        etag: validators.etag,
+                        last_modified: validators.last_modified,
+                        title: doc.title,
+                        site_link: doc.site_link,
+                        guid_fallback: doc.identity == Identity::LinkFallback,
+                    },
+                    doc.items,
+                ),
+                Err(e) => failed(e.to_string()),
+            }
+        }
         Err(e) => failed(e.to_string()),
     };
     let failures = match outcome {
@@ -95,7 +103,11 @@ async fn parse_and_process(body: Vec<u8>, url: Url) -> Result<Document, ParseErr
         let parsed = parse_feed(&body, Some(url.as_str()))?;
         let processed = process_feed(&parsed, Some(&url));
         Ok(Document {
-            title: parsed.title.as_deref().map(html_to_text).filter(|t| !t.is_empty()),
+            title: parsed
+                .title
+                .as_deref()
+                .map(html_to_text)
+                .filter(|t| !t.is_empty()),
             site_link: parsed.site_link,
             items: processed.items,
             identity: processed.identity,
@@ -119,7 +131,14 @@ fn log_outcome(feed: &FeedConfig, outcome: &PollOutcome, stats: &IngestStats) {
             guid_fallback = *guid_fallback,
             "feed polled"
         ),
-        PollOutcome::NotModified => tracing::info!(feed = name, status = "not_modified", items_new = 0, "feed polled"),
-        PollOutcome::Failed { reason } => tracing::warn!(feed = name, status = "failed", error = %reason, url = %feed.url, "feed polled"),
+        PollOutcome::NotModified => tracing::info!(
+            feed = name,
+            status = "not_modified",
+            items_new = 0,
+            "feed polled"
+        ),
+        PollOutcome::Failed { reason } => {
+            tracing::warn!(feed = name, status = "failed", error = %reason, url = %feed.url, "feed polled")
+        }
     }
 }

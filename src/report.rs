@@ -63,5 +63,9 @@ fn relative(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
         3600..86400 => format!("{}h", abs / 3600),
         _ => format!("{}d", abs / 86400),
     };
-    if secs < 0 { format!("{span} ago") } else { format!("in {span}") }
+    if secs < 0 {
+        format!("{span} ago")
+    } else {
+        format!("in {span}")
+    }
 }

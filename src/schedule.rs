@@ -22,14 +22,21 @@ const TICK: Duration = Duration::from_secs(1);
 /// the interval, doubled for every failure after the first, capped at [`MAX_BACKOFF`].
 pub fn next_poll(now: DateTime<Utc>, interval: Duration, failures: u32) -> DateTime<Utc> {
     let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(20));
-    let delay = interval.saturating_mul(factor).min(MAX_BACKOFF.max(interval));
+    let delay = interval
+        .saturating_mul(factor)
+        .min(MAX_BACKOFF.max(interval));
     now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX)
 }
 
 /// Polls due feeds until `cancel` fires, at most `concurrency` at a time; a feed is never
 /// polled twice at once. `feeds` names the configured feeds; `poll` polls one by name.
-pub async fn run<F, Fut>(store: Store, feeds: Vec<String>, concurrency: usize, cancel: CancellationToken, poll: F)
-where
+pub async fn run<F, Fut>(
+    store: Store,
+    feeds: Vec<String>,
+    concurrency: usize,
+    cancel: CancellationToken,
+    poll: F,
+) where
     F: Fn(String) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {

@@ -164,7 +164,11 @@ struct Context<'a> {
 impl Context<'_> {
     fn line_of(&self, span: Range<usize>) -> usize {
         let end = span.start.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
     }
 
     fn invalid(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> ConfigError {
@@ -222,7 +226,11 @@ impl Context<'_> {
             Some(name) => FeedName::new(name.get_ref())
                 .map_err(|m| self.invalid(name.span(), "feed.name", m))?,
             None => FeedName::from_url(&url).ok_or_else(|| {
-                self.invalid(raw.url.span(), "feed.name", "cannot derive a name from this URL; set `name`")
+                self.invalid(
+                    raw.url.span(),
+                    "feed.name",
+                    "cannot derive a name from this URL; set `name`",
+                )
             })?,
         };
         if !names.insert(name.as_str().to_string()) {
@@ -303,7 +311,9 @@ fn unknown_field(message: &str) -> Option<String> {
 
 /// The key written at the start of the line holding `offset`, for syntax and type errors.
 fn key_at(text: &str, offset: usize) -> Option<String> {
-    let start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     let line = text[start..].lines().next()?;
     let (key, _) = line.split_once('=')?;
     let key = key.trim();

@@ -18,15 +18,25 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub fn server(ctx: &Context, raw: &RawServer) -> Result<Server, ConfigError> {
     let listen = match &raw.listen {
         Some(l) => l.get_ref().parse::<SocketAddr>().map_err(|_| {
-            ctx.invalid(l.span(), "server.listen", format!("`{}` is not an address like 127.0.0.1:8080", l.get_ref()))
+            ctx.invalid(
+                l.span(),
+                "server.listen",
+                format!("`{}` is not an address like 127.0.0.1:8080", l.get_ref()),
+            )
         })?,
-        None => DEFAULT_LISTEN.parse().expect("the default listen address is valid"),
+        None => DEFAULT_LISTEN
+            .parse()
+            .expect("the default listen address is valid"),
     };
     let base_url = match &raw.base_url {
         Some(b) => match Url::parse(b.get_ref()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
             _ => {
-                return Err(ctx.invalid(b.span(), "server.base_url", format!("`{}` is not an http(s) URL", b.get_ref())));
+                return Err(ctx.invalid(
+                    b.span(),
+                    "server.base_url",
+                    format!("`{}` is not an http(s) URL", b.get_ref()),
+                ));
             }
         },
         None => default_base_url(listen),
@@ -43,13 +53,16 @@ fn default_base_url(listen: SocketAddr) -> Url {
     } else {
         listen.ip().to_string()
     };
-    Url::parse(&format!("http://{host}:{}", listen.port())).expect("a host and port form a valid URL")
+    Url::parse(&format!("http://{host}:{}", listen.port()))
+        .expect("a host and port form a valid URL")
 }
 
 pub fn storage(ctx: &Context, raw: &RawStorage) -> Result<Storage, ConfigError> {
     let path = PathBuf::from(raw.path.as_deref().unwrap_or("feedsift.db"));
     let path = if path.is_relative() {
-        ctx.path.parent().map_or(path.clone(), |dir| dir.join(&path))
+        ctx.path
+            .parent()
+            .map_or(path.clone(), |dir| dir.join(&path))
     } else {
         path
     };
@@ -71,8 +84,16 @@ pub fn fetch(ctx: &Context, raw: &RawFetch) -> Result<Fetch, ConfigError> {
     let min_interval = opt_duration(ctx, &raw.min_interval, "fetch.min_interval", "5m")?;
     let max_interval = opt_duration(ctx, &raw.max_interval, "fetch.max_interval", "24h")?;
     if min_interval > max_interval {
-        let span = raw.min_interval.as_ref().or(raw.max_interval.as_ref()).map_or(0..0, Sp::span);
-        return Err(ctx.invalid(span, "fetch.min_interval", "is larger than fetch.max_interval"));
+        let span = raw
+            .min_interval
+            .as_ref()
+            .or(raw.max_interval.as_ref())
+            .map_or(0..0, Sp::span);
+        return Err(ctx.invalid(
+            span,
+            "fetch.min_interval",
+            "is larger than fetch.max_interval",
+        ));
     }
     let max_body = match &raw.max_body {
         Some(s) => size(ctx, s, "fetch.max_body")?,
@@ -94,7 +115,11 @@ pub fn fetch(ctx: &Context, raw: &RawFetch) -> Result<Fetch, ConfigError> {
 
 /// SPEC: `feedsift/<version> (+<repository url>)`, so site owners can reach us.
 fn default_user_agent() -> String {
-    format!("feedsift/{} (+{})", env!("CARGO_PKG_VERSION"), env!("CARGO_PKG_REPOSITORY"))
+    format!(
+        "feedsift/{} (+{})",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_REPOSITORY")
+    )
 }
 
 pub fn feed_url(ctx: &Context, raw: &Sp<String>) -> Result<Url, ConfigError> {
@@ -123,7 +148,12 @@ pub fn interval(ctx: &Context, raw: &Sp<String>, key: &str) -> Result<Interval, 
     duration(ctx, raw, key).map(Interval::Fixed)
 }
 
-fn opt_duration(ctx: &Context, raw: &Option<Sp<String>>, key: &str, default: &str) -> Result<Duration, ConfigError> {
+fn opt_duration(
+    ctx: &Context,
+    raw: &Option<Sp<String>>,
+    key: &str,
+    default: &str,
+) -> Result<Duration, ConfigError> {
     match raw {
         Some(d) => duration(ctx, d, key),
         None => Ok(humantime::parse_duration(default).expect("defaults are valid durations")),
@@ -137,7 +167,10 @@ fn duration(ctx: &Context, raw: &Sp<String>, key: &str) -> Result<Duration, Conf
         Err(_) => Err(ctx.invalid(
             raw.span(),
             key,
-            format!("`{}` is not a duration like 90s, 15m, 6h or 90d", raw.get_ref()),
+            format!(
+                "`{}` is not a duration like 90s, 15m, 6h or 90d",
+                raw.get_ref()
+            ),
         )),
     }
 }
@@ -153,11 +186,22 @@ fn size(ctx: &Context, raw: &Sp<String>, key: &str) -> Result<u64, ConfigError> 
     }
 }
 
-fn opt_count(ctx: &Context, raw: &Option<Sp<i64>>, key: &str, default: usize) -> Result<usize, ConfigError> {
-    raw.as_ref().map_or(Ok(default), |n| count(ctx, n, key, 1..=4096))
+fn opt_count(
+    ctx: &Context,
+    raw: &Option<Sp<i64>>,
+    key: &str,
+    default: usize,
+) -> Result<usize, ConfigError> {
+    raw.as_ref()
+        .map_or(Ok(default), |n| count(ctx, n, key, 1..=4096))
 }
 
-pub fn count(ctx: &Context, raw: &Sp<i64>, key: &str, range: RangeInclusive<usize>) -> Result<usize, ConfigError> {
+pub fn count(
+    ctx: &Context,
+    raw: &Sp<i64>,
+    key: &str,
+    range: RangeInclusive<usize>,
+) -> Result<usize, ConfigError> {
     usize::try_from(*raw.get_ref())
         .ok()
         .filter(|n| range.contains(n))
@@ -165,7 +209,11 @@ pub fn count(ctx: &Context, raw: &Sp<i64>, key: &str, range: RangeInclusive<usiz
             ctx.invalid(
                 raw.span(),
                 key,
-                format!("must be a whole number from {} to {}", range.start(), range.end()),
+                format!(
+                    "must be a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
             )
         })
 }

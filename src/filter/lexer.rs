@@ -52,7 +52,9 @@ pub fn tokenize(expr: &str) -> Result<Vec<Spanned>, FilterError> {
                 i = next;
             }
             _ => {
-                let word_end = (i..chars.len()).find(|&j| ends_word(chars[j])).unwrap_or(chars.len());
+                let word_end = (i..chars.len())
+                    .find(|&j| ends_word(chars[j]))
+                    .unwrap_or(chars.len());
                 let word: String = chars[i..word_end].iter().collect();
                 let lower = word.to_lowercase();
                 let token = if let Some(tag) = word.strip_prefix('#') {
@@ -61,7 +63,8 @@ pub fn tokenize(expr: &str) -> Result<Vec<Spanned>, FilterError> {
                     }
                     Token::Tag(tag.to_string())
                 } else if lower == "title:" && chars.get(word_end) == Some(&'"') {
-                    let (phrase, next) = quoted(&chars, word_end).map_err(|m| error(word_end, m))?;
+                    let (phrase, next) =
+                        quoted(&chars, word_end).map_err(|m| error(word_end, m))?;
                     i = next;
                     tokens.push((Token::TitlePhrase(phrase), start));
                     continue;
@@ -79,7 +82,9 @@ pub fn tokenize(expr: &str) -> Result<Vec<Spanned>, FilterError> {
                         _ => {
                             return Err(error(
                                 start,
-                                format!("unknown term `{word}`: write a tag as `#{word}`, a phrase as `\"{word}\"`, or `feed:NAME`"),
+                                format!(
+                                    "unknown term `{word}`: write a tag as `#{word}`, a phrase as `\"{word}\"`, or `feed:NAME`"
+                                ),
                             ));
                         }
                     }

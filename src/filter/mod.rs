@@ -69,7 +69,11 @@ impl fmt::Display for Expr {
             }
             Expr::And(l, r) | Expr::Or(l, r) => {
                 self.write_child(f, l, false)?;
-                f.write_str(if matches!(self, Expr::And(..)) { " and " } else { " or " })?;
+                f.write_str(if matches!(self, Expr::And(..)) {
+                    " and "
+                } else {
+                    " or "
+                })?;
                 self.write_child(f, r, true)
             }
         }

@@ -92,7 +92,9 @@ impl Parser<'_> {
                 }
             }
             Token::Close => Err(self.error(column, "expected a term before `)`")),
-            Token::And | Token::Or => Err(self.error(column, "expected a term before this operator")),
+            Token::And | Token::Or => {
+                Err(self.error(column, "expected a term before this operator"))
+            }
             Token::Not | Token::Minus => Ok(Expr::Not(Box::new(self.term()?))),
         }
     }

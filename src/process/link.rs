@@ -46,7 +46,11 @@ mod tests {
     #[test]
     fn tracking_parameters_and_fragments_are_removed() {
         assert_eq!(
-            canonical_link("HTTPS://Example.COM:443/a?utm_source=x&id=3&fbclid=y#top", None).as_deref(),
+            canonical_link(
+                "HTTPS://Example.COM:443/a?utm_source=x&id=3&fbclid=y#top",
+                None
+            )
+            .as_deref(),
             Some("https://example.com/a?id=3")
         );
         assert_eq!(

@@ -62,7 +62,8 @@ fn identity_mode(items: &[ParsedItem]) -> Identity {
         }
     }
     untrusted += counts.values().filter(|n| **n > 1).sum::<usize>();
-    if items.len() > 1 && untrusted as f64 > items.len() as f64 * BROKEN_GUID_SHARE && untrusted > 1 {
+    if items.len() > 1 && untrusted as f64 > items.len() as f64 * BROKEN_GUID_SHARE && untrusted > 1
+    {
         Identity::LinkFallback
     } else {
         Identity::Guid
@@ -70,12 +71,24 @@ fn identity_mode(items: &[ParsedItem]) -> Identity {
 }
 
 fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> Item {
-    let title = parsed.title.as_deref().map(html_to_text).unwrap_or_default();
-    let body = parsed.content.as_deref().map(html_to_text).unwrap_or_default();
+    let title = parsed
+        .title
+        .as_deref()
+        .map(html_to_text)
+        .unwrap_or_default();
+    let body = parsed
+        .content
+        .as_deref()
+        .map(html_to_text)
+        .unwrap_or_default();
     let hash = content_hash(&title, &body);
     let link = parsed.link.as_deref().and_then(|l| canonical_link(l, base));
     let guid = match identity {
-        Identity::Guid => parsed.guid.as_deref().map(str::trim).filter(|g| !g.is_empty()),
+        Identity::Guid => parsed
+            .guid
+            .as_deref()
+            .map(str::trim)
+            .filter(|g| !g.is_empty()),
         Identity::LinkFallback => None,
     };
     let key = match (guid, &link) {
@@ -106,7 +119,11 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
         title: display_title,
         link,
         content: parsed.content.clone(),
-        author: parsed.author.as_deref().map(normalise).filter(|a| !a.is_empty()),
+        author: parsed
+            .author
+            .as_deref()
+            .map(normalise)
+            .filter(|a| !a.is_empty()),
         published: parsed.published,
         updated: parsed.updated,
         tags,

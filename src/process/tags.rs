@@ -34,7 +34,8 @@ pub fn hashtags(text: &str) -> Vec<String> {
     let mut prev: Option<char> = None;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        let at_word_start = prev.is_none_or(|p| !(p.is_alphanumeric() || matches!(p, '_' | '/' | '&' | '#')));
+        let at_word_start =
+            prev.is_none_or(|p| !(p.is_alphanumeric() || matches!(p, '_' | '/' | '&' | '#')));
         prev = Some(c);
         if c != '#' || !at_word_start {
             continue;
@@ -86,6 +87,9 @@ mod tests {
     #[test]
     fn empty_spellings_make_no_tag() {
         assert!(tag(" # ", TagOrigin::Category).is_none());
-        assert_eq!(tag("#AI", TagOrigin::Hashtag).map(|t| t.label), Some("AI".to_string()));
+        assert_eq!(
+            tag("#AI", TagOrigin::Hashtag).map(|t| t.label),
+            Some("AI".to_string())
+        );
     }
 }

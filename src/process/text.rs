@@ -9,9 +9,38 @@ const SKIPPED_ELEMENTS: [&str; 4] = ["script", "style", "template", "noscript"];
 /// Elements that separate words; inline ones (`a`, `span`, `em` …) do not, so that
 /// Mastodon's `#<span>tag</span>` stays one word.
 const BLOCK_ELEMENTS: [&str; 32] = [
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "img", "li", "main",
-    "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr",
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "img",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "td",
+    "th",
+    "tr",
 ];
 
 /// The visible text of an HTML fragment, normalised (see module docs).
@@ -77,7 +106,9 @@ fn skip_element_content<'a>(html: &'a str, name: &str) -> &'a str {
     let closing = format!("</{name}");
     let lower = html.to_ascii_lowercase();
     match lower.find(&closing) {
-        Some(start) => html[start..].find('>').map_or("", |gt| &html[start + gt + 1..]),
+        Some(start) => html[start..]
+            .find('>')
+            .map_or("", |gt| &html[start + gt + 1..]),
         None => "",
     }
 }
@@ -103,7 +134,9 @@ mod tests {
     #[test]
     fn scripts_styles_and_comments_are_not_text() {
         assert_eq!(
-            html_to_text("a<script>var x = '<p>';</script>b<style>p{color:#fff}</style>c<!-- #hidden -->d"),
+            html_to_text(
+                "a<script>var x = '<p>';</script>b<style>p{color:#fff}</style>c<!-- #hidden -->d"
+            ),
             "abcd"
         );
     }

@@ -1,6 +1,8 @@
 //! Atom 1.0 (RFC 4287) documents.
 
-use atom_syndication::{Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Source, Text};
+use atom_syndication::{
+    Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Source, Text,
+};
 use chrono::{DateTime, Utc};
 use url::Url;
 
@@ -10,7 +12,11 @@ use crate::store::{SourceRef, StoredItem};
 /// Renders `items` (newest first) as an Atom feed.
 pub fn render_atom(channel: &Channel, items: &[StoredItem]) -> String {
     // The feed changes when its newest change does, so its `updated` is stable between polls.
-    let updated = items.iter().map(|i| i.updated).max().unwrap_or(DateTime::UNIX_EPOCH);
+    let updated = items
+        .iter()
+        .map(|i| i.updated)
+        .max()
+        .unwrap_or(DateTime::UNIX_EPOCH);
     let feed = Feed {
         title: Text::plain(clean_text(&channel.title)),
         id: channel.self_url.to_string(),
@@ -22,7 +28,11 @@ pub fn render_atom(channel: &Channel, items: &[StoredItem]) -> String {
             version: Some(env!("CARGO_PKG_VERSION").into()),
         }),
         links: vec![
-            link(channel.self_url.as_str(), "self", Some("application/atom+xml")),
+            link(
+                channel.self_url.as_str(),
+                "self",
+                Some("application/atom+xml"),
+            ),
             link(channel.page_url.as_str(), "alternate", Some("text/html")),
         ],
         entries: items.iter().map(entry).collect(),
@@ -37,8 +47,16 @@ fn entry(item: &StoredItem) -> Entry {
         .as_deref()
         .or(item.sources.first().map(|s| s.feed_url.as_str()))
         .and_then(|l| Url::parse(l).ok());
-    let mut links: Vec<Link> = item.link.iter().map(|l| link(l, "alternate", Some("text/html"))).collect();
-    links.extend(item.sources.iter().map(|s| link(s.link.as_deref().unwrap_or(&s.feed_url), "via", None)));
+    let mut links: Vec<Link> = item
+        .link
+        .iter()
+        .map(|l| link(l, "alternate", Some("text/html")))
+        .collect();
+    links.extend(
+        item.sources
+            .iter()
+            .map(|s| link(s.link.as_deref().unwrap_or(&s.feed_url), "via", None)),
+    );
     Entry {
         title: Text::plain(clean_text(&item.title)),
         id: item.entry_id.clone(),
@@ -67,7 +85,11 @@ fn entry(item: &StoredItem) -> Entry {
 /// RFC 4287 §4.2.11: the feed an entry was copied from.
 fn source(s: &SourceRef, updated: DateTime<Utc>) -> Source {
     let mut links = vec![link(&s.feed_url, "self", None)];
-    links.extend(s.site_link.iter().map(|l| link(l, "alternate", Some("text/html"))));
+    links.extend(
+        s.site_link
+            .iter()
+            .map(|l| link(l, "alternate", Some("text/html"))),
+    );
     Source {
         title: Text::plain(clean_text(s.feed_title.as_deref().unwrap_or(&s.feed_name))),
         id: s.feed_url.clone(),

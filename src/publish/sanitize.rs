@@ -39,8 +39,14 @@ mod tests {
     fn relative_links_become_absolute() {
         let base = Url::parse("https://example.com/blog/post").ok();
         let clean = sanitize_html(r#"<img src="/a.png"><a href="b">b</a>"#, base.as_ref());
-        assert!(clean.contains(r#"src="https://example.com/a.png""#), "{clean}");
-        assert!(clean.contains(r#"href="https://example.com/blog/b""#), "{clean}");
+        assert!(
+            clean.contains(r#"src="https://example.com/a.png""#),
+            "{clean}"
+        );
+        assert!(
+            clean.contains(r#"href="https://example.com/blog/b""#),
+            "{clean}"
+        );
     }
 
     #[test]

@@ -28,13 +28,21 @@ pub async fn output_feed(
     if format != "atom" {
         return Err(ServeError::NotFound);
     }
-    let output = state.config.output(name).ok_or(ServeError::NotFound)?.clone();
+    let output = state
+        .config
+        .output(name)
+        .ok_or(ServeError::NotFound)?
+        .clone();
     let limit = query.limit.unwrap_or(output.limit).clamp(1, MAX_LIMIT);
     let base = &state.config.server.base_url;
     let channel = Channel {
         title: output.title.clone(),
-        self_url: base.join(&format!("feeds/{name}.atom")).map_err(|e| ServeError::BadRequest(e.to_string()))?,
-        page_url: base.join(&format!("feeds/{name}")).map_err(|e| ServeError::BadRequest(e.to_string()))?,
+        self_url: base
+            .join(&format!("feeds/{name}.atom"))
+            .map_err(|e| ServeError::BadRequest(e.to_string()))?,
+        page_url: base
+            .join(&format!("feeds/{name}"))
+            .map_err(|e| ServeError::BadRequest(e.to_string()))?,
     };
     let body = state
         .store
@@ -43,7 +51,10 @@ pub async fn output_feed(
             Ok(render_atom(&channel, &items))
         })
         .await?;
-    Ok(([(CONTENT_TYPE, "application/atom+xml; charset=utf-8")], body))
+    Ok((
+        [(CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        body,
+    ))
 }
 
 /// `GET /healthz`: 200 with a small JSON body while the database answers.

@@ -30,7 +30,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until `shutdown` fires, then finishes the requests in flight.
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await
@@ -51,7 +55,9 @@ impl IntoResponse for ServeError {
     fn into_response(self) -> Response {
         match self {
             ServeError::NotFound => (StatusCode::NOT_FOUND, "not found\n").into_response(),
-            ServeError::BadRequest(why) => (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response(),
+            ServeError::BadRequest(why) => {
+                (StatusCode::BAD_REQUEST, format!("{why}\n")).into_response()
+            }
             ServeError::Store(e) => {
                 tracing::error!(error = %e, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()

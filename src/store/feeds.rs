@@ -62,7 +62,9 @@ impl Store {
         let tx = conn.transaction()?;
         for spec in specs {
             let changed_url = tx
-                .query_row("SELECT url FROM feeds WHERE name = ?1", [&spec.name], |r| r.get::<_, String>(0))
+                .query_row("SELECT url FROM feeds WHERE name = ?1", [&spec.name], |r| {
+                    r.get::<_, String>(0)
+                })
                 .optional()?
                 .is_some_and(|url| url != spec.url);
             tx.execute(
@@ -87,8 +89,11 @@ impl Store {
     /// Names of the feeds whose next poll is at or before `now`.
     pub fn due_feeds(&self, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached("SELECT name FROM feeds WHERE next_poll <= ?1 ORDER BY next_poll")?;
-        let names = stmt.query_map([unix(now)], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let mut stmt =
+            conn.prepare_cached("SELECT name FROM feeds WHERE next_poll <= ?1 ORDER BY next_poll")?;
+        let names = stmt
+            .query_map([unix(now)], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
         Ok(names)
     }
 
@@ -122,18 +127,31 @@ impl Store {
     ) -> Result<items::IngestStats, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
-        let feed_id: i64 = tx.query_row("SELECT id FROM feeds WHERE name = ?1", [name], |r| r.get(0))?;
+        let feed_id: i64 =
+            tx.query_row("SELECT id FROM feeds WHERE name = ?1", [name], |r| r.get(0))?;
         let (now_s, next_s) = (unix(now), unix(next_poll));
         match outcome {
-            PollOutcome::Fetched { etag, last_modified, title, site_link, guid_fallback } => {
+            PollOutcome::Fetched {
+                etag,
+                last_modified,
+                title,
+                site_link,
+                guid_fallback,
+            } => {
                 tx.execute(
                     "UPDATE feeds SET etag = ?2, last_modified = ?3, title = coalesce(?4, title),
                      site_link = coalesce(?5, site_link), identity = ?6, last_poll = ?7,
                      last_success = ?7, last_status = 'ok', last_error = NULL,
                      consecutive_failures = 0, next_poll = ?8 WHERE id = ?1",
                     params![
-                        feed_id, etag, last_modified, title, site_link,
-                        if *guid_fallback { "link" } else { "guid" }, now_s, next_s
+                        feed_id,
+                        etag,
+                        last_modified,
+                        title,
+                        site_link,
+                        if *guid_fallback { "link" } else { "guid" },
+                        now_s,
+                        next_s
                     ],
                 )?;
             }

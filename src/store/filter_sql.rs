@@ -36,7 +36,9 @@ fn write(expr: &Expr, cond: &mut Condition) {
             ));
         }
         Expr::Phrase(phrase) => phrase_match(cond, fts_phrase(phrase)),
-        Expr::TitlePhrase(phrase) => phrase_match(cond, format!("{{title}} : {}", fts_phrase(phrase))),
+        Expr::TitlePhrase(phrase) => {
+            phrase_match(cond, format!("{{title}} : {}", fts_phrase(phrase)))
+        }
         Expr::Not(inner) => {
             cond.sql.push_str("NOT (");
             write(inner, cond);
@@ -45,7 +47,11 @@ fn write(expr: &Expr, cond: &mut Condition) {
         Expr::And(l, r) | Expr::Or(l, r) => {
             cond.sql.push('(');
             write(l, cond);
-            cond.sql.push_str(if matches!(expr, Expr::And(..)) { " AND " } else { " OR " });
+            cond.sql.push_str(if matches!(expr, Expr::And(..)) {
+                " AND "
+            } else {
+                " OR "
+            });
             write(r, cond);
             cond.sql.push(')');
         }
@@ -54,8 +60,9 @@ fn write(expr: &Expr, cond: &mut Condition) {
 
 fn phrase_match(cond: &mut Condition, query: String) {
     let n = push(cond, query);
-    cond.sql
-        .push_str(&format!("i.id IN (SELECT rowid FROM item_text WHERE item_text MATCH ?{n})"));
+    cond.sql.push_str(&format!(
+        "i.id IN (SELECT rowid FROM item_text WHERE item_text MATCH ?{n})"
+    ));
 }
 
 /// An FTS5 phrase: the text in double quotes, inner quotes doubled, so no operator inside

@@ -29,7 +29,12 @@ struct Known {
 }
 
 /// Stores one feed's items inside the poll's transaction.
-pub fn ingest(tx: &Transaction, feed_id: i64, items: &[Item], now: DateTime<Utc>) -> Result<IngestStats, StoreError> {
+pub fn ingest(
+    tx: &Transaction,
+    feed_id: i64,
+    items: &[Item],
+    now: DateTime<Utc>,
+) -> Result<IngestStats, StoreError> {
     let mut stats = IngestStats::default();
     for item in items {
         match source_item(tx, feed_id, item)? {
@@ -110,7 +115,13 @@ fn insert_item(tx: &Transaction, item: &Item, now: DateTime<Utc>) -> Result<i64,
     Ok(item_id)
 }
 
-fn add_source(tx: &Transaction, feed_id: i64, item_id: i64, item: &Item, now: DateTime<Utc>) -> Result<(), StoreError> {
+fn add_source(
+    tx: &Transaction,
+    feed_id: i64,
+    item_id: i64,
+    item: &Item,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO sources (feed_id, upstream_key, item_id, link, first_seen) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
@@ -120,7 +131,13 @@ fn add_source(tx: &Transaction, feed_id: i64, item_id: i64, item: &Item, now: Da
 
 /// Updates a changed item in place; returns false when the change is not taken (the update cap
 /// is reached, or the new content is another stored story).
-fn update_item(tx: &Transaction, feed_id: i64, known: &Known, item: &Item, now: DateTime<Utc>) -> Result<bool, StoreError> {
+fn update_item(
+    tx: &Transaction,
+    feed_id: i64,
+    known: &Known,
+    item: &Item,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     if known.content_updates >= MAX_CONTENT_UPDATES {
         return Ok(false);
     }
@@ -132,10 +149,19 @@ fn update_item(tx: &Transaction, feed_id: i64, known: &Known, item: &Item, now: 
                           updated = max(updated + 1, ?7), content_updates = content_updates + 1
          WHERE id = ?1",
     )?
-    .execute(params![known.id, item.hash.as_bytes(), item.title, item.link, item.author, item.content, unix(now)])?;
+    .execute(params![
+        known.id,
+        item.hash.as_bytes(),
+        item.title,
+        item.link,
+        item.author,
+        item.content,
+        unix(now)
+    ])?;
     tx.prepare_cached("INSERT OR IGNORE INTO item_hashes (hash, item_id) VALUES (?1, ?2)")?
         .execute(params![item.hash.as_bytes(), known.id])?;
-    tx.prepare_cached("DELETE FROM item_text WHERE rowid = ?1")?.execute([known.id])?;
+    tx.prepare_cached("DELETE FROM item_text WHERE rowid = ?1")?
+        .execute([known.id])?;
     tx.prepare_cached("INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)")?
         .execute(params![known.id, item.title, item.text])?;
     replace_item_tags(tx, known.id, feed_id, item)?;
@@ -143,12 +169,19 @@ fn update_item(tx: &Transaction, feed_id: i64, known: &Known, item: &Item, now: 
 }
 
 /// The item's category and hashtag tags as this feed gives them now.
-fn replace_item_tags(tx: &Transaction, item_id: i64, feed_id: i64, item: &Item) -> Result<(), StoreError> {
-    let mut old = tx.prepare_cached("SELECT key, label FROM item_tags WHERE item_id = ?1 AND feed_id = ?2")?;
+fn replace_item_tags(
+    tx: &Transaction,
+    item_id: i64,
+    feed_id: i64,
+    item: &Item,
+) -> Result<(), StoreError> {
+    let mut old =
+        tx.prepare_cached("SELECT key, label FROM item_tags WHERE item_id = ?1 AND feed_id = ?2")?;
     let previous: Vec<(String, String)> = old
         .query_map(params![item_id, feed_id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    let mut forget = tx.prepare_cached("UPDATE tag_spellings SET uses = uses - 1 WHERE key = ?1 AND label = ?2")?;
+    let mut forget = tx
+        .prepare_cached("UPDATE tag_spellings SET uses = uses - 1 WHERE key = ?1 AND label = ?2")?;
     for (key, label) in &previous {
         forget.execute(params![key, label])?;
     }
@@ -162,7 +195,14 @@ fn replace_item_tags(tx: &Transaction, item_id: i64, feed_id: i64, item: &Item) 
          ON CONFLICT (key, label) DO UPDATE SET uses = uses + 1",
     )?;
     for tag in &item.tags {
-        if insert.execute(params![item_id, feed_id, tag.origin.as_str(), tag.key, tag.label])? > 0 {
+        if insert.execute(params![
+            item_id,
+            feed_id,
+            tag.origin.as_str(),
+            tag.key,
+            tag.label
+        ])? > 0
+        {
             count.execute(params![tag.key, tag.label])?;
         }
     }

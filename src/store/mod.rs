@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use feeds::{FeedHealth, FeedRecord, FeedSpec, PollOutcome};
 pub use items::IngestStats;
 pub use migrations::latest_version;
-pub use query::{StoredItem, SourceRef};
+pub use query::{SourceRef, StoredItem};
 
 /// How long a connection waits for a lock held by another one before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -28,7 +28,9 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
-    #[error("database schema version {0} is newer than this feedsift understands; upgrade feedsift")]
+    #[error(
+        "database schema version {0} is newer than this feedsift understands; upgrade feedsift"
+    )]
     NewerSchema(i64),
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -56,7 +58,9 @@ impl Store {
         };
         let mut writer = Connection::open(path).map_err(open_error)?;
         configure(&writer).map_err(open_error)?;
-        writer.pragma_update(None, "journal_mode", "WAL").map_err(open_error)?;
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_error)?;
         migrations::migrate(&mut writer)?;
         let reader = Connection::open_with_flags(
             path,
@@ -96,7 +100,9 @@ impl Store {
 
     /// The number of canonical items stored.
     pub fn item_count(&self) -> Result<i64, StoreError> {
-        Ok(self.reader().query_row("SELECT count(*) FROM items", [], |r| r.get(0))?)
+        Ok(self
+            .reader()
+            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))?)
     }
 }
 

@@ -39,10 +39,18 @@ pub struct StoredItem {
 
 impl Store {
     /// The newest `limit` items matching `filter` (all items when `None`).
-    pub fn items_matching(&self, filter: Option<&Expr>, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
+    pub fn items_matching(
+        &self,
+        filter: Option<&Expr>,
+        limit: usize,
+    ) -> Result<Vec<StoredItem>, StoreError> {
         let conn = self.reader();
         let cond = filter.map(condition).unwrap_or_default();
-        let where_clause = if cond.sql.is_empty() { "1".to_string() } else { cond.sql };
+        let where_clause = if cond.sql.is_empty() {
+            "1".to_string()
+        } else {
+            cond.sql
+        };
         let sql = format!(
             "SELECT i.id, i.entry_id, i.title, i.link, i.author, i.content, i.published, i.updated
              FROM items i WHERE {where_clause} ORDER BY i.sort_time DESC, i.id DESC LIMIT {limit}"
@@ -105,7 +113,9 @@ fn tags_of(conn: &Connection, item_id: i64) -> Result<Vec<String>, StoreError> {
               ORDER BY ts.uses DESC, ts.label LIMIT 1), k.label)
          FROM keys k",
     )?;
-    let rows = stmt.query_map(params![item_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let rows = stmt.query_map(params![item_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
     let mut tags: Vec<(String, String)> = rows.collect::<Result<_, _>>()?;
     tags.sort();
     tags.dedup_by(|a, b| a.0 == b.0);

@@ -1,0 +1,49 @@
+use super::*;
+
+const RSS: &str = r#"<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Example &amp; Co</title><link>https://example.com/</link>
+<item><title>With guid</title><guid isPermaLink="false">id-1</guid><link>https://example.com/1</link>
+<description>&lt;p&gt;Hello&lt;/p&gt;</description><category>AI</category><author>a@example.com (Ann)</author></item>
+<item><title>No guid</title><link>https://example.com/2</link><description>plain</description></item>
+<item><title>Nothing at all</title><description>only text</description></item>
+</channel></rss>"#;
+
+#[test]
+fn rss_items_keep_their_own_guids_and_no_made_up_ones() {
+    let feed = parse_feed(RSS.as_bytes(), Some("https://example.com/feed")).expect("valid RSS");
+    assert_eq!(feed.items.len(), 3);
+    assert_eq!(feed.items[0].guid.as_deref(), Some("id-1"));
+    assert_eq!(feed.items[1].guid, None);
+    assert_eq!(feed.items[2].guid, None);
+    assert_eq!(feed.items[0].content.as_deref(), Some("<p>Hello</p>"));
+    assert_eq!(feed.items[0].categories, ["AI"]);
+    assert_eq!(feed.items[0].link.as_deref(), Some("https://example.com/1"));
+    assert_eq!(feed.site_link.as_deref(), Some("https://example.com/"));
+}
+
+#[test]
+fn plain_text_is_escaped_into_html() {
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:f</id><updated>2026-01-01T00:00:00Z</updated>
+<entry><id>urn:e</id><title type="text">a &lt;b&gt; c</title><updated>2026-01-01T00:00:00Z</updated>
+<content type="text">1 &lt; 2</content></entry></feed>"#;
+    let feed = parse_feed(atom.as_bytes(), None).expect("valid Atom");
+    assert_eq!(feed.items[0].title.as_deref(), Some("a &lt;b&gt; c"));
+    assert_eq!(feed.items[0].content.as_deref(), Some("1 &lt; 2"));
+}
+
+#[test]
+fn json_feed_items_parse() {
+    let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
+        {"id":"j1","url":"https://example.com/j1","content_html":"<b>x</b>","tags":["Rust"]}]}"#;
+    let feed = parse_feed(json.as_bytes(), None).expect("valid JSON Feed");
+    assert_eq!(feed.items[0].guid.as_deref(), Some("j1"));
+    assert_eq!(feed.items[0].categories, ["Rust"]);
+}
+
+#[test]
+fn html_pages_are_not_feeds() {
+    let err =
+        parse_feed(b"<!doctype html><html><body>hi</body></html>", None).expect_err("not a feed");
+    assert!(matches!(err, ParseError::NotAFeed(_)), "{err}");
+    assert!(parse_feed(b"", None).is_err());
+}

@@ -1,0 +1,279 @@
+use chrono::{DateTime, Utc};
+
+use super::*;
+use crate::filter::parse;
+use crate::model::{Item, ParsedFeed, ParsedItem, Tag, TagOrigin};
+use crate::process::{process_feed, tag};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    store: Store,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("test.db");
+    let store = Store::open(&path).expect("open");
+    let spec = |name: &str, tags: &[&str]| FeedSpec {
+        name: name.into(),
+        url: format!("https://{name}.example/feed"),
+        tags: tags
+            .iter()
+            .filter_map(|t| tag(t, TagOrigin::Feed))
+            .collect(),
+    };
+    store
+        .sync_feeds(&[spec("a", &["news"]), spec("b", &[])])
+        .expect("sync");
+    Fixture {
+        _dir: dir,
+        path,
+        store,
+    }
+}
+
+fn at(s: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap_or_default()
+}
+
+fn items(guid: &str, title: &str, html: &str, categories: &[&str]) -> Vec<Item> {
+    let parsed = ParsedFeed {
+        items: vec![ParsedItem {
+            guid: Some(guid.into()),
+            title: Some(title.into()),
+            link: Some(format!("https://x.example/{guid}")),
+            content: Some(html.into()),
+            published: Some(at(0)),
+            categories: categories.iter().map(|c| c.to_string()).collect(),
+            ..ParsedItem::default()
+        }],
+        ..ParsedFeed::default()
+    };
+    process_feed(&parsed, None).items
+}
+
+fn fetched() -> PollOutcome {
+    PollOutcome::Fetched {
+        etag: Some("\"v1\"".into()),
+        last_modified: None,
+        title: Some("Feed".into()),
+        site_link: None,
+        guid_fallback: false,
+    }
+}
+
+fn poll(f: &Fixture, feed: &str, items: &[Item], now: i64) -> IngestStats {
+    f.store
+        .record_poll(feed, &fetched(), items, at(now), at(now + 60))
+        .expect("record poll")
+}
+
+fn matching(f: &Fixture, expr: &str) -> Vec<String> {
+    let expr = parse(expr).expect("valid filter");
+    f.store
+        .items_matching(Some(&expr), 50)
+        .expect("query")
+        .into_iter()
+        .map(|i| i.title)
+        .collect()
+}
+
+#[test]
+fn a_new_database_is_migrated_and_marked_as_ours() {
+    let f = fixture();
+    let conn = Connection::open(&f.path).expect("open");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    let app_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .expect("id");
+    let journal: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("journal");
+    assert_eq!(version, latest_version());
+    assert_eq!(app_id, migrations::APPLICATION_ID);
+    assert_eq!(journal, "wal");
+}
+
+#[test]
+fn a_database_from_a_newer_feedsift_is_refused() {
+    let f = fixture();
+    let conn = Connection::open(&f.path).expect("open");
+    conn.pragma_update(None, "user_version", latest_version() + 1)
+        .expect("set version");
+    drop(conn);
+    assert!(matches!(
+        Store::open(&f.path),
+        Err(StoreError::NewerSchema(_))
+    ));
+}
+
+#[test]
+fn the_same_story_from_two_feeds_is_one_item_with_two_sources() {
+    let f = fixture();
+    assert_eq!(
+        poll(&f, "a", &items("1", "Story", "<p>Body</p>", &[]), 0).new,
+        1
+    );
+    let stats = poll(&f, "b", &items("other-id", "Story", "Body", &["Extra"]), 10);
+    assert_eq!((stats.new, stats.deduplicated), (0, 1));
+    let all = f.store.items_matching(None, 50).expect("query");
+    assert_eq!(all.len(), 1);
+    let names: Vec<_> = all[0]
+        .sources
+        .iter()
+        .map(|s| s.feed_name.as_str())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(all[0].tags, ["Extra", "news"]);
+    assert_eq!(
+        poll(&f, "b", &items("other-id", "Story", "Body", &["Extra"]), 20),
+        IngestStats::default()
+    );
+}
+
+#[test]
+fn changed_content_under_the_same_guid_updates_in_place() {
+    let f = fixture();
+    poll(&f, "a", &items("1", "Story", "Version one", &[]), 0);
+    let before = f.store.items_matching(None, 50).expect("query");
+    let stats = poll(
+        &f,
+        "a",
+        &items("1", "Story (edited)", "Version two", &[]),
+        100,
+    );
+    assert_eq!(stats.updated, 1);
+    let after = f.store.items_matching(None, 50).expect("query");
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].entry_id, before[0].entry_id);
+    assert_eq!(after[0].title, "Story (edited)");
+    assert!(after[0].updated > before[0].updated);
+    assert_eq!(matching(&f, "\"version two\""), ["Story (edited)"]);
+    assert!(matching(&f, "\"version one\"").is_empty());
+}
+
+#[test]
+fn an_older_version_of_an_updated_story_is_still_known() {
+    let f = fixture();
+    poll(&f, "a", &items("1", "Story", "Version one", &[]), 0);
+    poll(&f, "a", &items("1", "Story", "Version two", &[]), 100);
+    let stats = poll(&f, "b", &items("x", "Story", "Version one", &[]), 200);
+    assert_eq!(stats.deduplicated, 1);
+    assert_eq!(f.store.item_count().expect("count"), 1);
+}
+
+#[test]
+fn content_updates_are_capped() {
+    let f = fixture();
+    poll(&f, "a", &items("1", "Story", "v0", &[]), 0);
+    let updates: usize = (1..40)
+        .map(|n| poll(&f, "a", &items("1", "Story", &format!("v{n}"), &[]), n * 10).updated)
+        .sum();
+    assert_eq!(updates, 24);
+}
+
+#[test]
+fn filters_select_by_tag_feed_phrase_and_title() {
+    let f = fixture();
+    poll(
+        &f,
+        "a",
+        &items(
+            "1",
+            "GPT news",
+            "About #OpenAI and a language model",
+            &["Crypto"],
+        ),
+        0,
+    );
+    poll(&f, "b", &items("2", "Weather", "Rain. #open_ai", &[]), 10);
+    poll(&f, "b", &items("3", "Sports", "Football", &[]), 20);
+    assert_eq!(matching(&f, "#OpenAI"), ["Weather", "GPT news"]);
+    assert_eq!(matching(&f, "#openai -#crypto"), ["Weather"]);
+    assert_eq!(matching(&f, "#news"), ["GPT news"]);
+    assert_eq!(matching(&f, "feed:b"), ["Sports", "Weather"]);
+    assert_eq!(matching(&f, "\"Language Model\""), ["GPT news"]);
+    assert_eq!(matching(&f, "title:\"gpt\""), ["GPT news"]);
+    assert!(matching(&f, "title:\"language\"").is_empty());
+    assert_eq!(matching(&f, "not #openai"), ["Sports"]);
+}
+
+#[test]
+fn feed_tags_apply_to_stored_items_when_the_config_changes() {
+    let f = fixture();
+    poll(&f, "b", &items("1", "Story", "Body", &[]), 0);
+    assert!(matching(&f, "#science").is_empty());
+    let spec = FeedSpec {
+        name: "b".into(),
+        url: "https://b.example/feed".into(),
+        tags: vec![Tag {
+            key: "science".into(),
+            label: "Science".into(),
+            origin: TagOrigin::Feed,
+        }],
+    };
+    f.store.sync_feeds(&[spec]).expect("sync");
+    assert_eq!(matching(&f, "#science"), ["Story"]);
+}
+
+#[test]
+fn tags_are_published_in_their_most_common_spelling() {
+    let f = fixture();
+    poll(&f, "a", &items("1", "One", "#OpenAI", &[]), 0);
+    poll(&f, "a", &items("2", "Two", "#OpenAI", &[]), 10);
+    poll(&f, "b", &items("3", "Three", "#openai", &[]), 20);
+    let all = f.store.items_matching(None, 50).expect("query");
+    assert!(
+        all.iter().all(|i| i.tags.contains(&"OpenAI".to_string())),
+        "{:?}",
+        all
+    );
+}
+
+#[test]
+fn failures_and_validators_are_recorded_on_the_feed() {
+    let f = fixture();
+    poll(&f, "a", &[], 0);
+    assert_eq!(
+        f.store.feed_record("a").expect("record").etag.as_deref(),
+        Some("\"v1\"")
+    );
+    let failed = PollOutcome::Failed {
+        reason: "HTTP 500".into(),
+    };
+    f.store
+        .record_poll("a", &failed, &[], at(10), at(20))
+        .expect("record");
+    f.store
+        .record_poll("a", &failed, &[], at(20), at(40))
+        .expect("record");
+    let health = f.store.feed_health().expect("health");
+    let a = health.iter().find(|h| h.name == "a").expect("feed a");
+    assert_eq!(a.consecutive_failures, 2);
+    assert_eq!(a.last_error.as_deref(), Some("HTTP 500"));
+    assert_eq!(a.last_status.as_deref(), Some("failed"));
+    assert_eq!(f.store.due_feeds(at(39)).expect("due"), ["b"]);
+}
+
+#[test]
+fn items_are_newest_first_and_future_dates_are_clamped() {
+    let f = fixture();
+    let mut old = items("1", "Old", "x", &[]);
+    old[0].published = Some(at(-1000));
+    let mut future = items("2", "Future", "y", &[]);
+    future[0].published = Some(at(1_000_000));
+    poll(&f, "a", &old, 0);
+    poll(&f, "a", &future, 0);
+    poll(&f, "a", &items("3", "Now", "z", &[]), 5);
+    let titles: Vec<_> = f
+        .store
+        .items_matching(None, 50)
+        .expect("q")
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    assert_eq!(titles, ["Now", "Future", "Old"]);
+}
