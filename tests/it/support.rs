@@ -1,0 +1,182 @@
+//! Test support: a loopback HTTP server with scripted routes, config files in temp dirs,
+//! and the real binary.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+
+/// One scripted answer of the test server.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub content_type: &'static str,
+    pub etag: Option<String>,
+}
+
+impl Route {
+    pub fn ok(body: impl Into<Vec<u8>>) -> Route {
+        Route {
+            status: 200,
+            body: body.into(),
+            content_type: "application/xml",
+            etag: None,
+        }
+    }
+
+    pub fn status(status: u16) -> Route {
+        Route {
+            status,
+            body: b"error".to_vec(),
+            content_type: "text/plain",
+            etag: None,
+        }
+    }
+
+    pub fn with_etag(mut self, etag: &str) -> Route {
+        self.etag = Some(etag.to_string());
+        self
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    routes: HashMap<String, Route>,
+    requests: Vec<(String, HeaderMap)>,
+}
+
+/// A server on 127.0.0.1 that answers each path as scripted and records every request.
+#[derive(Clone)]
+pub struct TestServer {
+    pub addr: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind test server");
+        let addr = listener.local_addr().expect("local addr");
+        let app = axum::Router::new()
+            .fallback(answer)
+            .with_state(shared.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        TestServer { addr, shared }
+    }
+
+    pub fn serve(&self, path: &str, route: Route) {
+        self.lock().routes.insert(path.to_string(), route);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// The headers of every request made to `path`, in order.
+    pub fn requests(&self, path: &str) -> Vec<HeaderMap> {
+        self.lock()
+            .requests
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, h)| h.clone())
+            .collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().expect("test server state")
+    }
+}
+
+async fn answer(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    let route = {
+        let mut shared = shared.lock().expect("test server state");
+        shared
+            .requests
+            .push((path.clone(), request.headers().clone()));
+        shared.routes.get(&path).cloned()
+    };
+    let Some(route) = route else {
+        return plain(StatusCode::NOT_FOUND);
+    };
+    let if_none_match = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    if route.etag.is_some() && route.etag.as_deref() == if_none_match {
+        return plain(StatusCode::NOT_MODIFIED);
+    }
+    let mut response = Response::builder()
+        .status(route.status)
+        .header(header::CONTENT_TYPE, route.content_type);
+    if let Some(etag) = &route.etag {
+        response = response.header(header::ETAG, etag);
+    }
+    response
+        .body(Body::from(route.body))
+        .expect("valid response")
+}
+
+fn plain(status: StatusCode) -> Response {
+    Response::builder()
+        .status(status)
+        .body(Body::empty())
+        .expect("valid response")
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+/// A config file in a fresh temp dir; the database lives beside it.
+pub struct TestConfig {
+    _dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+impl TestConfig {
+    pub fn write(text: &str) -> TestConfig {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("feedsift.toml");
+        std::fs::write(&path, text).expect("write config");
+        TestConfig { _dir: dir, path }
+    }
+
+    pub fn load(&self) -> feedsift::config::Config {
+        feedsift::config::Config::load(&self.path).expect("valid test config")
+    }
+}
+
+/// The real `feedsift` binary, with its environment cleared of our variables.
+pub fn feedsift() -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_feedsift"));
+    cmd.env_remove("FEEDSIFT_CONFIG")
+        .env("RUST_LOG", "info")
+        .kill_on_drop(true);
+    cmd
+}
+
+/// `[[feed]]` tables for the given (name, url, tags) triples.
+pub fn feeds_toml(feeds: &[(&str, &str, &[&str])]) -> String {
+    feeds
+        .iter()
+        .map(|(name, url, tags)| {
+            let tags: Vec<String> = tags.iter().map(|t| format!("\"{t}\"")).collect();
+            format!(
+                "[[feed]]\nname = \"{name}\"\nurl = \"{url}\"\ntags = [{}]\n\n",
+                tags.join(", ")
+            )
+        })
+        .collect()
+}
