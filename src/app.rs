@@ -193,10 +193,9 @@ pub async fn select_feeds(
 ) -> anyhow::Result<Vec<FeedConfig>> {
     if let Some(name) = name {
         let feed = config.feeds.iter().find(|f| f.name.as_str() == name);
-        return feed
-            .cloned()
-            .map(|f| vec![f])
-            .ok_or_else(|| anyhow::anyhow!(UnknownFeed(name.to_string())));
+        return feed.cloned().map(|f| vec![f]).ok_or_else(|| {
+            anyhow::anyhow!(BadArgument(format!("no feed named `{name}` in the config")))
+        });
     }
     if all {
         return Ok(config.feeds.clone());
@@ -211,7 +210,7 @@ pub async fn select_feeds(
         .collect())
 }
 
-/// `--feed NAME` names no configured feed (a bad argument: exit 2).
+/// A command-line argument that names nothing (exit 2).
 #[derive(Debug, thiserror::Error)]
-#[error("no feed named `{0}` in the config")]
-pub struct UnknownFeed(pub String);
+#[error("{0}")]
+pub struct BadArgument(pub String);

@@ -13,7 +13,8 @@
 //! - [`parse`] turns bytes into [`model`] items with feed-rs; [`process`] normalises them,
 //!   computes the content hash and extracts tags. Both are pure.
 //! - [`store`] holds all SQL; [`filter`] is the filter language, which `store` turns into SQL.
-//! - [`publish`] renders documents; [`serve`] is the HTTP surface; [`app`] wires it together.
+//! - [`publish`] renders documents; [`serve`] is the HTTP surface; [`inspect`] answers
+//!   `query`, `explain` and `render`; [`report`] formats terminal output; [`app`] wires it together.
 //!
 //! Rules: stage modules depend on [`model`], not on each other; pure steps take `now` and
 //! their inputs as parameters; a failing feed is data stored on the feed, not an error that
@@ -23,6 +24,7 @@ pub mod app;
 pub mod config;
 pub mod fetch;
 pub mod filter;
+pub mod inspect;
 pub mod model;
 pub mod parse;
 pub mod process;

@@ -9,9 +9,11 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 
-use feedsift::app::{self, UnknownFeed};
+use feedsift::app::{self, BadArgument};
 use feedsift::config::{Config, ConfigError};
-use feedsift::report;
+use feedsift::filter::FilterError;
+use feedsift::publish::Format;
+use feedsift::{inspect, report};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -53,6 +55,61 @@ enum Command {
     },
     /// Show each feed's health.
     Feeds,
+    /// List the items that match a filter expression.
+    Query {
+        /// The filter expression, e.g. '#AI and not #crypto'.
+        expr: String,
+        /// Most items to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = QueryFormat::Text)]
+        format: QueryFormat,
+        /// Show for each item which terms matched (text format).
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Show one item (entry id or URL): its sources, hash, tags and where each came from,
+    /// and the outputs it is in and why.
+    Explain {
+        /// A published entry id (urn:uuid:…) or the item's URL.
+        item: String,
+    },
+    /// Write one output as a document, for static hosting.
+    Render {
+        /// The output's name.
+        output: String,
+        #[arg(long, value_enum, default_value_t = DocFormat::Atom)]
+        format: DocFormat,
+        /// Write to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum QueryFormat {
+    Text,
+    Atom,
+    Rss,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DocFormat {
+    Atom,
+    Rss,
+    Json,
+}
+
+impl From<DocFormat> for Format {
+    fn from(f: DocFormat) -> Format {
+        match f {
+            DocFormat::Atom => Format::Atom,
+            DocFormat::Rss => Format::Rss,
+            DocFormat::Json => Format::Json,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -63,7 +120,8 @@ fn main() -> ExitCode {
         Err(error) => {
             eprintln!("feedsift: {error:#}");
             let bad_input = error.downcast_ref::<ConfigError>().is_some()
-                || error.downcast_ref::<UnknownFeed>().is_some();
+                || error.downcast_ref::<BadArgument>().is_some()
+                || error.downcast_ref::<FilterError>().is_some();
             ExitCode::from(if bad_input { 2 } else { 1 })
         }
     }
@@ -115,6 +173,80 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
                 Ok(())
             }
+            Command::Query {
+                expr,
+                limit,
+                format,
+                explain,
+            } => query(config, &expr, limit, format, explain).await,
+            Command::Explain { item } => {
+                let store = app::open_store(&config).await?;
+                let needle = item.clone();
+                let found = store
+                    .call(move |s| inspect::explain(s, &config, &needle))
+                    .await?;
+                let explanation = found.ok_or_else(|| {
+                    BadArgument(format!("no stored item has the id or URL `{item}`"))
+                })?;
+                print!("{}", report::explanation(&explanation));
+                Ok(())
+            }
+            Command::Render {
+                output,
+                format,
+                out,
+            } => {
+                let output = config.output(&output).cloned().ok_or_else(|| {
+                    BadArgument(format!("no output named `{output}` in the config"))
+                })?;
+                let store = app::open_store(&config).await?;
+                let doc = store
+                    .call(move |s| inspect::render_output(s, &config, &output, format.into()))
+                    .await?;
+                write_out(out.as_deref(), &doc)
+            }
         }
     })
+}
+
+async fn query(
+    config: Config,
+    expr: &str,
+    limit: usize,
+    format: QueryFormat,
+    explain: bool,
+) -> anyhow::Result<()> {
+    let expr = feedsift::filter::parse(expr)?;
+    let store = app::open_store(&config).await?;
+    let doc_format = match format {
+        QueryFormat::Text => None,
+        QueryFormat::Atom => Some(Format::Atom),
+        QueryFormat::Rss => Some(Format::Rss),
+        QueryFormat::Json => Some(Format::Json),
+    };
+    let text = store
+        .call(move |s| {
+            let results = inspect::query(s, &expr, limit, explain)?;
+            Ok(match doc_format {
+                None => report::query_results(&results),
+                Some(format) => {
+                    let items: Vec<_> = results.into_iter().map(|(item, _)| item).collect();
+                    format.render(&inspect::search_channel(&config, &expr, format), &items)
+                }
+            })
+        })
+        .await?;
+    write_out(None, &text)
+}
+
+fn write_out(path: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
+    match path {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! Plain-text reports for the terminal: config summary, poll summary, feed health table.
+//! Plain-text reports for the terminal: config and poll summaries, the feed health table,
+//! query results and item explanations.
 
 use std::fmt::Write as _;
 
@@ -6,7 +7,8 @@ use chrono::{DateTime, Utc};
 
 use crate::app::PollSummary;
 use crate::config::Config;
-use crate::store::FeedHealth;
+use crate::inspect::{Explanation, Verdict};
+use crate::store::{FeedHealth, StoredItem};
 
 /// What `feedsift check` prints for a valid config.
 pub fn config_summary(config: &Config) -> String {
@@ -68,4 +70,102 @@ fn relative(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
     } else {
         format!("in {span}")
     }
+}
+
+/// `feedsift query` in text form.
+pub fn query_results(results: &[(StoredItem, Option<Verdict>)]) -> String {
+    let mut out = String::new();
+    for (item, verdict) in results {
+        let date = item
+            .published
+            .unwrap_or(item.updated)
+            .format("%Y-%m-%d %H:%M");
+        let _ = writeln!(out, "{date}  {}", item.title);
+        if let Some(link) = &item.link {
+            let _ = writeln!(out, "    {link}");
+        }
+        let sources: Vec<_> = item.sources.iter().map(|s| s.feed_name.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "    from {} · tags: {}",
+            sources.join(", "),
+            item.tags.join(", ")
+        );
+        let _ = writeln!(out, "    id {}", item.entry_id);
+        if let Some(verdict) = verdict {
+            let _ = writeln!(out, "    {}", terms_line(verdict));
+        }
+    }
+    if results.is_empty() {
+        out.push_str("no items match\n");
+    }
+    out
+}
+
+fn terms_line(verdict: &Verdict) -> String {
+    let terms: Vec<String> = verdict
+        .terms
+        .iter()
+        .map(|(term, hit)| format!("{term} {}", if *hit { "✓" } else { "✗" }))
+        .collect();
+    terms.join("  ")
+}
+
+/// `feedsift explain`.
+pub fn explanation(e: &Explanation) -> String {
+    let d = &e.detail;
+    let mut out = String::new();
+    let _ = writeln!(out, "{}\n  id:       {}", d.item.title, d.item.entry_id);
+    if let Some(link) = &d.item.link {
+        let _ = writeln!(out, "  link:     {link}");
+    }
+    let hash = d.hash.map_or("-".to_string(), |h| h.to_hex());
+    let _ = writeln!(
+        out,
+        "  hash:     {hash} (normalisation v{})",
+        d.hash.map_or(0, |h| h.0[0])
+    );
+    let _ = writeln!(
+        out,
+        "  first seen {} · updated {} · {} content updates",
+        d.first_seen.format("%Y-%m-%d %H:%M"),
+        d.item.updated.format("%Y-%m-%d %H:%M"),
+        d.content_updates
+    );
+    out.push_str("sources:\n");
+    for s in &d.sources {
+        let _ = writeln!(
+            out,
+            "  {:<20} since {}  by {}  {}",
+            s.feed,
+            s.first_seen.format("%Y-%m-%d %H:%M"),
+            s.upstream_key,
+            s.link.as_deref().unwrap_or("")
+        );
+    }
+    out.push_str("tags:\n");
+    for t in &d.tags {
+        let origin = if t.origin == "feed" {
+            "feed tag"
+        } else {
+            t.origin.as_str()
+        };
+        let _ = writeln!(
+            out,
+            "  {:<20} {origin}, from feed {} (key `{}`)",
+            t.label, t.feed, t.key
+        );
+    }
+    out.push_str("outputs:\n");
+    for o in &e.outputs {
+        let (mark, filter) = match &o.filter {
+            Some(f) => (
+                if o.verdict.matched { "in " } else { "out" },
+                format!("filter {f}: {}", terms_line(&o.verdict)),
+            ),
+            None => ("in ", "no filter: every item".to_string()),
+        };
+        let _ = writeln!(out, "  {mark} {:<20} {filter}", o.output);
+    }
+    out
 }

@@ -36,6 +36,19 @@ pub struct FilterError {
 }
 
 impl Expr {
+    /// The terms (leaves) of the expression, left to right.
+    pub fn terms(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Not(e) => e.terms(),
+            Expr::And(l, r) | Expr::Or(l, r) => {
+                let mut terms = l.terms();
+                terms.extend(r.terms());
+                terms
+            }
+            term => vec![term],
+        }
+    }
+
     fn precedence(&self) -> u8 {
         match self {
             Expr::Or(..) => 1,

@@ -4,13 +4,13 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::model::{Tag, TagOrigin};
 
-/// The key tags are matched by: NFKC, lower-cased, without whitespace, `-` and `_`,
-/// so `#OpenAI`, "Open AI" and `#open_ai` are one tag.
+/// The key tags are matched by: NFKC case-folded (Unicode's NFKC_Casefold, approximated as
+/// NFKC → full case folding → NFKC), without whitespace, `-` and `_`, so `#OpenAI`,
+/// "Open AI", `#open_ai` and `#ＯｐｅｎＡＩ` are one tag.
 pub fn tag_key(label: &str) -> String {
-    label
-        .trim_start_matches('#')
+    let nfkc: String = label.trim_start_matches('#').nfkc().collect();
+    caseless::default_case_fold_str(&nfkc)
         .nfkc()
-        .flat_map(char::to_lowercase)
         .filter(|c| !c.is_whitespace() && *c != '-' && *c != '_')
         .collect()
 }
@@ -82,6 +82,8 @@ mod tests {
         assert_eq!(tag_key("Open AI"), "openai");
         assert_eq!(tag_key("open-a_i"), "openai");
         assert_eq!(tag_key("ＯｐｅｎＡＩ"), "openai");
+        assert_eq!(tag_key("Straße"), tag_key("STRASSE"));
+        assert_eq!(tag_key("#Café"), tag_key("cafe\u{301}"));
     }
 
     #[test]

@@ -4,13 +4,12 @@ use atom_syndication::{
     Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Source, Text,
 };
 use chrono::{DateTime, Utc};
-use url::Url;
 
-use super::{Channel, clean_text, sanitize_html};
+use super::{Channel, clean_text, safe_content};
 use crate::store::{SourceRef, StoredItem};
 
 /// Renders `items` (newest first) as an Atom feed.
-pub fn render_atom(channel: &Channel, items: &[StoredItem]) -> String {
+pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
     // The feed changes when its newest change does, so its `updated` is stable between polls.
     let updated = items
         .iter()
@@ -42,11 +41,6 @@ pub fn render_atom(channel: &Channel, items: &[StoredItem]) -> String {
 }
 
 fn entry(item: &StoredItem) -> Entry {
-    let base = item
-        .link
-        .as_deref()
-        .or(item.sources.first().map(|s| s.feed_url.as_str()))
-        .and_then(|l| Url::parse(l).ok());
     let mut links: Vec<Link> = item
         .link
         .iter()
@@ -73,8 +67,8 @@ fn entry(item: &StoredItem) -> Entry {
             .collect(),
         links,
         source: item.sources.first().map(|s| source(s, item.updated)),
-        content: item.content.as_deref().map(|html| Content {
-            value: Some(sanitize_html(html, base.as_ref())),
+        content: safe_content(item).map(|html| Content {
+            value: Some(html),
             content_type: Some("html".into()),
             ..Content::default()
         }),

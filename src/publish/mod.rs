@@ -1,12 +1,15 @@
 //! Pure rendering of published documents from stored items.
 
 mod atom;
+mod json;
+mod rss;
 mod sanitize;
 
-pub use atom::render_atom;
 pub use sanitize::{clean_text, sanitize_html};
 
 use url::Url;
+
+use crate::store::StoredItem;
 
 /// What a published document is: its title, its own URL and its web page.
 #[derive(Debug, Clone)]
@@ -16,4 +19,63 @@ pub struct Channel {
     pub self_url: Url,
     /// The HTML page of the same output (`rel="alternate"`).
     pub page_url: Url,
+}
+
+/// A published document format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Atom,
+    Rss,
+    Json,
+}
+
+impl Format {
+    /// The format named by a file extension (`atom`, `rss`, `json`).
+    pub fn from_extension(ext: &str) -> Option<Format> {
+        match ext {
+            "atom" => Some(Format::Atom),
+            "rss" => Some(Format::Rss),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Atom => "atom",
+            Format::Rss => "rss",
+            Format::Json => "json",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+
+    /// Renders `items` (newest first) in this format.
+    pub fn render(self, channel: &Channel, items: &[StoredItem]) -> String {
+        match self {
+            Format::Atom => atom::render(channel, items),
+            Format::Rss => rss::render(channel, items),
+            Format::Json => json::render(channel, items),
+        }
+    }
+}
+
+/// What relative links in an item's content resolve against: its link, else its first feed.
+fn content_base(item: &StoredItem) -> Option<Url> {
+    item.link
+        .as_deref()
+        .or(item.sources.first().map(|s| s.feed_url.as_str()))
+        .and_then(|l| Url::parse(l).ok())
+}
+
+/// The item's content, safe to republish.
+fn safe_content(item: &StoredItem) -> Option<String> {
+    let html = item.content.as_deref()?;
+    Some(sanitize_html(html, content_base(item).as_ref()))
 }

@@ -1,10 +1,12 @@
 //! The HTTP surface (axum): every route in one table, one error → response mapping.
 
 mod feeds;
+mod health;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -12,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::publish::Format;
 use crate::store::{Store, StoreError};
 
 /// What every handler can reach.
@@ -24,8 +27,27 @@ pub struct AppState {
 /// Every route of the daemon.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/healthz", get(feeds::healthz))
+        .route("/healthz", get(health::healthz))
         .route("/feeds/{file}", get(feeds::output_feed))
+        .route("/tags/{file}", get(feeds::tag_feed))
+        .route(
+            "/search.atom",
+            get(|s: State<AppState>, q: Query<feeds::FeedQuery>| {
+                feeds::search_feed(s, Format::Atom, q.0)
+            }),
+        )
+        .route(
+            "/search.rss",
+            get(|s: State<AppState>, q: Query<feeds::FeedQuery>| {
+                feeds::search_feed(s, Format::Rss, q.0)
+            }),
+        )
+        .route(
+            "/search.json",
+            get(|s: State<AppState>, q: Query<feeds::FeedQuery>| {
+                feeds::search_feed(s, Format::Json, q.0)
+            }),
+        )
         .with_state(state)
 }
 

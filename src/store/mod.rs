@@ -1,6 +1,7 @@
 //! The only place with SQL: one SQLite file in WAL mode, a writer and a reader connection,
 //! used from blocking threads (async callers go through [`Store::call`]).
 
+mod explain;
 mod feeds;
 mod filter_sql;
 mod items;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use explain::{ItemDetail, SourceDetail, TagSource};
 pub use feeds::{FeedHealth, FeedRecord, FeedSpec, PollOutcome};
 pub use items::IngestStats;
 pub use migrations::latest_version;

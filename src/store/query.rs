@@ -1,7 +1,8 @@
 //! Reading items back for publishing: newest first, with their sources and tags.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params, params_from_iter};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::filter_sql::condition;
 use super::{Store, StoreError, from_unix};
@@ -44,43 +45,67 @@ impl Store {
         filter: Option<&Expr>,
         limit: usize,
     ) -> Result<Vec<StoredItem>, StoreError> {
+        let ids = self.matching_ids(filter, limit)?;
         let conn = self.reader();
-        let cond = filter.map(condition).unwrap_or_default();
-        let where_clause = if cond.sql.is_empty() {
-            "1".to_string()
-        } else {
-            cond.sql
-        };
-        let sql = format!(
-            "SELECT i.id, i.entry_id, i.title, i.link, i.author, i.content, i.published, i.updated
-             FROM items i WHERE {where_clause} ORDER BY i.sort_time DESC, i.id DESC LIMIT {limit}"
-        );
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(params_from_iter(cond.params.iter()), |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                StoredItem {
-                    entry_id: r.get(1)?,
-                    title: r.get(2)?,
-                    link: r.get(3)?,
-                    author: r.get(4)?,
-                    content: r.get(5)?,
-                    published: r.get::<_, Option<i64>>(6)?.map(from_unix),
-                    updated: from_unix(r.get(7)?),
-                    sources: Vec::new(),
-                    tags: Vec::new(),
-                },
-            ))
-        })?;
-        let mut items = Vec::new();
-        for row in rows {
-            let (id, mut item) = row?;
-            item.sources = sources_of(&conn, id)?;
-            item.tags = tags_of(&conn, id)?;
-            items.push(item);
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
+            items.extend(item_by_id(&conn, id)?);
         }
         Ok(items)
     }
+
+    /// Ids of the newest `limit` items matching `filter`.
+    pub fn matching_ids(
+        &self,
+        filter: Option<&Expr>,
+        limit: usize,
+    ) -> Result<Vec<i64>, StoreError> {
+        let cond = filter.map(condition).unwrap_or_default();
+        let where_clause = if cond.sql.is_empty() {
+            "1"
+        } else {
+            cond.sql.as_str()
+        };
+        let sql = format!(
+            "SELECT i.id FROM items i WHERE {where_clause}
+             ORDER BY i.sort_time DESC, i.id DESC LIMIT ?{}",
+            cond.params.len() + 1
+        );
+        let mut values = cond.params;
+        values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        let conn = self.reader();
+        let mut stmt = conn.prepare(&sql)?;
+        let ids = stmt.query_map(params_from_iter(values.iter()), |r| r.get(0))?;
+        Ok(ids.collect::<Result<_, _>>()?)
+    }
+}
+
+/// One item with its sources and tags.
+pub(super) fn item_by_id(conn: &Connection, id: i64) -> Result<Option<StoredItem>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT entry_id, title, link, author, content, published, updated FROM items WHERE id = ?1",
+    )?;
+    let item = stmt
+        .query_row([id], |r| {
+            Ok(StoredItem {
+                entry_id: r.get(0)?,
+                title: r.get(1)?,
+                link: r.get(2)?,
+                author: r.get(3)?,
+                content: r.get(4)?,
+                published: r.get::<_, Option<i64>>(5)?.map(from_unix),
+                updated: from_unix(r.get(6)?),
+                sources: Vec::new(),
+                tags: Vec::new(),
+            })
+        })
+        .optional()?;
+    let Some(mut item) = item else {
+        return Ok(None);
+    };
+    item.sources = sources_of(conn, id)?;
+    item.tags = tags_of(conn, id)?;
+    Ok(Some(item))
 }
 
 fn sources_of(conn: &Connection, item_id: i64) -> Result<Vec<SourceRef>, StoreError> {

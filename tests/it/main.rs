@@ -3,5 +3,6 @@
 
 mod cli;
 mod e2e;
+mod filters;
 mod pipeline;
 mod support;

@@ -1,0 +1,96 @@
+//! JSON Feed 1.1 documents (https://www.jsonfeed.org/version/1.1/); no maintained crate
+//! writes them, and the structs are short.
+
+use serde::Serialize;
+
+use super::{Channel, clean_text, safe_content};
+use crate::store::StoredItem;
+
+#[derive(Serialize)]
+struct JsonFeed<'a> {
+    version: &'static str,
+    title: String,
+    home_page_url: &'a str,
+    feed_url: &'a str,
+    items: Vec<JsonItem>,
+}
+
+#[derive(Serialize)]
+struct JsonItem {
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_html: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_published: Option<String>,
+    date_modified: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors: Vec<JsonAuthor>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<String>,
+    /// JSON Feed extensions start with `_`: the feeds this story came from.
+    _feedsift: JsonSources,
+}
+
+#[derive(Serialize)]
+struct JsonAuthor {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct JsonSources {
+    sources: Vec<JsonSource>,
+}
+
+#[derive(Serialize)]
+struct JsonSource {
+    feed: String,
+    title: Option<String>,
+    feed_url: String,
+    url: Option<String>,
+}
+
+/// Renders `items` (newest first) as a JSON Feed.
+pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
+    let feed = JsonFeed {
+        version: "https://jsonfeed.org/version/1.1",
+        title: clean_text(&channel.title),
+        home_page_url: channel.page_url.as_str(),
+        feed_url: channel.self_url.as_str(),
+        items: items.iter().map(item).collect(),
+    };
+    serde_json::to_string_pretty(&feed).expect("plain structs always serialise")
+}
+
+fn item(item: &StoredItem) -> JsonItem {
+    JsonItem {
+        id: item.entry_id.clone(),
+        url: item.link.clone(),
+        title: clean_text(&item.title),
+        content_html: safe_content(item),
+        date_published: item.published.map(|t| t.to_rfc3339()),
+        date_modified: item.updated.to_rfc3339(),
+        authors: item
+            .author
+            .iter()
+            .map(|a| JsonAuthor {
+                name: clean_text(a),
+            })
+            .collect(),
+        tags: item.tags.clone(),
+        _feedsift: JsonSources {
+            sources: item
+                .sources
+                .iter()
+                .map(|s| JsonSource {
+                    feed: s.feed_name.clone(),
+                    title: s.feed_title.clone(),
+                    feed_url: s.feed_url.clone(),
+                    url: s.link.clone(),
+                })
+                .collect(),
+        },
+    }
+}

@@ -1,0 +1,72 @@
+//! RSS 2.0 documents, with `content:encoded`, `dc:creator` and an `atom:link rel="self"`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rss::extension::atom::{AtomExtension, Link};
+use rss::extension::dublincore::DublinCoreExtension;
+use rss::{Category, Guid, Item, Source};
+
+use super::{Channel, clean_text, safe_content};
+use crate::store::StoredItem;
+
+/// Renders `items` (newest first) as an RSS 2.0 channel.
+pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
+    let updated = items.iter().map(|i| i.updated).max();
+    let rss = rss::Channel {
+        title: clean_text(&channel.title),
+        link: channel.page_url.to_string(),
+        description: clean_text(&channel.title),
+        last_build_date: updated.map(rfc2822),
+        generator: Some(format!("feedsift {}", env!("CARGO_PKG_VERSION"))),
+        atom_ext: Some(AtomExtension {
+            links: vec![Link {
+                href: channel.self_url.to_string(),
+                rel: "self".into(),
+                mime_type: Some("application/rss+xml".into()),
+                ..Link::default()
+            }],
+        }),
+        items: items.iter().map(item).collect(),
+        namespaces: BTreeMap::new(),
+        ..rss::Channel::default()
+    };
+    rss.to_string()
+}
+
+fn item(item: &StoredItem) -> Item {
+    let content = safe_content(item);
+    Item {
+        title: Some(clean_text(&item.title)),
+        link: item.link.clone(),
+        // Readers show the description; content:encoded carries the same full text.
+        description: content.clone(),
+        content,
+        guid: Some(Guid {
+            value: item.entry_id.clone(),
+            permalink: false,
+        }),
+        pub_date: Some(rfc2822(item.published.unwrap_or(item.updated))),
+        categories: item
+            .tags
+            .iter()
+            .map(|t| Category {
+                name: clean_text(t),
+                domain: None,
+            })
+            .collect(),
+        source: item.sources.first().map(|s| Source {
+            url: s.feed_url.clone(),
+            title: Some(clean_text(s.feed_title.as_deref().unwrap_or(&s.feed_name))),
+        }),
+        dublin_core_ext: item.author.as_ref().map(|a| DublinCoreExtension {
+            creators: vec![clean_text(a)],
+            ..DublinCoreExtension::default()
+        }),
+        ..Item::default()
+    }
+}
+
+fn rfc2822(time: DateTime<Utc>) -> String {
+    time.to_rfc2822()
+}
