@@ -1,21 +1,12 @@
 //! The command line's contract: exit codes and messages for bad configs and arguments.
 
-use crate::support::{TestConfig, feedsift};
+use crate::support::{TestConfig, feedsift, run_feedsift};
 
 /// Runs `feedsift check` on a config; returns exit code and stderr.
-async fn check(text: &str) -> (i32, String) {
+async fn check(text: &str) -> (Option<i32>, String) {
     let config = TestConfig::write(text);
-    let out = feedsift()
-        .arg("check")
-        .arg("-c")
-        .arg(&config.path)
-        .output()
-        .await
-        .expect("run feedsift");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let ran = run_feedsift("check", &config.path, &[]).await;
+    (ran.code, ran.stderr)
 }
 
 #[tokio::test]
@@ -45,7 +36,7 @@ async fn each_config_error_names_file_line_and_key_and_exits_2() {
     ];
     for (text, expected) in cases {
         let (code, stderr) = check(text).await;
-        assert_eq!(code, 2, "{text}\n{stderr}");
+        assert_eq!(code, Some(2), "{text}\n{stderr}");
         assert!(
             stderr.contains("feedsift.toml") && stderr.contains(expected),
             "{text}\n{stderr}"
@@ -68,23 +59,21 @@ async fn a_valid_config_checks_with_a_summary() {
 
 #[tokio::test]
 async fn a_missing_config_and_an_unknown_feed_are_bad_input() {
-    let out = feedsift()
-        .args(["check", "-c", "/nonexistent/feedsift.toml"])
-        .output()
-        .await
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
+    let missing = run_feedsift(
+        "check",
+        std::path::Path::new("/nonexistent/feedsift.toml"),
+        &[],
+    )
+    .await;
+    assert_eq!(missing.code, Some(2));
     let config = TestConfig::write("");
-    let out = feedsift()
-        .arg("poll")
-        .arg("-c")
-        .arg(&config.path)
-        .args(["--feed", "nope"])
-        .output()
-        .await
-        .expect("run");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no feed named `nope`"));
+    let ran = run_feedsift("poll", &config.path, &["--feed", "nope"]).await;
+    assert_eq!(ran.code, Some(2));
+    assert!(
+        ran.stderr.contains("no feed named `nope`"),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[tokio::test]

@@ -1,14 +1,11 @@
 //! Tags and the filter language over real stored items: a table of expressions and the
 //! items each must return, tag feeds and searches over HTTP, and `feedsift query`.
 
-use std::sync::Arc;
-
-use tokio_util::sync::CancellationToken;
-
-use crate::support::{Route, TestConfig, TestServer, feeds_toml, feedsift, fixture};
+use crate::support::{
+    Route, TestConfig, TestServer, feeds_toml, fixture, run_feedsift, serve_outputs,
+};
 use feedsift::app;
 use feedsift::config::Config;
-use feedsift::serve::{self, AppState};
 
 /// The tag-case fixture polled into a fresh database; the feed itself is tagged `feedtag`.
 async fn tagged_store(server: &TestServer) -> (TestConfig, Config) {
@@ -92,21 +89,6 @@ async fn expressions_return_exactly_their_items() {
     }
 }
 
-async fn serve(config: &Config) -> (String, CancellationToken) {
-    let store = app::open_store(config).await.expect("store");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let token = CancellationToken::new();
-    let state = AppState {
-        store,
-        config: Arc::new(config.clone()),
-    };
-    tokio::spawn(serve::serve(listener, state, token.clone()));
-    (base, token)
-}
-
 fn entry_titles(body: &[u8]) -> Vec<String> {
     let feed = feed_rs::parser::parse(body).expect("valid feed");
     feed.entries
@@ -119,7 +101,7 @@ fn entry_titles(body: &[u8]) -> Vec<String> {
 async fn tag_and_search_documents_are_served_in_every_format() {
     let server = TestServer::start().await;
     let (_written, config) = tagged_store(&server).await;
-    let (base, _stop) = serve(&config).await;
+    let (base, _stop) = serve_outputs(&config).await;
     for ext in ["atom", "rss", "json"] {
         let tagged = reqwest::get(format!("{base}/tags/OpenAI.{ext}"))
             .await
@@ -152,7 +134,7 @@ async fn tag_and_search_documents_are_served_in_every_format() {
 async fn a_bad_search_is_a_400_that_points_at_the_error() {
     let server = TestServer::start().await;
     let (_written, config) = tagged_store(&server).await;
-    let (base, _stop) = serve(&config).await;
+    let (base, _stop) = serve_outputs(&config).await;
     let response = reqwest::get(format!("{base}/search.atom?q=%23a%20and%20(%23b"))
         .await
         .expect("GET");
@@ -172,40 +154,21 @@ async fn a_bad_search_is_a_400_that_points_at_the_error() {
 async fn the_query_command_lists_explains_and_refuses_bad_expressions() {
     let server = TestServer::start().await;
     let (written, _config) = tagged_store(&server).await;
-    let out = feedsift()
-        .arg("query")
-        .arg("-c")
-        .arg(&written.path)
-        .args(["#b or #c", "--explain"])
-        .output()
-        .await
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
+    let ran = run_feedsift("query", &written.path, &["#b or #c", "--explain"]).await;
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert!(
+        ran.stdout.contains("B and C") && ran.stdout.contains("#b ✓  #c ✓"),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ran.stdout
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("B and C") && stdout.contains("#b ✓  #c ✓"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("#b ✗  #c ✓"), "{stdout}");
+    assert!(ran.stdout.contains("#b ✗  #c ✓"), "{}", ran.stdout);
 
-    let bad = feedsift()
-        .arg("query")
-        .arg("-c")
-        .arg(&written.path)
-        .arg("#b or")
-        .output()
-        .await
-        .expect("run");
-    assert_eq!(bad.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&bad.stderr);
+    let bad = run_feedsift("query", &written.path, &["#b or"]).await;
+    assert_eq!(bad.code, Some(2));
     assert!(
-        stderr.contains("column 6") && stderr.contains("#b or"),
-        "{stderr}"
+        bad.stderr.contains("column 6") && bad.stderr.contains("#b or"),
+        "{}",
+        bad.stderr
     );
 }
 
@@ -213,16 +176,9 @@ async fn the_query_command_lists_explains_and_refuses_bad_expressions() {
 async fn explain_shows_sources_tag_origins_and_output_verdicts() {
     let server = TestServer::start().await;
     let (written, _config) = tagged_store(&server).await;
-    let out = feedsift()
-        .arg("explain")
-        .arg("-c")
-        .arg(&written.path)
-        .arg("bc")
-        .output()
-        .await
-        .expect("run");
+    let by_guid = run_feedsift("explain", &written.path, &["bc"]).await;
     assert_eq!(
-        out.status.code(),
+        by_guid.code,
         Some(2),
         "an upstream guid is not a published id"
     );
@@ -230,21 +186,8 @@ async fn explain_shows_sources_tag_origins_and_output_verdicts() {
     let store = app::open_store(&written.load()).await.expect("store");
     let all = store.items_matching(None, 50).expect("items");
     let item = all.iter().find(|i| i.title == "B and C").expect("B and C");
-    let out = feedsift()
-        .arg("explain")
-        .arg("-c")
-        .arg(&written.path)
-        .arg(&item.entry_id)
-        .output()
-        .await
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let ran = run_feedsift("explain", &written.path, &[&item.entry_id]).await;
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
     for expected in [
         "by g:bc",
         "FeedTag              feed tag, from feed cases",
@@ -252,8 +195,9 @@ async fn explain_shows_sources_tag_origins_and_output_verdicts() {
         "out precedence           filter #a or #b and not #c: #a ✗  #b ✓  #c ✓",
     ] {
         assert!(
-            stdout.contains(expected),
-            "missing {expected:?} in\n{stdout}"
+            ran.stdout.contains(expected),
+            "missing {expected:?} in\n{}",
+            ran.stdout
         );
     }
 }

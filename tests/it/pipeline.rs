@@ -1,30 +1,9 @@
 //! The pipeline in-process: poll feeds from a loopback server, serve the outputs.
 
-use std::sync::Arc;
-
+use crate::support::{Route, TestConfig, TestServer, feeds_toml, fixture, serve_outputs};
 use feed_rs::model::Feed;
-use tokio_util::sync::CancellationToken;
-
-use crate::support::{Route, TestConfig, TestServer, feeds_toml, fixture};
 use feedsift::app;
 use feedsift::config::Config;
-use feedsift::serve::{self, AppState};
-
-/// Serves the config's outputs on loopback until the token is dropped; returns the base URL.
-async fn serve_outputs(config: &Config) -> (String, CancellationToken) {
-    let store = app::open_store(config).await.expect("open store");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let token = CancellationToken::new();
-    let state = AppState {
-        store,
-        config: Arc::new(config.clone()),
-    };
-    tokio::spawn(serve::serve(listener, state, token.clone()));
-    (base, token)
-}
 
 async fn get_feed(url: &str) -> Feed {
     let body = reqwest::get(url)

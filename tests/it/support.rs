@@ -180,3 +180,46 @@ pub fn feeds_toml(feeds: &[(&str, &str, &[&str])]) -> String {
         })
         .collect()
 }
+
+/// What a finished run of the binary left.
+pub struct Ran {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `feedsift COMMAND -c CONFIG ARGS…` to completion.
+pub async fn run_feedsift(command: &str, config: &Path, args: &[&str]) -> Ran {
+    let out = feedsift()
+        .arg(command)
+        .arg("-c")
+        .arg(config)
+        .args(args)
+        .output()
+        .await
+        .expect("run feedsift");
+    Ran {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Serves `config`'s outputs in-process on loopback until the token is cancelled or dropped
+/// with the test; returns the base URL.
+pub async fn serve_outputs(
+    config: &feedsift::config::Config,
+) -> (String, tokio_util::sync::CancellationToken) {
+    let store = feedsift::app::open_store(config).await.expect("open store");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let token = tokio_util::sync::CancellationToken::new();
+    let state = feedsift::serve::AppState {
+        store,
+        config: Arc::new(config.clone()),
+    };
+    tokio::spawn(feedsift::serve::serve(listener, state, token.clone()));
+    (base, token)
+}
