@@ -72,7 +72,7 @@ enum Command {
     /// Show one item (entry id or URL): its sources, hash, tags and where each came from,
     /// and the outputs it is in and why.
     Explain {
-        /// A published entry id (urn:uuid:…) or the item's URL.
+        /// A published entry id (urn:uuid:…), the item's URL, or its content hash (hex).
         item: String,
     },
     /// Write one output as a document, for static hosting.

@@ -60,6 +60,18 @@ impl ContentHash {
         Some(ContentHash(bytes.try_into().ok()?))
     }
 
+    /// Parses the hex form written by [`ContentHash::to_hex`].
+    pub fn from_hex(hex: &str) -> Option<ContentHash> {
+        if hex.len() != 66 || !hex.is_ascii() {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+            .collect();
+        ContentHash::from_slice(&bytes?)
+    }
+
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()
     }

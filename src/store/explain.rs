@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params_from_iter};
 
 use super::filter_sql::condition;
-use super::query::item_by_id;
+use super::query::{Catalog, item_by_id};
 use super::{Store, StoreError, from_unix};
 use crate::filter::Expr;
 use crate::model::ContentHash;
@@ -43,8 +43,12 @@ pub struct ItemDetail {
 }
 
 impl Store {
-    /// The item with this published entry id, or whose link (or a source's link) is this URL.
+    /// The item with this published entry id or content hash (hex), or whose link (or a
+    /// source's link) is this URL.
     pub fn find_item(&self, needle: &str) -> Result<Option<i64>, StoreError> {
+        if let Some(hash) = ContentHash::from_hex(needle) {
+            return self.item_for_hash(&hash);
+        }
         let conn = self.reader();
         let id = conn
             .query_row(
@@ -58,10 +62,18 @@ impl Store {
         Ok(id)
     }
 
+    /// The item that has (or once had) this content hash.
+    pub fn item_for_hash(&self, hash: &ContentHash) -> Result<Option<i64>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached("SELECT item_id FROM item_hashes WHERE hash = ?1")?;
+        Ok(stmt.query_row([hash.as_bytes()], |r| r.get(0)).optional()?)
+    }
+
     /// The item's stored data, sources and tag provenance.
     pub fn item_detail(&self, id: i64) -> Result<Option<ItemDetail>, StoreError> {
         let conn = self.reader();
-        let Some(item) = item_by_id(&conn, id)? else {
+        let catalog = Catalog::load(&conn)?;
+        let Some(item) = item_by_id(&conn, &catalog, id)? else {
             return Ok(None);
         };
         let (hash, first_seen, content_updates) = conn.query_row(
@@ -76,37 +88,54 @@ impl Store {
             },
         )?;
         let mut stmt = conn.prepare_cached(
-            "SELECT f.name, s.upstream_key, s.link, s.first_seen FROM sources s
-             JOIN feeds f ON f.id = s.feed_id WHERE s.item_id = ?1 ORDER BY s.first_seen, f.name",
+            "SELECT feed_id, upstream_key, link, first_seen FROM sources WHERE item_id = ?1 ORDER BY first_seen",
         )?;
-        let sources = stmt
-            .query_map([id], |r| {
-                Ok(SourceDetail {
-                    feed: r.get(0)?,
-                    upstream_key: r.get(1)?,
-                    link: r.get(2)?,
-                    first_seen: from_unix(r.get(3)?),
-                })
-            })?
-            .collect::<Result<_, _>>()?;
+        let rows = stmt.query_map([id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut sources = Vec::new();
+        let mut tags = Vec::new();
+        for row in rows {
+            let (feed_id, upstream_key, link, seen) = row?;
+            let feed = catalog.name(feed_id).to_string();
+            tags.extend(catalog.tags(feed_id).iter().map(|(key, label)| TagSource {
+                label: label.clone(),
+                key: key.clone(),
+                origin: "feed".into(),
+                feed: feed.clone(),
+            }));
+            sources.push(SourceDetail {
+                feed,
+                upstream_key,
+                link,
+                first_seen: from_unix(seen),
+            });
+        }
         let mut stmt = conn.prepare_cached(
-            "SELECT t.label, t.key, t.origin, f.name FROM item_tags t JOIN feeds f ON f.id = t.feed_id
-             WHERE t.item_id = ?1
-             UNION ALL
-             SELECT ft.label, ft.key, 'feed', f.name FROM sources s JOIN feed_tags ft ON ft.feed_id = s.feed_id
-             JOIN feeds f ON f.id = s.feed_id WHERE s.item_id = ?1
-             ORDER BY 2, 3, 4",
+            "SELECT label, key, origin, feed_id FROM item_tags WHERE item_id = ?1",
         )?;
-        let tags = stmt
-            .query_map([id], |r| {
-                Ok(TagSource {
-                    label: r.get(0)?,
-                    key: r.get(1)?,
-                    origin: r.get(2)?,
-                    feed: r.get(3)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
+        for row in stmt.query_map([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })? {
+            let (label, key, origin, feed_id) = row?;
+            tags.push(TagSource {
+                label,
+                key,
+                origin,
+                feed: catalog.name(feed_id).to_string(),
+            });
+        }
+        tags.sort_by(|a, b| (&a.key, &a.origin, &a.feed).cmp(&(&b.key, &b.origin, &b.feed)));
         Ok(Some(ItemDetail {
             id,
             item,

@@ -127,8 +127,9 @@ impl Store {
     ) -> Result<items::IngestStats, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
-        let feed_id: i64 =
-            tx.query_row("SELECT id FROM feeds WHERE name = ?1", [name], |r| r.get(0))?;
+        let feed_id: i64 = tx
+            .prepare_cached("SELECT id FROM feeds WHERE name = ?1")?
+            .query_row([name], |r| r.get(0))?;
         let (now_s, next_s) = (unix(now), unix(next_poll));
         match outcome {
             PollOutcome::Fetched {

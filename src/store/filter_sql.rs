@@ -26,13 +26,13 @@ fn write(expr: &Expr, cond: &mut Condition) {
             let n = push(cond, tag_key(label));
             cond.sql.push_str(&format!(
                 "(i.id IN (SELECT item_id FROM item_tags WHERE key = ?{n}) OR i.id IN \
-                 (SELECT s.item_id FROM sources s JOIN feed_tags ft ON ft.feed_id = s.feed_id WHERE ft.key = ?{n}))"
+                 (SELECT item_id FROM sources WHERE feed_id IN (SELECT feed_id FROM feed_tags WHERE key = ?{n})))"
             ));
         }
         Expr::Feed(name) => {
             let n = push(cond, name.clone());
             cond.sql.push_str(&format!(
-                "i.id IN (SELECT s.item_id FROM sources s JOIN feeds f ON f.id = s.feed_id WHERE f.name = ?{n})"
+                "i.id IN (SELECT item_id FROM sources WHERE feed_id IN (SELECT id FROM feeds WHERE name = ?{n}))"
             ));
         }
         Expr::Phrase(phrase) => phrase_match(cond, fts_phrase(phrase)),

@@ -63,8 +63,8 @@ pub fn ingest(
 /// The item this feed already delivered under the same upstream key.
 fn source_item(tx: &Transaction, feed_id: i64, item: &Item) -> Result<Option<Known>, StoreError> {
     let mut stmt = tx.prepare_cached(
-        "SELECT i.id, i.hash, i.content_updates FROM sources s JOIN items i ON i.id = s.item_id
-         WHERE s.feed_id = ?1 AND s.upstream_key = ?2",
+        "SELECT id, hash, content_updates FROM items
+         WHERE id = (SELECT item_id FROM sources WHERE feed_id = ?1 AND upstream_key = ?2)",
     )?;
     let known = stmt
         .query_row(params![feed_id, item.key.0], |r| {

@@ -1,8 +1,10 @@
 //! Reading items back for publishing: newest first, with their sources and tags.
 
+use std::collections::{BTreeMap, HashMap};
+
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use super::filter_sql::condition;
 use super::{Store, StoreError, from_unix};
@@ -47,9 +49,10 @@ impl Store {
     ) -> Result<Vec<StoredItem>, StoreError> {
         let ids = self.matching_ids(filter, limit)?;
         let conn = self.reader();
+        let catalog = Catalog::load(&conn)?;
         let mut items = Vec::with_capacity(ids.len());
         for id in ids {
-            items.extend(item_by_id(&conn, id)?);
+            items.extend(item_by_id(&conn, &catalog, id)?);
         }
         Ok(items)
     }
@@ -80,8 +83,66 @@ impl Store {
     }
 }
 
+/// The feeds and their configured tags, read once per request: a handful of rows that every
+/// item refers to. (Joining them in per-item statements made SQLite, built with STAT4,
+/// re-prepare those statements on every run.)
+pub(super) struct Catalog {
+    feeds: HashMap<i64, FeedRow>,
+}
+
+struct FeedRow {
+    name: String,
+    title: Option<String>,
+    url: String,
+    site_link: Option<String>,
+    /// (key, label) of the feed's configured tags.
+    tags: Vec<(String, String)>,
+}
+
+impl Catalog {
+    pub(super) fn load(conn: &Connection) -> Result<Catalog, StoreError> {
+        let mut stmt = conn.prepare_cached("SELECT id, name, title, url, site_link FROM feeds")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                FeedRow {
+                    name: r.get(1)?,
+                    title: r.get(2)?,
+                    url: r.get(3)?,
+                    site_link: r.get(4)?,
+                    tags: Vec::new(),
+                },
+            ))
+        })?;
+        let mut feeds: HashMap<i64, FeedRow> = rows.collect::<Result<_, _>>()?;
+        let mut stmt = conn.prepare_cached("SELECT feed_id, key, label FROM feed_tags")?;
+        let tags = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))?;
+        for tag in tags {
+            let (feed_id, key, label) = tag?;
+            if let Some(feed) = feeds.get_mut(&feed_id) {
+                feed.tags.push((key, label));
+            }
+        }
+        Ok(Catalog { feeds })
+    }
+
+    /// The name of the feed with this id.
+    pub(super) fn name(&self, feed_id: i64) -> &str {
+        self.feeds.get(&feed_id).map_or("", |f| f.name.as_str())
+    }
+
+    /// (key, label) of the configured tags of the feed with this id.
+    pub(super) fn tags(&self, feed_id: i64) -> &[(String, String)] {
+        self.feeds.get(&feed_id).map_or(&[], |f| f.tags.as_slice())
+    }
+}
+
 /// One item with its sources and tags.
-pub(super) fn item_by_id(conn: &Connection, id: i64) -> Result<Option<StoredItem>, StoreError> {
+pub(super) fn item_by_id(
+    conn: &Connection,
+    catalog: &Catalog,
+    id: i64,
+) -> Result<Option<StoredItem>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT entry_id, title, link, author, content, published, updated FROM items WHERE id = ?1",
     )?;
@@ -103,48 +164,57 @@ pub(super) fn item_by_id(conn: &Connection, id: i64) -> Result<Option<StoredItem
     let Some(mut item) = item else {
         return Ok(None);
     };
-    item.sources = sources_of(conn, id)?;
-    item.tags = tags_of(conn, id)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT feed_id, link FROM sources WHERE item_id = ?1 ORDER BY first_seen",
+    )?;
+    let sources: Vec<(i64, Option<String>)> = stmt
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    item.tags = tags_of(conn, catalog, id, &sources)?;
+    item.sources = sources
+        .into_iter()
+        .filter_map(|(feed_id, link)| {
+            let feed = catalog.feeds.get(&feed_id)?;
+            Some(SourceRef {
+                feed_name: feed.name.clone(),
+                feed_title: feed.title.clone(),
+                feed_url: feed.url.clone(),
+                site_link: feed.site_link.clone(),
+                link,
+            })
+        })
+        .collect();
     Ok(Some(item))
 }
 
-fn sources_of(conn: &Connection, item_id: i64) -> Result<Vec<SourceRef>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT f.name, f.title, f.url, f.site_link, s.link FROM sources s JOIN feeds f ON f.id = s.feed_id
-         WHERE s.item_id = ?1 ORDER BY s.first_seen, f.name",
-    )?;
-    let rows = stmt.query_map([item_id], |r| {
-        Ok(SourceRef {
-            feed_name: r.get(0)?,
-            feed_title: r.get(1)?,
-            feed_url: r.get(2)?,
-            site_link: r.get(3)?,
-            link: r.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
 /// Each tag key of the item once, spelled as most items spell it (feed tags as configured).
-fn tags_of(conn: &Connection, item_id: i64) -> Result<Vec<String>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "WITH keys AS (
-             SELECT key, min(label) AS label FROM item_tags WHERE item_id = ?1 GROUP BY key
-             UNION
-             SELECT ft.key, ft.label FROM sources s JOIN feed_tags ft ON ft.feed_id = s.feed_id
-             WHERE s.item_id = ?1)
-         SELECT k.key, coalesce(
-             (SELECT ts.label FROM tag_spellings ts WHERE ts.key = k.key AND ts.uses > 0
-              ORDER BY ts.uses DESC, ts.label LIMIT 1), k.label)
-         FROM keys k",
-    )?;
-    let rows = stmt.query_map(params![item_id], |r| {
+fn tags_of(
+    conn: &Connection,
+    catalog: &Catalog,
+    item_id: i64,
+    sources: &[(i64, Option<String>)],
+) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT key, label FROM item_tags WHERE item_id = ?1")?;
+    let mut keys: BTreeMap<String, String> = BTreeMap::new();
+    for row in stmt.query_map([item_id], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })?;
-    let mut tags: Vec<(String, String)> = rows.collect::<Result<_, _>>()?;
-    tags.sort();
-    tags.dedup_by(|a, b| a.0 == b.0);
-    let mut labels: Vec<String> = tags.into_iter().map(|(_, label)| label).collect();
+    })? {
+        let (key, label) = row?;
+        keys.entry(key).or_insert(label);
+    }
+    for (feed_id, _) in sources {
+        for (key, label) in catalog.tags(*feed_id) {
+            keys.entry(key.clone()).or_insert_with(|| label.clone());
+        }
+    }
+    let mut spelling = conn.prepare_cached(
+        "SELECT label FROM tag_spellings WHERE key = ?1 AND uses > 0 ORDER BY uses DESC, label LIMIT 1",
+    )?;
+    let mut labels = Vec::with_capacity(keys.len());
+    for (key, label) in keys {
+        let common: Option<String> = spelling.query_row([&key], |r| r.get(0)).optional()?;
+        labels.push(common.unwrap_or(label));
+    }
     labels.sort_by_key(|l| l.to_lowercase());
     Ok(labels)
 }

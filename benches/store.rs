@@ -1,0 +1,162 @@
+//! Store benchmark: insert 1,000,000 items (10,000 distinct tags) into an empty database,
+//! look up content hashes, and serve outputs with three-term filters (newest 50).
+//!
+//! Run: `cargo bench --bench store` (or `cargo bench --bench store -- 200000` for fewer items).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use feedsift::filter::parse;
+use feedsift::model::{Item, Tag, TagOrigin, UpstreamKey};
+use feedsift::process::{content_hash, tag_key};
+use feedsift::store::{FeedSpec, PollOutcome, Store};
+use support::{Rng, word};
+
+const FEEDS: usize = 100;
+const TAGS: usize = 10_000;
+const BATCH: usize = 1_000;
+
+fn main() {
+    let total: usize = std::env::args()
+        .filter_map(|a| a.parse().ok())
+        .next()
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&dir.path().join("bench.db")).expect("open");
+    let specs: Vec<FeedSpec> = (0..FEEDS)
+        .map(|f| FeedSpec {
+            name: format!("feed{f}"),
+            url: format!("https://feed{f}.example/rss"),
+            tags: Vec::new(),
+        })
+        .collect();
+    store.sync_feeds(&specs).expect("sync");
+
+    let mut rng = Rng::new(42);
+    let start = Instant::now();
+    let mut hashes = Vec::with_capacity(total);
+    let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+    for batch in 0..total.div_ceil(BATCH) {
+        let items: Vec<Item> = (batch * BATCH..((batch + 1) * BATCH).min(total))
+            .map(|n| item(n, &mut rng, now))
+            .collect();
+        hashes.extend(items.iter().map(|i| i.hash));
+        let fetched = PollOutcome::Fetched {
+            etag: None,
+            last_modified: None,
+            title: None,
+            site_link: None,
+            guid_fallback: false,
+        };
+        store
+            .record_poll(&specs[batch % FEEDS].name, &fetched, &items, now, now)
+            .expect("poll");
+    }
+    let insert = start.elapsed();
+    println!(
+        "insert: {total} items in {:.1} s = {:.0} items/s",
+        insert.as_secs_f64(),
+        total as f64 / insert.as_secs_f64()
+    );
+    let db_size = std::fs::metadata(dir.path().join("bench.db"))
+        .map(|m| m.len())
+        .unwrap_or(0)
+        + std::fs::metadata(dir.path().join("bench.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+    println!("database: {:.0} MiB", db_size as f64 / 1048576.0);
+
+    let mut lookups = Vec::new();
+    for _ in 0..10_000 {
+        let hash = hashes[rng.below(hashes.len())];
+        let t = Instant::now();
+        let found = store.item_for_hash(&hash).expect("lookup");
+        lookups.push(t.elapsed());
+        assert!(found.is_some());
+    }
+    let (median, p95) = percentiles(lookups);
+    println!(
+        "hash lookup at {total} items: median {:.1} µs, p95 {:.1} µs",
+        micros(median),
+        micros(p95)
+    );
+
+    for expr in [
+        format!("#{} and not #{} or #{}", word(0), word(1), word(2)),
+        format!("#{} #{} -#{}", word(3), word(10), word(50)),
+        format!("(#{} or #{}) and not #{}", word(500), word(2000), word(0)),
+        format!("#{} or #{} or #{}", word(9000), word(9500), word(9999)),
+        format!("#{} and \"{}\" -feed:feed7", word(5), word(7)),
+    ] {
+        let parsed = parse(&expr).expect("valid expression");
+        store.items_matching(Some(&parsed), 50).expect("warm-up");
+        let mut samples = Vec::new();
+        let mut found = 0;
+        for _ in 0..20 {
+            let t = Instant::now();
+            found = store
+                .items_matching(Some(&parsed), 50)
+                .expect("query")
+                .len();
+            samples.push(t.elapsed());
+        }
+        let (median, p95) = percentiles(samples);
+        println!(
+            "output `{expr}` → {found} items: median {:.2} ms, p95 {:.2} ms",
+            millis(median),
+            millis(p95)
+        );
+    }
+    println!("peak RSS: {:.0} MiB", support::peak_rss_mib());
+}
+
+fn item(n: usize, rng: &mut Rng, now: DateTime<Utc>) -> Item {
+    let title = format!("Story {n} about {}", word(rng.below(2000)));
+    let text: Vec<String> = (0..40).map(|_| word(rng.skewed(5000))).collect();
+    let text = text.join(" ");
+    let tags = (0..3)
+        .map(|_| {
+            let label = word(rng.skewed(TAGS));
+            Tag {
+                key: tag_key(&label),
+                label,
+                origin: if n % 2 == 0 {
+                    TagOrigin::Hashtag
+                } else {
+                    TagOrigin::Category
+                },
+            }
+        })
+        .collect();
+    let hash = content_hash(&title, &text);
+    let published = now - chrono::Duration::seconds(rng.below(90 * 86400) as i64);
+    Item {
+        key: UpstreamKey(format!("g:{n}")),
+        hash,
+        title,
+        link: Some(format!("https://news.example/{n}")),
+        content: Some(format!("<p>{text}</p>")),
+        author: None,
+        published: Some(published),
+        updated: None,
+        tags,
+        text,
+    }
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The median and 95th percentile of some durations.
+pub fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.95))
+}

@@ -1,0 +1,53 @@
+//! Shared by the benchmarks: deterministic pseudo-random data and small measurements.
+
+/// xorshift64*: deterministic, dependency-free, good enough for test data.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.max(1))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// A number in `0..n`, skewed so small numbers are much more common (like real tags).
+    pub fn skewed(&mut self, n: usize) -> usize {
+        let x = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        ((x * x * x) * n as f64) as usize
+    }
+}
+
+/// A made-up word for index `i`.
+pub fn word(i: usize) -> String {
+    const SYLLABLES: [&str; 16] = [
+        "ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "de", "po", "an", "el", "or", "un", "is",
+        "ba",
+    ];
+    let mut w = String::new();
+    let mut n = i + 16;
+    while n > 0 {
+        w.push_str(SYLLABLES[n % 16]);
+        n /= 16;
+    }
+    w
+}
+
+/// This process's peak resident set size, from /proc (Linux).
+pub fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
