@@ -75,10 +75,7 @@ pub async fn run(
     tracing::info!(addr = %listener.local_addr()?, feeds = config.feeds.len(), outputs = config.outputs.len(), "listening");
 
     let mut tasks = JoinSet::new();
-    let state = AppState {
-        store: store.clone(),
-        config: config.clone(),
-    };
+    let state = AppState::new(store.clone(), config.clone());
     tasks.spawn(serve::serve(listener, state, shutdown.clone()));
     let names = config
         .feeds

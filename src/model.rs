@@ -137,6 +137,8 @@ pub struct ParsedItem {
     pub link: Option<String>,
     /// HTML content, else the summary.
     pub content: Option<String>,
+    /// The `xml:base` in force for the item, which its relative links resolve against.
+    pub base: Option<String>,
     pub author: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
@@ -165,6 +167,8 @@ pub struct Item {
     /// Canonical link (tracking parameters removed).
     pub link: Option<String>,
     pub content: Option<String>,
+    /// What relative links in `content` resolve against (`xml:base`), when the feed says.
+    pub base: Option<String>,
     pub author: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,

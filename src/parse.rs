@@ -55,6 +55,7 @@ fn convert_entry(entry: Entry) -> ParsedItem {
         title: entry.title.as_ref().map(text_to_html),
         link: main_link(&entry.links),
         content,
+        base: entry.base,
         author: entry.authors.iter().find_map(|p| p.name.clone()),
         published: entry.published,
         updated: entry.updated,

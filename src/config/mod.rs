@@ -34,6 +34,8 @@ pub struct Config {
 pub struct Server {
     pub listen: SocketAddr,
     pub base_url: Url,
+    /// How long readers and proxies may reuse a published document (`Cache-Control: max-age`).
+    pub cache_max_age: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -27,6 +27,7 @@ pub struct RawConfig {
 pub struct RawServer {
     pub listen: Option<Sp<String>>,
     pub base_url: Option<Sp<String>>,
+    pub cache_max_age: Option<Sp<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -41,7 +41,12 @@ pub fn server(ctx: &Context, raw: &RawServer) -> Result<Server, ConfigError> {
         },
         None => default_base_url(listen),
     };
-    Ok(Server { listen, base_url })
+    let cache_max_age = opt_duration(ctx, &raw.cache_max_age, "server.cache_max_age", "5m")?;
+    Ok(Server {
+        listen,
+        base_url,
+        cache_max_age,
+    })
 }
 
 /// Self links point at where the server listens, with "localhost" for loopback and any-address.

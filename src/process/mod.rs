@@ -119,6 +119,7 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
         title: display_title,
         link,
         content: parsed.content.clone(),
+        base: parsed.base.clone(),
         author: parsed
             .author
             .as_deref()

@@ -1,7 +1,9 @@
 //! Pure rendering of published documents from stored items.
 
 mod atom;
+pub mod html;
 mod json;
+pub mod opml;
 mod rss;
 mod sanitize;
 
@@ -48,6 +50,8 @@ impl Format {
         }
     }
 
+    pub const ALL: [Format; 3] = [Format::Atom, Format::Rss, Format::Json];
+
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Atom => "application/atom+xml; charset=utf-8",
@@ -66,10 +70,12 @@ impl Format {
     }
 }
 
-/// What relative links in an item's content resolve against: its link, else its first feed.
+/// What relative links in an item's content resolve against: its `xml:base`, else its link,
+/// else its first feed.
 fn content_base(item: &StoredItem) -> Option<Url> {
-    item.link
+    item.base
         .as_deref()
+        .or(item.link.as_deref())
         .or(item.sources.first().map(|s| s.feed_url.as_str()))
         .and_then(|l| Url::parse(l).ok())
 }

@@ -1,15 +1,19 @@
-//! Handlers for published feed documents: outputs, tags and searches.
+//! Published documents: outputs, tags and searches in every format, and their HTML pages.
+
+use std::sync::Arc;
+use std::time::SystemTime;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use serde::Deserialize;
 use url::Url;
 
+use super::cache::Rendered;
 use super::{AppState, ServeError};
 use crate::filter::{self, Expr};
-use crate::inspect::output_channel;
-use crate::publish::{Channel, Format};
+use crate::publish::{Channel, Format, html};
+use crate::store::{Store, StoreError, StoredItem};
 
 /// Entries in a tag or search document when `?limit=` is absent.
 const DEFAULT_LIMIT: usize = 50;
@@ -23,104 +27,159 @@ pub struct FeedQuery {
     q: Option<String>,
 }
 
-/// What one document shows.
+/// What one document shows; `format` None is its HTML page.
 struct Document {
     title: String,
     filter: Option<Expr>,
-    self_url: Url,
-    page_url: Url,
-    format: Format,
+    /// The path of the document without extension: `feeds/NAME`, `tags/TAG`, `search`.
+    path: String,
+    /// Appended to every URL of the document (the search query).
+    query: Option<String>,
+    format: Option<Format>,
     limit: usize,
 }
 
-/// `GET /feeds/NAME.atom|.rss|.json`
+/// `GET /feeds/NAME.atom|.rss|.json`, and `GET /feeds/NAME` for the page.
 pub async fn output_feed(
     State(state): State<AppState>,
     Path(file): Path<String>,
     Query(query): Query<FeedQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, ServeError> {
     let (name, format) = split_format(&file)?;
     let output = state.config.output(name).ok_or(ServeError::NotFound)?;
-    let channel = output_channel(&state.config, output, format);
     let doc = Document {
-        title: channel.title,
+        title: output.title.clone(),
         filter: output.filter.clone(),
-        self_url: channel.self_url,
-        page_url: channel.page_url,
+        path: format!("feeds/{name}"),
+        query: None,
         format,
         limit: query.limit.unwrap_or(output.limit),
     };
-    render(&state, doc).await
+    respond(&state, doc, &headers).await
 }
 
-/// `GET /tags/TAG.atom|.rss|.json`: every item with that tag.
+/// `GET /tags/TAG.atom|.rss|.json` (and the page): every item with that tag.
 pub async fn tag_feed(
     State(state): State<AppState>,
     Path(file): Path<String>,
     Query(query): Query<FeedQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, ServeError> {
     let (tag, format) = split_format(&file)?;
     let expr = filter::parse(&format!("#{tag}")).map_err(|_| ServeError::NotFound)?;
-    let base = &state.config.server.base_url;
     let doc = Document {
         title: format!("#{tag}"),
         filter: Some(expr),
-        self_url: join(base, &format!("tags/{file}"))?,
-        page_url: join(base, "")?,
+        path: format!("tags/{tag}"),
+        query: None,
         format,
         limit: query.limit.unwrap_or(DEFAULT_LIMIT),
     };
-    render(&state, doc).await
+    respond(&state, doc, &headers).await
 }
 
 /// `GET /search.atom|.rss|.json?q=EXPR`: 400 with the parse error when EXPR is bad.
 pub async fn search_feed(
-    state: State<AppState>,
+    state: AppState,
     format: Format,
     query: FeedQuery,
+    headers: HeaderMap,
 ) -> Result<Response, ServeError> {
     let q = query.q.unwrap_or_default();
     let expr = filter::parse(&q).map_err(|e| ServeError::BadRequest(e.to_string()))?;
-    let base = &state.config.server.base_url;
-    let mut self_url = join(base, &format!("search.{}", format.extension()))?;
-    self_url.query_pairs_mut().append_pair("q", &q);
     let doc = Document {
         title: format!("Search: {q}"),
         filter: Some(expr),
-        self_url,
-        page_url: join(base, "")?,
-        format,
+        path: "search".into(),
+        query: Some(q),
+        format: Some(format),
         limit: query.limit.unwrap_or(DEFAULT_LIMIT),
     };
-    render(&state.0, doc).await
+    respond(&state, doc, &headers).await
 }
 
-async fn render(state: &AppState, doc: Document) -> Result<Response, ServeError> {
+/// Serves the document from the cache while the database is unchanged, else renders it.
+async fn respond(
+    state: &AppState,
+    doc: Document,
+    headers: &HeaderMap,
+) -> Result<Response, ServeError> {
     let limit = doc.limit.clamp(1, MAX_LIMIT);
-    let channel = Channel {
-        title: doc.title,
-        self_url: doc.self_url,
-        page_url: doc.page_url,
-    };
-    let (format, filter) = (doc.format, doc.filter);
-    let body = state
+    let ext = doc
+        .format
+        .map_or(String::new(), |f| format!(".{}", f.extension()));
+    let key = format!(
+        "{}{ext}?{}&{}",
+        doc.path,
+        limit,
+        doc.query.as_deref().unwrap_or("")
+    );
+    let version = state.store.data_version()?;
+    let max_age = state.config.server.cache_max_age;
+    if let Some(rendered) = state.cache.get(&key, version) {
+        return Ok(rendered.respond(headers, max_age));
+    }
+    let base = state.config.server.base_url.clone();
+    let rendered = state
         .store
-        .call(move |s| {
-            let items = s.items_matching(filter.as_ref(), limit)?;
-            Ok(format.render(&channel, &items))
-        })
+        .call(move |s| render(s, &base, &doc, limit, version))
         .await?;
-    Ok(([(CONTENT_TYPE, format.content_type())], body).into_response())
+    let rendered = Arc::new(rendered);
+    state.cache.put(key, rendered.clone());
+    Ok(rendered.respond(headers, max_age))
 }
 
-/// "name.atom" → ("name", Atom); anything else is not a document we serve.
-fn split_format(file: &str) -> Result<(&str, Format), ServeError> {
-    let (name, ext) = file.rsplit_once('.').ok_or(ServeError::NotFound)?;
-    let format = Format::from_extension(ext).ok_or(ServeError::NotFound)?;
-    Ok((name, format))
+fn render(
+    store: &Store,
+    base: &Url,
+    doc: &Document,
+    limit: usize,
+    version: i64,
+) -> Result<Rendered, StoreError> {
+    let items = store.items_matching(doc.filter.as_ref(), limit)?;
+    let url = |ext: &str| {
+        let mut url = base
+            .join(&format!("{}{ext}", doc.path))
+            .unwrap_or_else(|_| base.clone());
+        if let Some(q) = &doc.query {
+            url.query_pairs_mut().append_pair("q", q);
+        }
+        url
+    };
+    let channel = |self_ext: &str| Channel {
+        title: doc.title.clone(),
+        self_url: url(self_ext),
+        page_url: url(""),
+    };
+    let last_modified = last_modified(&items);
+    Ok(match doc.format {
+        Some(format) => {
+            let body = format.render(&channel(&format!(".{}", format.extension())), &items);
+            Rendered::new(version, format.content_type(), body, last_modified)
+        }
+        None => {
+            let feeds: Vec<_> = Format::ALL
+                .iter()
+                .map(|f| (*f, url(&format!(".{}", f.extension())).to_string()))
+                .collect();
+            let body = html::output_page(&channel(""), &feeds, &items);
+            Rendered::new(version, "text/html; charset=utf-8", body, last_modified)
+        }
+    })
 }
 
-fn join(base: &Url, path: &str) -> Result<Url, ServeError> {
-    base.join(path)
-        .map_err(|e| ServeError::BadRequest(e.to_string()))
+fn last_modified(items: &[StoredItem]) -> Option<SystemTime> {
+    items.iter().map(|i| i.updated).max().map(SystemTime::from)
+}
+
+/// "name.atom" → ("name", Some(Atom)); "name" → ("name", None) for the page.
+fn split_format(file: &str) -> Result<(&str, Option<Format>), ServeError> {
+    match file.rsplit_once('.') {
+        Some((name, ext)) => Ok((
+            name,
+            Some(Format::from_extension(ext).ok_or(ServeError::NotFound)?),
+        )),
+        None => Ok((file, None)),
+    }
 }

@@ -1,13 +1,15 @@
 //! The HTTP surface (axum): every route in one table, one error → response mapping.
 
+mod cache;
 mod feeds;
 mod health;
+mod pages;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
@@ -16,39 +18,49 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::publish::Format;
 use crate::store::{Store, StoreError};
+use cache::DocumentCache;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    cache: Arc<DocumentCache>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Arc<Config>) -> AppState {
+        AppState {
+            store,
+            config,
+            cache: Arc::default(),
+        }
+    }
 }
 
 /// Every route of the daemon.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(pages::status))
         .route("/healthz", get(health::healthz))
+        .route("/opml", get(pages::subscriptions))
         .route("/feeds/{file}", get(feeds::output_feed))
         .route("/tags/{file}", get(feeds::tag_feed))
-        .route(
-            "/search.atom",
-            get(|s: State<AppState>, q: Query<feeds::FeedQuery>| {
-                feeds::search_feed(s, Format::Atom, q.0)
-            }),
-        )
-        .route(
-            "/search.rss",
-            get(|s: State<AppState>, q: Query<feeds::FeedQuery>| {
-                feeds::search_feed(s, Format::Rss, q.0)
-            }),
-        )
-        .route(
-            "/search.json",
-            get(|s: State<AppState>, q: Query<feeds::FeedQuery>| {
-                feeds::search_feed(s, Format::Json, q.0)
-            }),
-        )
+        .route("/search.atom", get(search(Format::Atom)))
+        .route("/search.rss", get(search(Format::Rss)))
+        .route("/search.json", get(search(Format::Json)))
         .with_state(state)
+}
+
+type SearchFuture = std::pin::Pin<Box<dyn Future<Output = Result<Response, ServeError>> + Send>>;
+
+/// The search handler for one format.
+fn search(
+    format: Format,
+) -> impl Fn(State<AppState>, Query<feeds::FeedQuery>, HeaderMap) -> SearchFuture + Clone {
+    move |State(state), Query(query), headers| {
+        Box::pin(feeds::search_feed(state, format, query, headers))
+    }
 }
 
 /// Serves until `shutdown` fires, then finishes the requests in flight.

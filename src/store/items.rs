@@ -91,8 +91,8 @@ fn sort_time(item: &Item, now: DateTime<Utc>) -> i64 {
 fn insert_item(tx: &Transaction, item: &Item, now: DateTime<Utc>) -> Result<i64, StoreError> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO items (entry_id, hash, title, link, author, content, published, updated,
-                            first_seen, sort_time)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                            first_seen, sort_time, base)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     let updated = item.updated.or(item.published).unwrap_or(now).min(now);
     stmt.execute(params![
@@ -106,6 +106,7 @@ fn insert_item(tx: &Transaction, item: &Item, now: DateTime<Utc>) -> Result<i64,
         unix(updated),
         unix(now),
         sort_time(item, now),
+        item.base,
     ])?;
     let item_id = tx.last_insert_rowid();
     tx.prepare_cached("INSERT OR IGNORE INTO item_hashes (hash, item_id) VALUES (?1, ?2)")?
@@ -146,7 +147,7 @@ fn update_item(
     }
     tx.prepare_cached(
         "UPDATE items SET hash = ?2, title = ?3, link = ?4, author = ?5, content = ?6,
-                          updated = max(updated + 1, ?7), content_updates = content_updates + 1
+                          updated = max(updated + 1, ?7), content_updates = content_updates + 1, base = ?8
          WHERE id = ?1",
     )?
     .execute(params![
@@ -156,7 +157,7 @@ fn update_item(
         item.link,
         item.author,
         item.content,
-        unix(now)
+        unix(now), item.base
     ])?;
     tx.prepare_cached("INSERT OR IGNORE INTO item_hashes (hash, item_id) VALUES (?1, ?2)")?
         .execute(params![item.hash.as_bytes(), known.id])?;

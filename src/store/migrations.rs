@@ -94,6 +94,10 @@ const MIGRATIONS: &[&str] = &[
         tokenize = 'unicode61 remove_diacritics 2'
     );
     "#,
+    // 2: the xml:base of an item, for making its relative links absolute when republished.
+    r#"
+    ALTER TABLE items ADD COLUMN base TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

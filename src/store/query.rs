@@ -32,6 +32,8 @@ pub struct StoredItem {
     pub author: Option<String>,
     /// Unsanitised HTML as received.
     pub content: Option<String>,
+    /// The item's `xml:base`, when its feed gave one.
+    pub base: Option<String>,
     pub published: Option<DateTime<Utc>>,
     pub updated: DateTime<Utc>,
     /// In the order they were first seen.
@@ -144,7 +146,7 @@ pub(super) fn item_by_id(
     id: i64,
 ) -> Result<Option<StoredItem>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT entry_id, title, link, author, content, published, updated FROM items WHERE id = ?1",
+        "SELECT entry_id, title, link, author, content, published, updated, base FROM items WHERE id = ?1",
     )?;
     let item = stmt
         .query_row([id], |r| {
@@ -156,6 +158,7 @@ pub(super) fn item_by_id(
                 content: r.get(4)?,
                 published: r.get::<_, Option<i64>>(5)?.map(from_unix),
                 updated: from_unix(r.get(6)?),
+                base: r.get(7)?,
                 sources: Vec::new(),
                 tags: Vec::new(),
             })

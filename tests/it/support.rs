@@ -216,10 +216,7 @@ pub async fn serve_outputs(
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let token = tokio_util::sync::CancellationToken::new();
-    let state = feedsift::serve::AppState {
-        store,
-        config: Arc::new(config.clone()),
-    };
+    let state = feedsift::serve::AppState::new(store, Arc::new(config.clone()));
     tokio::spawn(feedsift::serve::serve(listener, state, token.clone()));
     (base, token)
 }

@@ -1,0 +1,279 @@
+//! Rendered documents, kept until the database changes, with their validators and
+//! compressed forms, so a reader polling an unchanged feed costs a lookup and a 304.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use axum::body::Body;
+use axum::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, LAST_MODIFIED, VARY,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use bytes::Bytes;
+
+/// Documents kept at most; beyond that the cache starts afresh (searches make many keys).
+const MAX_ENTRIES: usize = 512;
+
+/// One rendered document and what HTTP needs to know about it.
+pub struct Rendered {
+    /// The database's `data_version` it was rendered from.
+    version: i64,
+    content_type: &'static str,
+    body: Bytes,
+    /// Strong, derived from the body: it changes when and only when the document does.
+    etag: String,
+    last_modified: Option<SystemTime>,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+}
+
+impl Rendered {
+    pub fn new(
+        version: i64,
+        content_type: &'static str,
+        body: String,
+        last_modified: Option<SystemTime>,
+    ) -> Rendered {
+        let digest = blake3::hash(body.as_bytes());
+        let etag = format!("\"{}\"", &digest.to_hex()[..32]);
+        Rendered {
+            version,
+            content_type,
+            body: Bytes::from(body),
+            etag,
+            last_modified: last_modified.map(whole_seconds),
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+        }
+    }
+
+    /// The response to a request with `headers`: 304 when its validators match, else the
+    /// body in the best encoding the client accepts.
+    pub fn respond(&self, headers: &HeaderMap, max_age: Duration) -> Response {
+        let encoding = Encoding::negotiate(headers);
+        let etag = format!(
+            "{}{}",
+            self.etag.trim_end_matches('"'),
+            encoding.etag_suffix()
+        ) + "\"";
+        let mut response = if self.not_modified(headers) {
+            let mut r = Response::new(Body::empty());
+            *r.status_mut() = StatusCode::NOT_MODIFIED;
+            r
+        } else {
+            let body = match encoding {
+                Encoding::Identity => self.body.clone(),
+                Encoding::Gzip => self.gzip.get_or_init(|| gzip(&self.body)).clone(),
+                Encoding::Brotli => self.brotli.get_or_init(|| brotli(&self.body)).clone(),
+            };
+            let mut r = Response::new(Body::from(body));
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+            if let Some(name) = encoding.header() {
+                r.headers_mut()
+                    .insert(CONTENT_ENCODING, HeaderValue::from_static(name));
+            }
+            r
+        };
+        let h = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&etag) {
+            h.insert(ETAG, value);
+        }
+        if let Some(value) = self
+            .last_modified
+            .and_then(|t| HeaderValue::from_str(&httpdate::fmt_http_date(t)).ok())
+        {
+            h.insert(LAST_MODIFIED, value);
+        }
+        if let Ok(value) = HeaderValue::from_str(&format!("public, max-age={}", max_age.as_secs()))
+        {
+            h.insert(CACHE_CONTROL, value);
+        }
+        h.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+        response
+    }
+
+    /// RFC 9110 §13.1.2/§13.1.3: If-None-Match wins; If-Modified-Since only without it.
+    fn not_modified(&self, headers: &HeaderMap) -> bool {
+        if let Some(value) = headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+            return value
+                .split(',')
+                .map(str::trim)
+                .any(|tag| tag == "*" || self.same_entity(tag));
+        }
+        let since = headers
+            .get(IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok());
+        matches!((since, self.last_modified), (Some(since), Some(modified)) if modified <= since)
+    }
+
+    /// Whether a client's entity tag names this document in any of its encodings.
+    fn same_entity(&self, tag: &str) -> bool {
+        let tag = tag.trim_start_matches("W/").trim_matches('"');
+        let base = self.etag.trim_matches('"');
+        [Encoding::Identity, Encoding::Gzip, Encoding::Brotli]
+            .iter()
+            .any(|e| tag.strip_suffix(e.etag_suffix()) == Some(base))
+    }
+}
+
+/// Rendered documents by request key.
+#[derive(Default)]
+pub struct DocumentCache {
+    entries: Mutex<HashMap<String, Arc<Rendered>>>,
+}
+
+impl DocumentCache {
+    /// The document for `key` if it was rendered from database version `version`.
+    pub fn get(&self, key: &str, version: i64) -> Option<Arc<Rendered>> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.get(key).filter(|r| r.version == version).cloned()
+    }
+
+    pub fn put(&self, key: String, rendered: Arc<Rendered>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(key, rendered);
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Encoding {
+    /// Brotli when accepted, else gzip, else none (`q=0` refuses a coding).
+    fn negotiate(headers: &HeaderMap) -> Encoding {
+        let accepted = |name: &str| {
+            let values = headers
+                .get_all(ACCEPT_ENCODING)
+                .into_iter()
+                .filter_map(|v| v.to_str().ok());
+            values.flat_map(|v| v.split(',')).any(|part| {
+                let mut fields = part.split(';').map(str::trim);
+                let coding = fields.next().unwrap_or("");
+                let q = fields
+                    .find_map(|f| f.strip_prefix("q="))
+                    .map_or(1.0, |q| q.trim().parse::<f32>().unwrap_or(0.0));
+                coding.eq_ignore_ascii_case(name) && q > 0.0
+            })
+        };
+        if accepted("br") {
+            Encoding::Brotli
+        } else if accepted("gzip") {
+            Encoding::Gzip
+        } else {
+            Encoding::Identity
+        }
+    }
+
+    fn header(self) -> Option<&'static str> {
+        match self {
+            Encoding::Identity => None,
+            Encoding::Gzip => Some("gzip"),
+            Encoding::Brotli => Some("br"),
+        }
+    }
+
+    /// Each encoding is its own representation, so it gets its own strong tag.
+    fn etag_suffix(self) -> &'static str {
+        match self {
+            Encoding::Identity => "",
+            Encoding::Gzip => "-gz",
+            Encoding::Brotli => "-br",
+        }
+    }
+}
+
+fn gzip(body: &[u8]) -> Bytes {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(body);
+    Bytes::from(encoder.finish().unwrap_or_default())
+}
+
+fn brotli(body: &[u8]) -> Bytes {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 9,
+        ..Default::default()
+    };
+    let _ = brotli::BrotliCompress(&mut &body[..], &mut out, &params);
+    Bytes::from(out)
+}
+
+/// HTTP dates have whole seconds; comparing If-Modified-Since needs the same precision.
+fn whole_seconds(t: SystemTime) -> SystemTime {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in pairs {
+            h.insert(*name, HeaderValue::from_str(value).expect("valid header"));
+        }
+        h
+    }
+
+    #[test]
+    fn encodings_are_negotiated_with_q_values() {
+        assert_eq!(
+            Encoding::negotiate(&headers(&[("accept-encoding", "gzip, deflate, br")])),
+            Encoding::Brotli
+        );
+        assert_eq!(
+            Encoding::negotiate(&headers(&[("accept-encoding", "gzip")])),
+            Encoding::Gzip
+        );
+        assert_eq!(
+            Encoding::negotiate(&headers(&[("accept-encoding", "br;q=0, gzip;q=0.5")])),
+            Encoding::Gzip
+        );
+        assert_eq!(
+            Encoding::negotiate(&headers(&[("accept-encoding", "gzip;q=0")])),
+            Encoding::Identity
+        );
+        assert_eq!(Encoding::negotiate(&headers(&[])), Encoding::Identity);
+    }
+
+    #[test]
+    fn every_encodings_tag_matches_the_document() {
+        let r = Rendered::new(1, "text/plain", "body".into(), None);
+        let base = r.etag.trim_matches('"').to_string();
+        assert!(r.same_entity(&format!("\"{base}\"")));
+        assert!(r.same_entity(&format!("\"{base}-gz\"")));
+        assert!(r.same_entity(&format!("W/\"{base}-br\"")));
+        assert!(!r.same_entity("\"other\""));
+    }
+
+    #[test]
+    fn compressed_bodies_decompress_to_the_original() {
+        use std::io::Read as _;
+        let body = "<feed>".repeat(1000);
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(&gzip(body.as_bytes())[..])
+            .read_to_string(&mut out)
+            .expect("gunzip");
+        assert_eq!(out, body);
+        let mut out = Vec::new();
+        brotli::BrotliDecompress(&mut &brotli(body.as_bytes())[..], &mut out).expect("unbrotli");
+        assert_eq!(out, body.as_bytes());
+    }
+}

@@ -1,0 +1,56 @@
+//! The status page and the subscription list.
+
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{Html, IntoResponse};
+
+use super::{AppState, ServeError};
+use crate::publish::html::{OutputLink, status_page};
+use crate::publish::{Format, opml};
+
+/// `GET /`: outputs with their links and every configured feed's health.
+pub async fn status(State(state): State<AppState>) -> Result<impl IntoResponse, ServeError> {
+    let health = state.store.call(|s| s.feed_health()).await?;
+    let config = &state.config;
+    let base = &config.server.base_url;
+    let url = |path: String| base.join(&path).map_or(path, |u| u.to_string());
+    let outputs: Vec<OutputLink> = config
+        .outputs
+        .iter()
+        .map(|o| OutputLink {
+            title: o.title.clone(),
+            filter: o
+                .filter
+                .as_ref()
+                .map_or("every item".to_string(), ToString::to_string),
+            page_url: url(format!("feeds/{}", o.name)),
+            feed_urls: Format::ALL
+                .iter()
+                .map(|f| (*f, url(format!("feeds/{}.{}", o.name, f.extension()))))
+                .collect(),
+        })
+        .collect();
+    let feeds: Vec<_> = health
+        .into_iter()
+        .filter(|h| config.feeds.iter().any(|f| f.name.as_str() == h.name))
+        .collect();
+    Ok(Html(status_page(&outputs, &feeds, chrono::Utc::now())))
+}
+
+/// `GET /opml`: the configured feeds as OPML.
+pub async fn subscriptions(State(state): State<AppState>) -> impl IntoResponse {
+    let subs: Vec<opml::Subscription> = state
+        .config
+        .feeds
+        .iter()
+        .map(|f| opml::Subscription {
+            name: f.name.to_string(),
+            url: f.url.to_string(),
+            tags: f.tags.clone(),
+        })
+        .collect();
+    (
+        [(CONTENT_TYPE, "text/x-opml; charset=utf-8")],
+        opml::render("feedsift subscriptions", &subs),
+    )
+}
