@@ -122,7 +122,7 @@ fn item(n: usize, rng: &mut Rng, now: DateTime<Utc>) -> Item {
             Tag {
                 key: tag_key(&label),
                 label,
-                origin: if n % 2 == 0 {
+                origin: if n.is_multiple_of(2) {
                     TagOrigin::Hashtag
                 } else {
                     TagOrigin::Category
@@ -138,6 +138,7 @@ fn item(n: usize, rng: &mut Rng, now: DateTime<Utc>) -> Item {
         title,
         link: Some(format!("https://news.example/{n}")),
         content: Some(format!("<p>{text}</p>")),
+        base: None,
         author: None,
         published: Some(published),
         updated: None,

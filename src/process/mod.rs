@@ -119,7 +119,11 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
         title: display_title,
         link,
         content: parsed.content.clone(),
-        base: parsed.base.clone(),
+        base: parsed
+            .base
+            .as_deref()
+            .and_then(|b| base.map_or_else(|| Url::parse(b), |u| u.join(b)).ok())
+            .map(String::from),
         author: parsed
             .author
             .as_deref()

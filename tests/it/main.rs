@@ -5,4 +5,6 @@ mod cli;
 mod e2e;
 mod filters;
 mod pipeline;
+mod published;
+mod readers;
 mod support;

@@ -220,3 +220,58 @@ pub async fn serve_outputs(
     tokio::spawn(feedsift::serve::serve(listener, state, token.clone()));
     (base, token)
 }
+
+/// The real binary running `feedsift run` on a config whose `listen` is `127.0.0.1:0`.
+pub struct Daemon {
+    child: tokio::process::Child,
+    /// Where it listens, as logged at start.
+    pub addr: String,
+}
+
+impl Daemon {
+    pub async fn start(config: &Path) -> Daemon {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut child = feedsift()
+            .arg("run")
+            .arg("-c")
+            .arg(config)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start daemon");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let addr = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await.expect("read stderr") {
+                if let Some(rest) = line.split("addr=").nth(1) {
+                    return rest.split_whitespace().next().map(str::to_string);
+                }
+            }
+            None
+        })
+        .await
+        .expect("daemon starts in time")
+        .expect("daemon logs its address");
+        // Keep draining its log so it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Daemon { child, addr }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Sends SIGTERM and returns the exit code, failing the test after 10 s.
+    pub async fn stop(mut self) -> Option<i32> {
+        let pid = self.child.id().expect("pid").to_string();
+        let killed = tokio::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .expect("kill");
+        assert!(killed.success());
+        let status = tokio::time::timeout(std::time::Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("daemon stops within 10 s")
+            .expect("wait");
+        status.code()
+    }
+}

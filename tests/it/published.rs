@@ -1,0 +1,299 @@
+//! Published documents as readers see them: validity of every format, sanitised content,
+//! HTTP validators and compression, the HTML pages and OPML.
+
+use std::io::Read as _;
+
+use crate::support::{Route, TestConfig, TestServer, feeds_toml, fixture, serve_outputs};
+use feedsift::app;
+
+/// A config with the story fixtures and the hostile fixture, polled once, served in-process.
+async fn published(
+    server: &TestServer,
+) -> (TestConfig, String, tokio_util::sync::CancellationToken) {
+    server.serve("/vb.rss", Route::ok(fixture("openai_story.rss")));
+    server.serve("/hostile.atom", Route::ok(fixture("hostile_content.atom")));
+    let written = TestConfig::write(&format!(
+        "[server]\nbase_url = \"http://feeds.example/sift/\"\ncache_max_age = \"2m\"\n\n{}[[output]]\nname = \"all\"\ntitle = \"Everything\"\n",
+        feeds_toml(&[
+            ("vb", &server.url("/vb.rss"), &["AI"]),
+            ("hostile", &server.url("/hostile.atom"), &[])
+        ])
+    ));
+    let config = written.load();
+    app::poll_once(&config, config.feeds.clone())
+        .await
+        .expect("poll");
+    let (base, stop) = serve_outputs(&config).await;
+    (written, base, stop)
+}
+
+async fn get(url: &str, headers: &[(&str, &str)]) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let mut request = client.get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.expect("GET")
+}
+
+#[tokio::test]
+async fn every_format_carries_the_elements_its_spec_requires() {
+    let server = TestServer::start().await;
+    let (_config, base, _stop) = published(&server).await;
+
+    let atom = get(&format!("{base}/feeds/all.atom"), &[])
+        .await
+        .bytes()
+        .await
+        .expect("body");
+    let feed = atom_syndication::Feed::read_from(&atom[..]).expect("strict Atom parse");
+    assert_eq!(feed.title.as_str(), "Everything");
+    assert_eq!(feed.id, "http://feeds.example/sift/feeds/all.atom");
+    assert!(
+        feed.links
+            .iter()
+            .any(|l| l.rel == "self" && l.href == "http://feeds.example/sift/feeds/all.atom")
+    );
+    assert_eq!(feed.entries.len(), 4);
+    for entry in &feed.entries {
+        assert!(entry.id.starts_with("urn:uuid:") && !entry.title.as_str().is_empty());
+        assert!(
+            entry.links.iter().any(|l| l.rel == "alternate"),
+            "{}",
+            entry.id
+        );
+        assert!(
+            entry
+                .source
+                .as_ref()
+                .is_some_and(|s| !s.id.is_empty() && !s.title.as_str().is_empty())
+        );
+    }
+    let dates: Vec<_> = feed
+        .entries
+        .iter()
+        .map(|e| e.published.unwrap_or(e.updated))
+        .collect();
+    assert!(
+        dates.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {dates:?}"
+    );
+
+    let rss = get(&format!("{base}/feeds/all.rss"), &[])
+        .await
+        .bytes()
+        .await
+        .expect("body");
+    let channel = rss::Channel::read_from(&rss[..]).expect("strict RSS parse");
+    assert!(
+        !channel.title.is_empty() && !channel.link.is_empty() && !channel.description.is_empty()
+    );
+    assert_eq!(channel.items.len(), 4);
+    for item in &channel.items {
+        assert!(
+            item.guid
+                .as_ref()
+                .is_some_and(|g| !g.permalink && g.value.starts_with("urn:uuid:"))
+        );
+        assert!(item.title.is_some() && item.pub_date.is_some() && item.source.is_some());
+        assert!(item.content.is_some(), "content:encoded");
+    }
+
+    let json = get(&format!("{base}/feeds/all.json"), &[])
+        .await
+        .bytes()
+        .await
+        .expect("body");
+    let doc: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+    assert_eq!(doc["version"], "https://jsonfeed.org/version/1.1");
+    assert_eq!(doc["title"], "Everything");
+    let items = doc["items"].as_array().expect("items");
+    assert_eq!(items.len(), 4);
+    assert!(items.iter().all(|i| {
+        i["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("urn:uuid:"))
+    }));
+
+    let ids = |ids: Vec<String>| ids;
+    let atom_ids = ids(feed.entries.iter().map(|e| e.id.clone()).collect());
+    let json_ids = ids(items
+        .iter()
+        .filter_map(|i| i["id"].as_str().map(String::from))
+        .collect());
+    assert_eq!(atom_ids, json_ids, "the same entry ids in every format");
+}
+
+#[tokio::test]
+async fn hostile_markup_is_removed_and_relative_links_made_absolute() {
+    let server = TestServer::start().await;
+    let (_config, base, _stop) = published(&server).await;
+    for ext in ["atom", "rss", "json"] {
+        let body = get(&format!("{base}/feeds/all.{ext}"), &[])
+            .await
+            .text()
+            .await
+            .expect("body");
+        for bad in [
+            "<script",
+            "onclick",
+            "onerror",
+            "javascript:",
+            "<iframe",
+            "data:text",
+            "<style",
+            "&lt;script",
+        ] {
+            assert!(!body.contains(bad), "{ext} still contains {bad}");
+        }
+        assert!(
+            body.contains("https://cdn.hostile.example/posts/2024/cat.png"),
+            "{ext}: xml:base applied"
+        );
+        assert!(
+            body.contains("https://cdn.hostile.example/posts/about"),
+            "{ext}: ../ resolved"
+        );
+        assert!(
+            body.contains("https://hostile.example/img/dog.png"),
+            "{ext}: item link as base"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unchanged_documents_answer_304_and_etags_follow_the_content() {
+    let server = TestServer::start().await;
+    let (written, base, _stop) = published(&server).await;
+    let url = format!("{base}/feeds/all.atom");
+    let first = get(&url, &[]).await;
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().expect("etag").to_string();
+    let modified = first.headers()["last-modified"]
+        .to_str()
+        .expect("last-modified")
+        .to_string();
+    assert!(
+        etag.starts_with('"') && !etag.starts_with("W/"),
+        "strong: {etag}"
+    );
+    assert_eq!(first.headers()["cache-control"], "public, max-age=120");
+    assert!(
+        first.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("application/atom+xml")
+    );
+    let body = first.bytes().await.expect("body");
+
+    let again = get(&url, &[]).await;
+    assert_eq!(
+        again.headers()["etag"].to_str().expect("etag"),
+        etag,
+        "same content, same tag"
+    );
+    assert_eq!(get(&url, &[("if-none-match", &etag)]).await.status(), 304);
+    assert_eq!(
+        get(&url, &[("if-modified-since", &modified)])
+            .await
+            .status(),
+        304
+    );
+    assert_eq!(
+        get(&url, &[("if-none-match", "\"stale\"")]).await.status(),
+        200
+    );
+    assert_eq!(
+        get(
+            &url,
+            &[("if-modified-since", "Mon, 01 Jan 2001 00:00:00 GMT")]
+        )
+        .await
+        .status(),
+        200
+    );
+
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .no_gzip()
+        .build()
+        .expect("client");
+    let zipped = client
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    assert_eq!(zipped.headers()["vary"], "Accept-Encoding");
+    let gz_etag = zipped.headers()["etag"].to_str().expect("etag").to_string();
+    let compressed = zipped.bytes().await.expect("body");
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_end(&mut plain)
+        .expect("gunzip");
+    assert_eq!(plain, body.to_vec());
+    let revalidated = client
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .header("if-none-match", &gz_etag)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(revalidated.status(), 304);
+
+    let mut changed = String::from_utf8(fixture("openai_story.rss")).expect("utf-8");
+    changed = changed.replace("A model predicts rain.", "A model predicts snow.");
+    server.serve("/vb.rss", Route::ok(changed));
+    let config = written.load();
+    app::poll_once(&config, config.feeds.clone())
+        .await
+        .expect("poll");
+    let after = get(&url, &[("if-none-match", &etag)]).await;
+    assert_eq!(after.status(), 200, "changed content must not be 304");
+    assert_ne!(after.headers()["etag"].to_str().expect("etag"), etag);
+}
+
+#[tokio::test]
+async fn pages_list_entries_with_feed_autodiscovery_and_the_status_of_every_feed() {
+    let server = TestServer::start().await;
+    let (_config, base, _stop) = published(&server).await;
+    let page = get(&format!("{base}/feeds/all"), &[]).await;
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/html")
+    );
+    let html = page.text().await.expect("html");
+    assert!(html.contains(r#"<link rel="alternate" type="application/atom+xml" title="Everything" href="http://feeds.example/sift/feeds/all.atom">"#), "{html}");
+    assert!(html.contains("Microsoft invests billions in OpenAI") && html.contains("#OpenAI"));
+    assert!(!html.contains("<script") && !html.contains("onerror"));
+
+    let status = get(&format!("{base}/"), &[])
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        status.contains("Everything") && status.contains("http://feeds.example/sift/feeds/all.rss")
+    );
+    assert!(status.contains(">vb<") && status.contains(">hostile<") && status.contains("ok"));
+
+    let opml = get(&format!("{base}/opml"), &[])
+        .await
+        .text()
+        .await
+        .expect("opml");
+    let doc = opml::OPML::from_str(&opml).expect("valid OPML");
+    let urls: Vec<_> = doc
+        .body
+        .outlines
+        .iter()
+        .filter_map(|o| o.xml_url.clone())
+        .collect();
+    assert_eq!(urls, [server.url("/vb.rss"), server.url("/hostile.atom")]);
+}

@@ -1,0 +1,171 @@
+//! Real reader software against the real daemon: newsboat (a reader app) and headless
+//! Chromium (the HTML pages). `.ci/run` installs both from Debian.
+
+use std::path::Path;
+
+use crate::support::{Daemon, Route, TestConfig, TestServer, feeds_toml, fixture, run_feedsift};
+
+async fn polled_daemon(server: &TestServer) -> (TestConfig, Daemon) {
+    server.serve("/vb.rss", Route::ok(fixture("openai_story.rss")));
+    server.serve("/digest.atom", Route::ok(fixture("openai_story_copy.atom")));
+    let config = TestConfig::write(&format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n{}[[output]]\nname = \"all\"\ntitle = \"Everything\"\n",
+        feeds_toml(&[
+            ("vb", &server.url("/vb.rss"), &[]),
+            ("digest", &server.url("/digest.atom"), &[])
+        ])
+    ));
+    let polled = run_feedsift("poll", &config.path, &["--all"]).await;
+    assert_eq!(polled.code, Some(0), "{}", polled.stderr);
+    let daemon = Daemon::start(&config.path).await;
+    (config, daemon)
+}
+
+/// Runs `newsboat -x reload` on one feed URL with its own cache; returns the cached (guid, title, url) rows.
+async fn newsboat_reload(dir: &Path, feed_url: &str) -> Vec<(String, String, String)> {
+    let urls = dir.join("urls");
+    std::fs::write(&urls, format!("{feed_url}\n")).expect("urls");
+    std::fs::write(dir.join("config"), "").expect("config");
+    let cache = dir.join("cache.db");
+    let out = tokio::process::Command::new("newsboat")
+        .env("HOME", dir)
+        .arg("-x")
+        .arg("reload")
+        .arg("-u")
+        .arg(&urls)
+        .arg("-c")
+        .arg(&cache)
+        .arg("-C")
+        .arg(dir.join("config"))
+        .output()
+        .await
+        .expect("newsboat is installed (apt-get install newsboat)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let conn = rusqlite::Connection::open(&cache).expect("newsboat cache");
+    let mut stmt = conn
+        .prepare("SELECT guid, title, url FROM rss_item ORDER BY guid")
+        .expect("query");
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("rows");
+    rows.collect::<Result<_, _>>().expect("rows")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn newsboat_reads_each_story_once_from_atom_and_rss() {
+    let server = TestServer::start().await;
+    let (_config, daemon) = polled_daemon(&server).await;
+    let atom_entries = {
+        let body = reqwest::get(daemon.url("/feeds/all.atom"))
+            .await
+            .expect("GET")
+            .bytes()
+            .await
+            .expect("body");
+        let feed = feed_rs::parser::parse(&body[..]).expect("feed-rs parses our Atom");
+        let mut ids: Vec<_> = feed
+            .entries
+            .iter()
+            .map(|e| (e.id.clone(), e.links[0].href.clone()))
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(atom_entries.len(), 3);
+    for format in ["atom", "rss"] {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = daemon.url(&format!("/feeds/all.{format}"));
+        let rows = newsboat_reload(dir.path(), &url).await;
+        let seen: Vec<_> = rows
+            .iter()
+            .map(|(guid, _, url)| (guid.clone(), url.clone()))
+            .collect();
+        assert_eq!(
+            seen, atom_entries,
+            "{format}: newsboat holds exactly the published entries"
+        );
+        assert!(
+            rows.iter()
+                .any(|(_, title, _)| title == "Microsoft invests billions in OpenAI")
+        );
+        let again = newsboat_reload(dir.path(), &url).await;
+        assert_eq!(
+            again.len(),
+            rows.len(),
+            "{format}: a second reload adds nothing"
+        );
+    }
+    assert_eq!(daemon.stop().await, Some(0));
+}
+
+/// Headless Chromium with the flags this machine's closed network needs.
+fn chromium(profile: &Path) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new("chromium");
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1000,1400",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .kill_on_drop(true);
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_output_page_renders_in_chromium_with_every_entry() {
+    let server = TestServer::start().await;
+    let (_config, daemon) = polled_daemon(&server).await;
+    let profile = tempfile::tempdir().expect("profile");
+    let page = daemon.url("/feeds/all");
+
+    let dom = chromium(profile.path())
+        .arg("--dump-dom")
+        .arg(&page)
+        .output()
+        .await
+        .expect("chromium is installed (apt-get install chromium)");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert_eq!(dom.matches("<article>").count(), 3, "{dom}");
+    for title in [
+        "Microsoft invests billions in OpenAI",
+        "Robots forecast the weather",
+        "Chip prices fall",
+    ] {
+        assert!(dom.contains(title), "{title} missing from the rendered DOM");
+    }
+    assert!(
+        dom.contains("VentureBeat AI") && dom.contains("Tech Digest"),
+        "sources shown"
+    );
+
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("output_page.png");
+    let _ = std::fs::remove_file(&shot);
+    let out = chromium(profile.path())
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&page)
+        .output()
+        .await
+        .expect("chromium");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real screenshot at {}",
+        shot.display()
+    );
+    assert_eq!(daemon.stop().await, Some(0));
+}
