@@ -15,9 +15,10 @@ use crate::fetch::{FetchSettings, Fetcher};
 use crate::model::TagOrigin;
 use crate::process::tag;
 use crate::refresh::{self, Report, Status};
+use crate::retention;
 use crate::schedule;
 use crate::serve::{self, AppState};
-use crate::store::{FeedSpec, IngestStats, Store};
+use crate::store::{FeedSpec, IngestStats, Retention, Store};
 
 /// SPEC: work in flight gets this long after SIGTERM before the process exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
@@ -96,6 +97,17 @@ pub async fn run(
             }
         }
     };
+    let retention = Retention {
+        max_age: config.storage.retention,
+        max_items_per_feed: config.storage.max_items_per_feed,
+    };
+    tasks.spawn({
+        let (store, cancel) = (store.clone(), shutdown.clone());
+        async move {
+            retention::run(store, retention, cancel).await;
+            Ok(())
+        }
+    });
     let scheduler = schedule::run(
         store,
         names,
@@ -180,6 +192,7 @@ fn add(summary: &mut PollSummary, report: Report) {
     summary.items.new += report.stats.new;
     summary.items.updated += report.stats.updated;
     summary.items.deduplicated += report.stats.deduplicated;
+    summary.items.pruned += report.stats.pruned;
 }
 
 /// The feeds `feedsift poll` polls: one by name, all, or the due ones.

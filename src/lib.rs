@@ -12,6 +12,7 @@
 //! - [`fetch`] retrieves documents (HTTP and `file://`), bounded in time and size.
 //! - [`parse`] turns bytes into [`model`] items with feed-rs; [`process`] normalises them,
 //!   computes the content hash and extracts tags. Both are pure.
+//! - [`retention`] prunes old items in the background, leaving tombstones.
 //! - [`store`] holds all SQL; [`filter`] is the filter language, which `store` turns into SQL.
 //! - [`publish`] renders documents; [`serve`] is the HTTP surface; [`inspect`] answers
 //!   `query`, `explain` and `render`; [`report`] formats terminal output; [`app`] wires it together.
@@ -31,6 +32,7 @@ pub mod process;
 pub mod publish;
 pub mod refresh;
 pub mod report;
+pub mod retention;
 pub mod schedule;
 pub mod serve;
 pub mod store;

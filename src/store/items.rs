@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{StoreError, unix};
+use super::{StoreError, prune, unix};
 use crate::model::{ContentHash, Item};
 
 /// An item's content may change at most this often, so a feed with a changing timestamp
@@ -19,6 +19,8 @@ pub struct IngestStats {
     pub updated: usize,
     /// Stories already stored from another feed (or under another id): one more source.
     pub deduplicated: usize,
+    /// Stories pruned earlier that the feed still carries; not stored again.
+    pub pruned: usize,
 }
 
 /// A stored item as identity lookups see it.
@@ -43,6 +45,9 @@ pub fn ingest(
                 if update_item(tx, feed_id, &known, item, now)? {
                     stats.updated += 1;
                 }
+            }
+            None if prune::was_pruned(tx, feed_id, &item.key.0, item.hash.as_bytes(), now)? => {
+                stats.pruned += 1;
             }
             None => match item_by_hash(tx, &item.hash)? {
                 Some(item_id) => {

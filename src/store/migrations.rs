@@ -98,6 +98,22 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE items ADD COLUMN base TEXT;
     "#,
+    // 3: tombstones of pruned items, so an old item that reappears in a feed is not new again.
+    r#"
+    CREATE TABLE pruned_hashes (
+        hash BLOB PRIMARY KEY,
+        seen INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE pruned_keys (
+        feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+        upstream_key TEXT NOT NULL,
+        seen INTEGER NOT NULL,
+        PRIMARY KEY (feed_id, upstream_key)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX pruned_hashes_seen ON pruned_hashes (seen);
+    CREATE INDEX pruned_keys_seen ON pruned_keys (seen);
+    CREATE INDEX items_first_seen ON items (first_seen);
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -107,11 +123,22 @@ pub fn latest_version() -> i64 {
 
 /// Brings the database up to the latest version, each step in its own transaction.
 pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    migrate_to(conn, latest_version())
+}
+
+/// Brings the database up to version `target` (tests start from older versions).
+pub(super) fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > latest_version() {
         return Err(StoreError::NewerSchema(current));
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    let steps = usize::try_from(target - current).unwrap_or(0);
+    for (index, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(current as usize)
+        .take(steps)
+    {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", index as i64 + 1)?;

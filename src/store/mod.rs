@@ -6,6 +6,7 @@ mod feeds;
 mod filter_sql;
 mod items;
 mod migrations;
+mod prune;
 mod query;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ pub use explain::{ItemDetail, SourceDetail, TagSource};
 pub use feeds::{FeedHealth, FeedRecord, FeedSpec, PollOutcome};
 pub use items::IngestStats;
 pub use migrations::latest_version;
+pub use prune::{PruneStats, Retention};
 pub use query::{SourceRef, StoredItem};
 
 /// How long a connection waits for a lock held by another one before failing.

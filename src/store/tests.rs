@@ -79,6 +79,12 @@ fn matching(f: &Fixture, expr: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every stored item's title, newest first.
+fn all_titles(f: &Fixture) -> Vec<String> {
+    let items = f.store.items_matching(None, 50).expect("query");
+    items.into_iter().map(|i| i.title).collect()
+}
+
 #[test]
 fn a_new_database_is_migrated_and_marked_as_ours() {
     let f = fixture();
@@ -268,12 +274,154 @@ fn items_are_newest_first_and_future_dates_are_clamped() {
     poll(&f, "a", &old, 0);
     poll(&f, "a", &future, 0);
     poll(&f, "a", &items("3", "Now", "z", &[]), 5);
-    let titles: Vec<_> = f
-        .store
-        .items_matching(None, 50)
-        .expect("q")
-        .into_iter()
-        .map(|i| i.title)
-        .collect();
+    let titles = all_titles(&f);
     assert_eq!(titles, ["Now", "Future", "Old"]);
+}
+
+fn retention(days: u64, max_items_per_feed: u32) -> Retention {
+    Retention {
+        max_age: std::time::Duration::from_secs(days * 86400),
+        max_items_per_feed,
+    }
+}
+
+fn prune_everything(f: &Fixture, now: i64, r: Retention) -> PruneStats {
+    let mut total = PruneStats::default();
+    loop {
+        let stats = f.store.prune_batch(at(now), r, 2).expect("prune");
+        if stats == PruneStats::default() {
+            return total;
+        }
+        total.items += stats.items;
+        total.sources += stats.sources;
+    }
+}
+
+#[test]
+fn pruned_items_leave_tombstones_and_never_come_back() {
+    let f = fixture();
+    let old = items("old", "Old story", "From long ago", &["x"]);
+    poll(&f, "a", &old, 0);
+    let day = 86400;
+    poll(&f, "a", &items("new", "New story", "Today", &[]), 95 * day);
+    let stats = prune_everything(&f, 95 * day, retention(90, 2000));
+    assert_eq!(stats.items, 1);
+    assert_eq!(f.store.item_count().expect("count"), 1);
+    assert!(
+        matching(&f, "\"long ago\"").is_empty(),
+        "its text is gone from the index"
+    );
+
+    let again = poll(&f, "a", &old, 96 * day);
+    assert_eq!((again.new, again.pruned), (0, 1));
+    let copied = poll(
+        &f,
+        "b",
+        &items("copy", "Old story", "From long ago", &[]),
+        97 * day,
+    );
+    assert_eq!((copied.new, copied.deduplicated, copied.pruned), (0, 0, 1));
+    assert_eq!(f.store.item_count().expect("count"), 1);
+}
+
+#[test]
+fn each_feed_keeps_at_most_its_newest_items() {
+    let f = fixture();
+    for n in 0..5 {
+        let mut it = items(
+            &format!("{n}"),
+            &format!("Story {n}"),
+            &format!("Body {n}"),
+            &[],
+        );
+        it[0].published = Some(at(n * 60));
+        poll(&f, "a", &it, 1000);
+        if n == 0 {
+            poll(
+                &f,
+                "b",
+                &items("shared", &format!("Story {n}"), &format!("Body {n}"), &[]),
+                1000,
+            );
+        }
+    }
+    let stats = prune_everything(&f, 1000, retention(3650, 2));
+    assert_eq!(stats.sources, 3);
+    let titles = all_titles(&f);
+    assert_eq!(
+        titles,
+        ["Story 4", "Story 3", "Story 0"],
+        "the shared story stays for feed b"
+    );
+    assert_eq!(matching(&f, "feed:a"), ["Story 4", "Story 3"]);
+    let back = poll(&f, "a", &items("1", "Story 1", "Body 1", &[]), 2000);
+    assert_eq!((back.new, back.pruned), (0, 1));
+}
+
+#[test]
+fn reissued_items_with_new_guids_are_not_duplicates() {
+    let f = fixture();
+    poll(&f, "a", &items("guid-1", "Story", "Same text", &[]), 0);
+    let reissued = poll(
+        &f,
+        "a",
+        &items("guid-2", "Story", "Same  <b>text</b>", &[]),
+        60,
+    );
+    assert_eq!((reissued.new, reissued.deduplicated), (0, 1));
+    assert_eq!(f.store.item_count().expect("count"), 1);
+}
+
+#[test]
+fn a_database_from_the_previous_version_upgrades_cleanly() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("old.db");
+    let mut conn = Connection::open(&path).expect("open");
+    migrations::migrate_to(&mut conn, 1).expect("version 1");
+    conn.execute_batch(
+        "INSERT INTO feeds (id, name, url) VALUES (1, 'a', 'https://a.example/feed');
+         INSERT INTO items (id, entry_id, hash, title, updated, first_seen, sort_time)
+             VALUES (1, 'urn:uuid:old', x'01', 'Kept story', 1800000000, 1800000000, 1800000000);
+         INSERT INTO sources (feed_id, upstream_key, item_id, first_seen) VALUES (1, 'g:old', 1, 1800000000);",
+    )
+    .expect("v1 rows");
+    drop(conn);
+
+    let store = Store::open(&path).expect("upgrade");
+    let conn = Connection::open(&path).expect("open");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, latest_version());
+    let kept = store.items_matching(None, 10).expect("query");
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        (kept[0].entry_id.as_str(), kept[0].base.as_deref()),
+        ("urn:uuid:old", None)
+    );
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
+    assert_eq!(integrity, "ok");
+}
+
+#[test]
+fn items_are_found_by_entry_id_link_and_hash() {
+    let f = fixture();
+    let story = items("1", "Story", "Body", &[]);
+    poll(&f, "a", &story, 0);
+    let id = f
+        .store
+        .find_item(&story[0].hash.entry_id())
+        .expect("find")
+        .expect("by entry id");
+    assert_eq!(
+        f.store.find_item("https://x.example/1").expect("find"),
+        Some(id)
+    );
+    assert_eq!(
+        f.store.find_item(&story[0].hash.to_hex()).expect("find"),
+        Some(id)
+    );
+    assert_eq!(f.store.find_item("urn:uuid:nothing").expect("find"), None);
 }

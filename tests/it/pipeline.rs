@@ -80,6 +80,59 @@ async fn same_story_from_rss_and_atom_is_published_once_with_both_sources() {
 }
 
 #[tokio::test]
+async fn the_same_story_in_rss_atom_and_json_feed_is_one_item_with_three_sources() {
+    let server = TestServer::start().await;
+    server.serve("/vb.rss", Route::ok(fixture("openai_story.rss")));
+    server.serve("/digest.atom", Route::ok(fixture("openai_story_copy.atom")));
+    server.serve("/wire.json", Route::ok(fixture("openai_story.json")));
+    let written = TestConfig::write(&format!(
+        "{}[[output]]\nname = \"openai\"\nfilter = \"#OpenAI\"\n",
+        feeds_toml(&[
+            ("vb", &server.url("/vb.rss"), &[]),
+            ("digest", &server.url("/digest.atom"), &[]),
+            ("wire", &server.url("/wire.json"), &["Wire"]),
+        ])
+    ));
+    let config = written.load();
+    let summary = poll_all(&config).await;
+    assert_eq!(
+        (
+            summary.fetched,
+            summary.items.new,
+            summary.items.deduplicated
+        ),
+        (3, 3, 2)
+    );
+    let store = app::open_store(&config).await.expect("store");
+    let expr = feedsift::filter::parse("#OpenAI").expect("filter");
+    let items = store.items_matching(Some(&expr), 10).expect("query");
+    assert_eq!(items.len(), 1);
+    let sources: Vec<_> = items[0]
+        .sources
+        .iter()
+        .map(|s| s.feed_name.as_str())
+        .collect();
+    assert_eq!(sources.len(), 3, "{sources:?}");
+    assert!(
+        items[0].tags.contains(&"Wire".to_string())
+            && items[0]
+                .tags
+                .contains(&"Artificial Intelligence".to_string())
+    );
+    let links: Vec<_> = items[0]
+        .sources
+        .iter()
+        .filter_map(|s| s.link.as_deref())
+        .collect();
+    assert!(
+        links
+            .iter()
+            .all(|l| *l == "https://venturebeat.example/ai/microsoft-openai/"),
+        "{links:?}"
+    );
+}
+
+#[tokio::test]
 async fn changed_content_under_the_same_guid_is_updated_in_place() {
     let server = TestServer::start().await;
     let v1 = String::from_utf8(fixture("openai_story.rss")).expect("utf-8");
@@ -258,4 +311,31 @@ async fn health_and_unknown_outputs_answer_as_specified() {
             .unwrap_or_default()
             .starts_with("application/atom+xml")
     );
+}
+
+#[tokio::test]
+async fn old_items_are_pruned_and_stay_out_when_their_feed_still_carries_them() {
+    let server = TestServer::start().await;
+    server.serve("/vb.rss", Route::ok(fixture("openai_story.rss")));
+    let written = TestConfig::write(&format!(
+        "[storage]\nretention = \"1s\"\n\n{}",
+        feeds_toml(&[("vb", &server.url("/vb.rss"), &[])])
+    ));
+    let config = written.load();
+    assert_eq!(poll_all(&config).await.items.new, 2);
+    let store = app::open_store(&config).await.expect("store");
+    let retention = feedsift::store::Retention {
+        max_age: config.storage.retention,
+        max_items_per_feed: config.storage.max_items_per_feed,
+    };
+    // Retention counts from when an item was first seen.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let pruned = feedsift::retention::prune_all(&store, retention, &cancel)
+        .await
+        .expect("prune");
+    assert_eq!(pruned.items, 2);
+    let again = poll_all(&config).await;
+    assert_eq!((again.items.new, again.items.pruned), (0, 2));
+    assert_eq!(store.call(|s| s.item_count()).await.expect("count"), 0);
 }
