@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params_from_iter};
 
-use super::filter_sql::condition;
+use super::filter_sql::{Mode, condition};
 use super::query::{Catalog, item_by_id};
 use super::{Store, StoreError, from_unix};
 use crate::filter::Expr;
@@ -149,7 +149,7 @@ impl Store {
 
     /// Whether the item matches `expr`, evaluated exactly as outputs are.
     pub fn item_matches(&self, id: i64, expr: &Expr) -> Result<bool, StoreError> {
-        let cond = condition(expr);
+        let cond = condition(expr, Mode::Probe);
         let sql = format!(
             "SELECT EXISTS (SELECT 1 FROM items i WHERE i.id = ?{} AND {})",
             cond.params.len() + 1,

@@ -13,56 +13,84 @@ pub struct Condition {
     pub params: Vec<Value>,
 }
 
+/// How a condition tests each term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Index probes per candidate row: cheap when few rows are scanned (the newest items).
+    Probe,
+    /// Each term's item set built once: cheap when the sets are small.
+    Set,
+}
+
 /// Translates `expr` into a condition over `items i`.
-pub fn condition(expr: &Expr) -> Condition {
+pub fn condition(expr: &Expr, mode: Mode) -> Condition {
     let mut cond = Condition::default();
-    write(expr, &mut cond);
+    write(expr, mode, &mut cond);
     cond
 }
 
-fn write(expr: &Expr, cond: &mut Condition) {
-    match expr {
-        Expr::Tag(label) => {
+fn write(expr: &Expr, mode: Mode, cond: &mut Condition) {
+    let sql = match (expr, mode) {
+        (Expr::Tag(label), Mode::Set) => {
             let n = push(cond, tag_key(label));
-            cond.sql.push_str(&format!(
+            format!(
                 "(i.id IN (SELECT item_id FROM item_tags WHERE key = ?{n}) OR i.id IN \
                  (SELECT item_id FROM sources WHERE feed_id IN (SELECT feed_id FROM feed_tags WHERE key = ?{n})))"
-            ));
+            )
         }
-        Expr::Feed(name) => {
+        (Expr::Tag(label), Mode::Probe) => {
+            let n = push(cond, tag_key(label));
+            format!(
+                "(EXISTS (SELECT 1 FROM item_tags WHERE key = ?{n} AND item_id = i.id) OR EXISTS \
+                 (SELECT 1 FROM sources WHERE item_id = i.id AND feed_id IN (SELECT feed_id FROM feed_tags WHERE key = ?{n})))"
+            )
+        }
+        (Expr::Feed(name), Mode::Set) => {
             let n = push(cond, name.clone());
-            cond.sql.push_str(&format!(
+            format!(
                 "i.id IN (SELECT item_id FROM sources WHERE feed_id IN (SELECT id FROM feeds WHERE name = ?{n}))"
-            ));
+            )
         }
-        Expr::Phrase(phrase) => phrase_match(cond, fts_phrase(phrase)),
-        Expr::TitlePhrase(phrase) => {
-            phrase_match(cond, format!("{{title}} : {}", fts_phrase(phrase)))
+        (Expr::Feed(name), Mode::Probe) => {
+            let n = push(cond, name.clone());
+            format!(
+                "EXISTS (SELECT 1 FROM sources WHERE item_id = i.id AND feed_id IN (SELECT id FROM feeds WHERE name = ?{n}))"
+            )
         }
-        Expr::Not(inner) => {
+        (Expr::Phrase(phrase), _) => phrase_match(cond, fts_phrase(phrase), mode),
+        (Expr::TitlePhrase(phrase), _) => {
+            phrase_match(cond, format!("{{title}} : {}", fts_phrase(phrase)), mode)
+        }
+        (Expr::Not(inner), _) => {
             cond.sql.push_str("NOT (");
-            write(inner, cond);
+            write(inner, mode, cond);
             cond.sql.push(')');
+            return;
         }
-        Expr::And(l, r) | Expr::Or(l, r) => {
+        (Expr::And(l, r) | Expr::Or(l, r), _) => {
             cond.sql.push('(');
-            write(l, cond);
+            write(l, mode, cond);
             cond.sql.push_str(if matches!(expr, Expr::And(..)) {
                 " AND "
             } else {
                 " OR "
             });
-            write(r, cond);
+            write(r, mode, cond);
             cond.sql.push(')');
+            return;
         }
-    }
+    };
+    cond.sql.push_str(&sql);
 }
 
-fn phrase_match(cond: &mut Condition, query: String) {
+fn phrase_match(cond: &mut Condition, query: String, mode: Mode) -> String {
     let n = push(cond, query);
-    cond.sql.push_str(&format!(
-        "i.id IN (SELECT rowid FROM item_text WHERE item_text MATCH ?{n})"
-    ));
+    match mode {
+        Mode::Set => format!("i.id IN (SELECT rowid FROM item_text WHERE item_text MATCH ?{n})"),
+        Mode::Probe => {
+            format!("EXISTS (SELECT 1 FROM item_text WHERE item_text MATCH ?{n} AND rowid = i.id)")
+        }
+    }
 }
 
 /// An FTS5 phrase: the text in double quotes, inner quotes doubled, so no operator inside

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
-use super::filter_sql::condition;
+use super::filter_sql::{Condition, Mode, condition};
 use super::{Store, StoreError, from_unix};
 use crate::filter::Expr;
 
@@ -60,29 +60,67 @@ impl Store {
     }
 
     /// Ids of the newest `limit` items matching `filter`.
+    ///
+    /// Two plans: first the newest items are scanned in order with an index probe per term,
+    /// which finds the matches of common terms at once; when that window holds too few
+    /// matches, each term's item set is built instead, which is cheap for rare terms.
     pub fn matching_ids(
         &self,
         filter: Option<&Expr>,
         limit: usize,
     ) -> Result<Vec<i64>, StoreError> {
-        let cond = filter.map(condition).unwrap_or_default();
-        let where_clause = if cond.sql.is_empty() {
-            "1"
-        } else {
-            cond.sql.as_str()
-        };
-        let sql = format!(
-            "SELECT i.id FROM items i WHERE {where_clause}
-             ORDER BY i.sort_time DESC, i.id DESC LIMIT ?{}",
-            cond.params.len() + 1
-        );
-        let mut values = cond.params;
-        values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
         let conn = self.reader();
-        let mut stmt = conn.prepare(&sql)?;
-        let ids = stmt.query_map(params_from_iter(values.iter()), |r| r.get(0))?;
-        Ok(ids.collect::<Result<_, _>>()?)
+        let Some(expr) = filter else {
+            return newest_ids(&conn, &Condition::default(), None, limit);
+        };
+        let window = (limit * PROBE_WINDOW_PER_RESULT).max(MIN_PROBE_WINDOW);
+        let cutoff: Option<i64> = conn
+            .prepare_cached(
+                "SELECT sort_time FROM items ORDER BY sort_time DESC, id DESC LIMIT 1 OFFSET ?1",
+            )?
+            .query_row([window as i64 - 1], |r| r.get(0))
+            .optional()?;
+        let recent = newest_ids(&conn, &condition(expr, Mode::Probe), cutoff, limit)?;
+        if recent.len() >= limit || cutoff.is_none() {
+            return Ok(recent);
+        }
+        newest_ids(&conn, &condition(expr, Mode::Set), None, limit)
     }
+}
+
+/// Newest items scanned per result wanted before switching plans (see `matching_ids`).
+const PROBE_WINDOW_PER_RESULT: usize = 40;
+const MIN_PROBE_WINDOW: usize = 2000;
+
+/// The newest `limit` items satisfying `cond`, only among those sorted at or after `cutoff`.
+pub(super) fn newest_ids(
+    conn: &Connection,
+    cond: &Condition,
+    cutoff: Option<i64>,
+    limit: usize,
+) -> Result<Vec<i64>, StoreError> {
+    let mut values = cond.params.clone();
+    let mut clauses = Vec::new();
+    if !cond.sql.is_empty() {
+        clauses.push(cond.sql.clone());
+    }
+    if let Some(cutoff) = cutoff {
+        values.push(Value::Integer(cutoff));
+        clauses.push(format!("i.sort_time >= ?{}", values.len()));
+    }
+    values.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    let where_clause = if clauses.is_empty() {
+        "1".to_string()
+    } else {
+        clauses.join(" AND ")
+    };
+    let sql = format!(
+        "SELECT i.id FROM items i WHERE {where_clause} ORDER BY i.sort_time DESC, i.id DESC LIMIT ?{}",
+        values.len()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let ids = stmt.query_map(params_from_iter(values.iter()), |r| r.get(0))?;
+    Ok(ids.collect::<Result<_, _>>()?)
 }
 
 /// The feeds and their configured tags, read once per request: a handful of rows that every

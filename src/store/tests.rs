@@ -425,3 +425,39 @@ fn items_are_found_by_entry_id_link_and_hash() {
     );
     assert_eq!(f.store.find_item("urn:uuid:nothing").expect("find"), None);
 }
+
+#[test]
+fn both_query_plans_select_the_same_items() {
+    let f = fixture();
+    poll(
+        &f,
+        "a",
+        &items(
+            "1",
+            "GPT news",
+            "About #OpenAI and a language model",
+            &["Crypto"],
+        ),
+        0,
+    );
+    poll(&f, "b", &items("2", "Weather", "Rain. #open_ai", &[]), 10);
+    poll(&f, "b", &items("3", "Sports", "Football #news", &[]), 20);
+    let conn = f.store.reader();
+    for expr in [
+        "#openai",
+        "#news",
+        "#openai -#crypto",
+        "feed:b or #crypto",
+        "\"language model\" or title:\"sports\"",
+        "not (#news or feed:a)",
+    ] {
+        let parsed = parse(expr).expect("valid");
+        let ids = |mode| {
+            let cond = filter_sql::condition(&parsed, mode);
+            query::newest_ids(&conn, &cond, None, 50).expect("query")
+        };
+        let probed = ids(filter_sql::Mode::Probe);
+        assert!(!probed.is_empty() || expr.starts_with("not"), "{expr}");
+        assert_eq!(probed, ids(filter_sql::Mode::Set), "{expr}");
+    }
+}
