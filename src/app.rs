@@ -60,6 +60,8 @@ fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
         timeout: config.fetch.timeout,
         max_body: config.fetch.max_body,
         user_agent: config.fetch.user_agent.clone(),
+        per_host: config.fetch.per_host,
+        per_host_delay: config.fetch.per_host_delay,
     })
     .context("building the HTTP client")
 }

@@ -152,6 +152,8 @@ pub struct ParsedFeed {
     pub title: Option<String>,
     pub site_link: Option<String>,
     pub items: Vec<ParsedItem>,
+    /// How often the feed says it changes (RSS `ttl`, `sy:updatePeriod`/`sy:updateFrequency`).
+    pub update_every: Option<std::time::Duration>,
 }
 
 /// How an item is known within its feed (SPEC: guid, else link, else content hash).

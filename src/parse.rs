@@ -1,5 +1,7 @@
 //! Feed documents (RSS, Atom, JSON Feed) → model items, with feed-rs. No network, no database.
 
+use std::time::Duration;
+
 use feed_rs::model::{Entry, Feed, Link, Text};
 use feed_rs::parser::Builder;
 
@@ -30,14 +32,47 @@ pub fn parse_feed(bytes: &[u8], base: Option<&str>) -> Result<ParsedFeed, ParseE
     })
     .map_err(|_| ParseError::Panicked)?;
     let feed = parsed.map_err(|e| ParseError::NotAFeed(e.to_string()))?;
-    Ok(convert_feed(feed))
+    let ttl = feed
+        .ttl
+        .map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
+    let mut parsed = convert_feed(feed);
+    parsed.update_every = ttl.max(syndication_period(bytes));
+    Ok(parsed)
 }
+
+/// The RSS 1.0 syndication module's hint (`sy:updatePeriod` / `sy:updateFrequency`), which
+/// feed-rs does not read. Only the document's head is searched: the hint sits in the channel.
+fn syndication_period(bytes: &[u8]) -> Option<Duration> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(SYNDICATION_HEAD)]);
+    let element = |name: &str| {
+        let start = head.find(&format!(":{name}>"))? + name.len() + 2;
+        let end = head[start..].find('<')? + start;
+        Some(head[start..end].trim().to_ascii_lowercase())
+    };
+    let period = match element("updatePeriod")?.as_str() {
+        "hourly" => 3600,
+        "daily" => 86_400,
+        "weekly" => 7 * 86_400,
+        "monthly" => 30 * 86_400,
+        "yearly" => 365 * 86_400,
+        _ => return None,
+    };
+    let frequency = element("updateFrequency")
+        .and_then(|f| f.parse::<u64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    Some(Duration::from_secs(period / frequency))
+}
+
+/// How much of a document is searched for the syndication hint.
+const SYNDICATION_HEAD: usize = 64 * 1024;
 
 fn convert_feed(feed: Feed) -> ParsedFeed {
     ParsedFeed {
         title: feed.title.as_ref().map(text_to_html),
         site_link: main_link(&feed.links),
         items: feed.entries.into_iter().map(convert_entry).collect(),
+        update_every: None,
     }
 }
 

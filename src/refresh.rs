@@ -1,15 +1,19 @@
 //! The one place the stages meet: fetch → parse → process → store, for one feed.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::config::{FeedConfig, Fetch};
-use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::config::{FeedConfig, Fetch, Interval};
+use crate::fetch::{Content, FetchError, Fetched, Fetcher, Validators};
 use crate::model::Item;
 use crate::parse::{ParseError, parse_feed};
 use crate::process::{Identity, html_to_text, process_feed};
-use crate::schedule;
-use crate::store::{IngestStats, PollOutcome, Store, StoreError};
+use crate::schedule::{self, Bounds, Outcome};
+use crate::store::{IngestStats, Location, PollOutcome, Store, StoreError};
+
+/// Polls in a row a permanent redirect to another host must be seen before it is trusted,
+/// so that a maintenance page or a hijacked domain cannot take a feed over at once.
+const CROSS_HOST_MOVE_AFTER: u32 = 3;
 
 /// What one refresh came to, for summaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +28,14 @@ pub enum Status {
 pub struct Report {
     pub status: Status,
     pub stats: IngestStats,
+}
+
+/// What a fetch and parse gave, before it is stored.
+struct Polled {
+    outcome: PollOutcome,
+    items: Vec<Item>,
+    timing: Outcome,
+    moved_to: Option<Url>,
 }
 
 /// Refreshes one feed end to end and records the outcome on it. Only a database failure is
@@ -41,52 +53,163 @@ pub async fn refresh(
             move |s| s.feed_record(&name)
         })
         .await?;
+    let url = record
+        .location
+        .effective_url
+        .as_deref()
+        .and_then(|u| Url::parse(u).ok())
+        .unwrap_or_else(|| feed.url.clone());
     let validators = Validators {
-        etag: record.etag,
-        last_modified: record.last_modified,
+        etag: record.etag.clone(),
+        last_modified: record.last_modified.clone(),
     };
-    let (outcome, items) = match fetcher.fetch(&feed.url, &validators).await {
-        Ok(Fetched::NotModified) => (PollOutcome::NotModified, Vec::new()),
-        Ok(Fetched::Modified { body, validators }) => {
-            match parse_and_process(body, feed.url.clone()).await {
-                Ok(doc) => (
-                    PollOutcome::Fetched {
-                        etag: validators.etag,
-                        last_modified: validators.last_modified,
-                        title: doc.title,
-                        site_link: doc.site_link,
-                        guid_fallback: doc.identity == Identity::LinkFallback,
-                    },
-                    doc.items,
-                ),
-                Err(e) => failed(e.to_string()),
-            }
-        }
-        Err(e) => failed(e.to_string()),
-    };
-    let failures = match outcome {
-        PollOutcome::Failed { .. } => record.consecutive_failures + 1,
-        _ => 0,
-    };
+    let fetched = fetcher.fetch(&url, &validators, feed.allow_private).await;
+    let polled = interpret(fetched, &url, record.consecutive_failures).await;
+
+    let location = relocate(&url, &record.location, polled.moved_to.as_ref());
+    if location != record.location {
+        log_move(feed, &record.location, &location);
+        let (name, location) = (name.clone(), location.clone());
+        store
+            .call(move |s| s.record_location(&name, &location))
+            .await?;
+    }
     let now = Utc::now();
-    let next = schedule::next_poll(now, feed.effective_interval(fetch), failures);
+    let bounds = Bounds {
+        min: fetch.min_interval,
+        max: fetch.max_interval,
+    };
+    let interval = interval_of(store, feed, bounds, now).await?;
+    let next = schedule::next_poll(
+        now,
+        interval,
+        bounds,
+        polled.timing,
+        schedule::jitter(&name, now),
+    );
+    let Polled { outcome, items, .. } = polled;
     let report_outcome = outcome.clone();
     let stats = store
         .call(move |s| s.record_poll(&name, &outcome, &items, now, next))
         .await?;
-    log_outcome(feed, &report_outcome, &stats);
+    log_outcome(feed, &report_outcome, &stats, next);
     Ok(Report {
         status: match report_outcome {
             PollOutcome::Fetched { .. } => Status::Fetched,
             PollOutcome::NotModified => Status::NotModified,
-            PollOutcome::Failed { .. } => Status::Failed,
+            PollOutcome::Failed { .. } | PollOutcome::Gone => Status::Failed,
         },
         stats,
     })
 }
 
-fn failed(reason: String) -> (PollOutcome, Vec<Item>) {
-    (PollOutcome::Failed { reason }, Vec::new())
+/// Turns a fetch result into what is stored, parsing the document when there is one.
+async fn interpret(fetched: Result<Fetched, FetchError>, url: &Url, failures: u32) -> Polled {
+    let failure = |reason: String, retry_after| Polled {
+        outcome: PollOutcome::Failed { reason },
+        items: Vec::new(),
+        timing: Outcome::Failure {
+            failures: failures + 1,
+            retry_after,
+        },
+        moved_to: None,
+    };
+    match fetched {
+        Ok(Fetched {
+            content: Content::NotModified,
+            fresh_for,
+            moved_to,
+        }) => Polled {
+            outcome: PollOutcome::NotModified,
+            items: Vec::new(),
+            timing: Outcome::Success { hint: fresh_for },
+            moved_to,
+        },
+        Ok(Fetched {
+            content: Content::Modified { body, validators },
+            fresh_for,
+            moved_to,
+        }) => match parse_and_process(body, url.clone()).await {
+            Ok(doc) => Polled {
+                outcome: PollOutcome::Fetched {
+                    etag: validators.etag,
+                    last_modified: validators.last_modified,
+                    title: doc.title,
+                    site_link: doc.site_link,
+                    guid_fallback: doc.identity == Identity::LinkFallback,
+                },
+                items: doc.items,
+                timing: Outcome::Success {
+                    hint: fresh_for.max(doc.update_every),
+                },
+                moved_to,
+            },
+            Err(e) => failure(e.to_string(), None),
+        },
+        Err(FetchError::Gone) => Polled {
+            outcome: PollOutcome::Gone,
+            items: Vec::new(),
+            timing: Outcome::Failure {
+                failures: failures + 1,
+                retry_after: None,
+            },
+            moved_to: None,
+        },
+        Err(e) => failure(e.to_string(), e.retry_after()),
+    }
+}
+
+/// The feed's interval: as configured, or adapted to its recent publishing.
+async fn interval_of(
+    store: &Store,
+    feed: &FeedConfig,
+    bounds: Bounds,
+    now: DateTime<Utc>,
+) -> Result<std::time::Duration, StoreError> {
+    if let Interval::Fixed(interval) = feed.interval {
+        return Ok(interval);
+    }
+    let name = feed.name.as_str().to_string();
+    let since = now - chrono::Duration::from_std(schedule::AUTO_HISTORY).unwrap_or_default();
+    let dates = store
+        .call(move |s| s.publication_dates(&name, since))
+        .await?;
+    Ok(schedule::auto_interval(&dates, bounds))
+}
+
+/// Where the feed lives after this poll's permanent redirects (RFC 9110 §15.4.2 and §15.4.9:
+/// 301 and 308 ask clients to update stored links). A move within the same host (including
+/// HTTP → HTTPS) is taken at once; a move to another host only after it has been seen
+/// [`CROSS_HOST_MOVE_AFTER`] polls in a row.
+fn relocate(fetched: &Url, current: &Location, moved_to: Option<&Url>) -> Location {
+    let Some(target) = moved_to else {
+        return Location {
+            effective_url: current.effective_url.clone(),
+            candidate: None,
+            candidate_seen: 0,
+        };
+    };
+    let adopt = Location {
+        effective_url: Some(target.to_string()),
+        candidate: None,
+        candidate_seen: 0,
+    };
+    if target.host_str() == fetched.host_str() {
+        return adopt;
+    }
+    let seen = if current.candidate.as_deref() == Some(target.as_str()) {
+        current.candidate_seen + 1
+    } else {
+        1
+    };
+    if seen >= CROSS_HOST_MOVE_AFTER {
+        return adopt;
+    }
+    Location {
+        effective_url: current.effective_url.clone(),
+        candidate: Some(target.to_string()),
+        candidate_seen: seen,
+    }
 }
 
 /// A parsed and processed document.
@@ -95,6 +218,7 @@ struct Document {
     site_link: Option<String>,
     items: Vec<Item>,
     identity: Identity,
+    update_every: Option<std::time::Duration>,
 }
 
 /// Parsing whole documents is CPU-bound: it runs on the blocking pool.
@@ -111,6 +235,7 @@ async fn parse_and_process(body: Vec<u8>, url: Url) -> Result<Document, ParseErr
             site_link: parsed.site_link,
             items: processed.items,
             identity: processed.identity,
+            update_every: parsed.update_every,
         })
     };
     tokio::task::spawn_blocking(work)
@@ -118,9 +243,28 @@ async fn parse_and_process(body: Vec<u8>, url: Url) -> Result<Document, ParseErr
         .unwrap_or(Err(ParseError::Panicked))
 }
 
+fn log_move(feed: &FeedConfig, before: &Location, after: &Location) {
+    if after.effective_url != before.effective_url {
+        tracing::warn!(
+            feed = feed.name.as_str(),
+            configured = %feed.url,
+            now_at = after.effective_url.as_deref().unwrap_or(""),
+            "feed moved permanently; update its url in the config"
+        );
+    } else if let Some(candidate) = &after.candidate {
+        tracing::info!(
+            feed = feed.name.as_str(),
+            to = candidate.as_str(),
+            seen = after.candidate_seen,
+            "feed redirects permanently to another host"
+        );
+    }
+}
+
 /// One event per refresh, with stable field names.
-fn log_outcome(feed: &FeedConfig, outcome: &PollOutcome, stats: &IngestStats) {
+fn log_outcome(feed: &FeedConfig, outcome: &PollOutcome, stats: &IngestStats, next: DateTime<Utc>) {
     let name = feed.name.as_str();
+    let next = next.to_rfc3339();
     match outcome {
         PollOutcome::Fetched { guid_fallback, .. } => tracing::info!(
             feed = name,
@@ -129,16 +273,68 @@ fn log_outcome(feed: &FeedConfig, outcome: &PollOutcome, stats: &IngestStats) {
             items_updated = stats.updated,
             items_deduplicated = stats.deduplicated,
             guid_fallback = *guid_fallback,
+            next_poll = next,
             "feed polled"
         ),
         PollOutcome::NotModified => tracing::info!(
             feed = name,
             status = "not_modified",
             items_new = 0,
+            next_poll = next,
             "feed polled"
         ),
         PollOutcome::Failed { reason } => {
-            tracing::warn!(feed = name, status = "failed", error = %reason, url = %feed.url, "feed polled")
+            tracing::warn!(feed = name, status = "failed", error = %reason, url = %feed.url, next_poll = next, "feed polled")
         }
+        PollOutcome::Gone => {
+            tracing::warn!(feed = name, status = "gone", url = %feed.url, "feed polled: 410 Gone, polling stopped; remove it from the config")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("valid url")
+    }
+
+    #[test]
+    fn same_host_moves_are_taken_at_once() {
+        let moved = relocate(
+            &url("http://a.example/feed"),
+            &Location::default(),
+            Some(&url("https://a.example/rss")),
+        );
+        assert_eq!(
+            moved.effective_url.as_deref(),
+            Some("https://a.example/rss")
+        );
+    }
+
+    #[test]
+    fn cross_host_moves_are_taken_after_three_polls_in_a_row() {
+        let from = url("https://a.example/feed");
+        let to = url("https://b.example/feed");
+        let mut location = Location::default();
+        for seen in 1..CROSS_HOST_MOVE_AFTER {
+            location = relocate(&from, &location, Some(&to));
+            assert_eq!(
+                (location.effective_url.as_deref(), location.candidate_seen),
+                (None, seen)
+            );
+        }
+        let interrupted = relocate(&from, &location, None);
+        assert_eq!(
+            (interrupted.candidate, interrupted.candidate_seen),
+            (None, 0),
+            "a poll without it starts over"
+        );
+        location = relocate(&from, &location, Some(&to));
+        assert_eq!(
+            location.effective_url.as_deref(),
+            Some("https://b.example/feed")
+        );
     }
 }

@@ -18,14 +18,81 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(7 * 24 * 3600);
 /// How often the loop looks for due feeds.
 const TICK: Duration = Duration::from_secs(1);
 
-/// The next poll after one with `failures` consecutive failures (0 = it succeeded):
-/// the interval, doubled for every failure after the first, capped at [`MAX_BACKOFF`].
-pub fn next_poll(now: DateTime<Utc>, interval: Duration, failures: u32) -> DateTime<Utc> {
-    let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(20));
-    let delay = interval
-        .saturating_mul(factor)
-        .min(MAX_BACKOFF.max(interval));
-    now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX)
+/// How far back `interval = "auto"` looks at a feed's publishing.
+pub const AUTO_HISTORY: Duration = Duration::from_secs(28 * 24 * 3600);
+
+/// The bounds every interval is kept in.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub min: Duration,
+    pub max: Duration,
+}
+
+/// How the last poll went, as far as timing is concerned.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome {
+    /// 2xx or 304; `hint` is the longest interval the feed or server asked for
+    /// (ttl, sy:updatePeriod, Cache-Control max-age, Expires).
+    Success { hint: Option<Duration> },
+    /// The `failures`-th failure in a row; `retry_after` when the server named a time.
+    Failure {
+        failures: u32,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// When to poll next. Successes wait the interval, or longer when the feed asks, within the
+/// bounds; failures back off exponentially from the interval up to [`MAX_BACKOFF`], or wait
+/// what `Retry-After` says (within the bounds and the backoff cap). `jitter` in `[0, 1)`
+/// adds up to a quarter of the wait so that feeds spread out.
+pub fn next_poll(
+    now: DateTime<Utc>,
+    interval: Duration,
+    bounds: Bounds,
+    outcome: Outcome,
+    jitter: f64,
+) -> DateTime<Utc> {
+    let interval = interval.clamp(bounds.min, bounds.max);
+    let wait = match outcome {
+        Outcome::Success { hint } => interval.max(hint.unwrap_or_default()).min(bounds.max),
+        Outcome::Failure {
+            retry_after: Some(after),
+            ..
+        } => after.clamp(bounds.min, MAX_BACKOFF),
+        Outcome::Failure { failures, .. } => {
+            let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(20));
+            interval
+                .saturating_mul(factor)
+                .min(MAX_BACKOFF.max(interval))
+        }
+    };
+    let wait = wait + wait.mul_f64(jitter.clamp(0.0, 1.0) / 4.0);
+    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX)
+}
+
+/// The interval of an `auto` feed: the median gap between its recent publications, within
+/// the bounds. A feed that published nothing recently is polled at the longest interval.
+pub fn auto_interval(dates: &[DateTime<Utc>], bounds: Bounds) -> Duration {
+    let mut gaps: Vec<i64> = dates
+        .windows(2)
+        .map(|w| (w[1] - w[0]).num_seconds().abs())
+        .collect();
+    if gaps.is_empty() {
+        return bounds.max;
+    }
+    gaps.sort_unstable();
+    let median = u64::try_from(gaps[gaps.len() / 2]).unwrap_or(0);
+    Duration::from_secs(median).clamp(bounds.min, bounds.max)
+}
+
+/// A stable pseudo-random number in `[0, 1)` for `name` at `now`: spreads feeds without
+/// making a test depend on a random generator.
+pub fn jitter(name: &str, now: DateTime<Utc>) -> f64 {
+    let digest = blake3::hash(format!("{name}@{}", now.timestamp()).as_bytes());
+    f64::from(u16::from_le_bytes([
+        digest.as_bytes()[0],
+        digest.as_bytes()[1],
+    ])) / 65536.0
 }
 
 /// Polls due feeds until `cancel` fires, at most `concurrency` at a time; a feed is never
@@ -89,17 +156,104 @@ mod tests {
         DateTime::from_timestamp(s, 0).unwrap_or_default()
     }
 
+    const MIN: u64 = 300;
+    const HOUR: u64 = 3600;
+    const BOUNDS: Bounds = Bounds {
+        min: Duration::from_secs(MIN),
+        max: Duration::from_secs(24 * HOUR),
+    };
+
+    fn wait(interval: u64, outcome: Outcome) -> i64 {
+        (next_poll(at(0), Duration::from_secs(interval), BOUNDS, outcome, 0.0) - at(0))
+            .num_seconds()
+    }
+
+    fn success(hint: Option<u64>) -> Outcome {
+        Outcome::Success {
+            hint: hint.map(Duration::from_secs),
+        }
+    }
+
+    fn failure(failures: u32, retry_after: Option<u64>) -> Outcome {
+        Outcome::Failure {
+            failures,
+            retry_after: retry_after.map(Duration::from_secs),
+        }
+    }
+
     #[test]
-    fn success_polls_again_after_the_interval() {
-        assert_eq!(next_poll(at(1000), Duration::from_secs(60), 0), at(1060));
+    fn success_waits_the_interval_within_the_bounds() {
+        assert_eq!(wait(1800, success(None)), 1800);
+        assert_eq!(wait(60, success(None)), 300, "raised to min_interval");
+        assert_eq!(
+            wait(48 * HOUR, success(None)),
+            24 * 3600,
+            "lowered to max_interval"
+        );
+    }
+
+    #[test]
+    fn feed_hints_lengthen_the_wait_but_never_past_the_bound() {
+        assert_eq!(wait(1800, success(Some(HOUR))), 3600, "ttl of an hour");
+        assert_eq!(
+            wait(1800, success(Some(60))),
+            1800,
+            "a short max-age does not poll faster"
+        );
+        assert_eq!(
+            wait(1800, success(Some(7 * 24 * HOUR))),
+            24 * 3600,
+            "clamped to max_interval"
+        );
     }
 
     #[test]
     fn failures_back_off_exponentially_up_to_the_cap() {
-        let i = Duration::from_secs(60);
-        assert_eq!(next_poll(at(0), i, 1), at(60));
-        assert_eq!(next_poll(at(0), i, 2), at(120));
-        assert_eq!(next_poll(at(0), i, 4), at(480));
-        assert_eq!(next_poll(at(0), i, 1000), at(MAX_BACKOFF.as_secs() as i64));
+        assert_eq!(wait(600, failure(1, None)), 600);
+        assert_eq!(wait(600, failure(2, None)), 1200);
+        assert_eq!(wait(600, failure(4, None)), 4800);
+        assert_eq!(wait(600, failure(1000, None)), MAX_BACKOFF.as_secs() as i64);
+    }
+
+    #[test]
+    fn retry_after_is_honoured_within_min_interval_and_the_cap() {
+        assert_eq!(wait(600, failure(1, Some(2 * HOUR))), 7200);
+        assert_eq!(wait(600, failure(1, Some(5))), 300);
+        assert_eq!(
+            wait(600, failure(1, Some(30 * 24 * HOUR))),
+            MAX_BACKOFF.as_secs() as i64
+        );
+    }
+
+    #[test]
+    fn jitter_adds_at_most_a_quarter() {
+        let base = next_poll(at(0), Duration::from_secs(1000), BOUNDS, success(None), 0.0);
+        let most = next_poll(
+            at(0),
+            Duration::from_secs(1000),
+            BOUNDS,
+            success(None),
+            0.999,
+        );
+        assert_eq!((base - at(0)).num_seconds(), 1000);
+        assert!((most - at(0)).num_seconds() <= 1250);
+        let spread: std::collections::HashSet<u64> = (0..50)
+            .map(|i| (jitter(&format!("feed{i}"), at(0)) * 100.0) as u64)
+            .collect();
+        assert!(spread.len() > 20, "jitter differs between feeds");
+    }
+
+    #[test]
+    fn auto_intervals_follow_the_median_gap() {
+        let hourly: Vec<_> = (0..10).map(|h| at(h * 3600)).collect();
+        assert_eq!(auto_interval(&hourly, BOUNDS), Duration::from_secs(3600));
+        let bursty = [at(0), at(60), at(120), at(180), at(86400 * 3)];
+        assert_eq!(
+            auto_interval(&bursty, BOUNDS),
+            Duration::from_secs(300),
+            "clamped to min"
+        );
+        assert_eq!(auto_interval(&[at(0)], BOUNDS), BOUNDS.max);
+        assert_eq!(auto_interval(&[], BOUNDS), BOUNDS.max);
     }
 }

@@ -142,21 +142,6 @@ impl Config {
     }
 }
 
-impl FeedConfig {
-    /// The interval this feed is polled at as long as it succeeds.
-    pub fn effective_interval(&self, fetch: &Fetch) -> Duration {
-        match self.interval {
-            Interval::Fixed(d) => d.clamp(fetch.min_interval, fetch.max_interval),
-            // Without publishing history to adapt to, the default is the safe middle ground.
-            Interval::Auto => match fetch.interval {
-                Interval::Fixed(d) => d,
-                Interval::Auto => fetch.min_interval.max(Duration::from_secs(30 * 60)),
-            }
-            .clamp(fetch.min_interval, fetch.max_interval),
-        }
-    }
-}
-
 /// The file being validated, for turning spans into line numbers.
 struct Context<'a> {
     path: &'a Path,

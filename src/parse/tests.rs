@@ -47,3 +47,24 @@ fn html_pages_are_not_feeds() {
     assert!(matches!(err, ParseError::NotAFeed(_)), "{err}");
     assert!(parse_feed(b"", None).is_err());
 }
+
+#[test]
+fn ttl_and_syndication_hints_are_read() {
+    let ttl = RSS.replace(
+        "<title>Example &amp; Co</title>",
+        "<title>E</title><ttl>90</ttl>",
+    );
+    let feed = parse_feed(ttl.as_bytes(), None).expect("valid");
+    assert_eq!(feed.update_every, Some(Duration::from_secs(90 * 60)));
+    let sy = RSS
+        .replace("<rss version=\"2.0\">", "<rss version=\"2.0\" xmlns:sy=\"http://purl.org/rss/1.0/modules/syndication/\">")
+        .replace("<title>Example &amp; Co</title>", "<title>E</title><sy:updatePeriod>daily</sy:updatePeriod><sy:updateFrequency>4</sy:updateFrequency>");
+    let feed = parse_feed(sy.as_bytes(), None).expect("valid");
+    assert_eq!(feed.update_every, Some(Duration::from_secs(6 * 3600)));
+    assert_eq!(
+        parse_feed(RSS.as_bytes(), None)
+            .expect("valid")
+            .update_every,
+        None
+    );
+}

@@ -6,6 +6,9 @@ use rusqlite::{OptionalExtension, Transaction, params};
 use super::{Store, StoreError, from_unix, items, unix};
 use crate::model::{Item, Tag};
 
+/// The next poll of a feed that is never polled again (9999-12-31).
+const NEVER: i64 = 253_402_300_799;
+
 /// A configured feed, as the store needs it.
 #[derive(Debug, Clone)]
 pub struct FeedSpec {
@@ -21,6 +24,17 @@ pub struct FeedRecord {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub consecutive_failures: u32,
+    pub location: Location,
+}
+
+/// Where a feed is fetched from, as permanent redirects have taught us.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Location {
+    /// The URL polls go to instead of the configured one.
+    pub effective_url: Option<String>,
+    /// A permanent redirect to another host, seen `candidate_seen` polls in a row, not yet trusted.
+    pub candidate: Option<String>,
+    pub candidate_seen: u32,
 }
 
 /// What one poll of a feed came to.
@@ -39,6 +53,8 @@ pub enum PollOutcome {
     Failed {
         reason: String,
     },
+    /// HTTP 410: the feed was removed; it is not polled again until its URL changes.
+    Gone,
 }
 
 /// One row of the health table.
@@ -52,6 +68,11 @@ pub struct FeedHealth {
     pub consecutive_failures: u32,
     pub next_poll: DateTime<Utc>,
     pub items: i64,
+    /// Where permanent redirects moved the feed, when they did.
+    pub effective_url: Option<String>,
+    pub gone: bool,
+    /// The feed's guids were not trusted in its last document.
+    pub guid_fallback: bool,
 }
 
 impl Store {
@@ -76,7 +97,8 @@ impl Store {
                 // Validators belong to the old URL; a new URL is due at once.
                 tx.execute(
                     "UPDATE feeds SET etag = NULL, last_modified = NULL, next_poll = 0,
-                     consecutive_failures = 0 WHERE name = ?1",
+                     consecutive_failures = 0, effective_url = NULL, moved_candidate = NULL,
+                     moved_seen = 0, gone = 0 WHERE name = ?1",
                     [&spec.name],
                 )?;
             }
@@ -102,13 +124,19 @@ impl Store {
         let record = self
             .reader()
             .query_row(
-                "SELECT etag, last_modified, consecutive_failures FROM feeds WHERE name = ?1",
+                "SELECT etag, last_modified, consecutive_failures, effective_url, moved_candidate, moved_seen
+                 FROM feeds WHERE name = ?1",
                 [name],
                 |r| {
                     Ok(FeedRecord {
                         etag: r.get(0)?,
                         last_modified: r.get(1)?,
                         consecutive_failures: r.get(2)?,
+                        location: Location {
+                            effective_url: r.get(3)?,
+                            candidate: r.get(4)?,
+                            candidate_seen: r.get(5)?,
+                        },
                     })
                 },
             )
@@ -163,6 +191,13 @@ impl Store {
                     params![feed_id, now_s, next_s],
                 )?;
             }
+            PollOutcome::Gone => {
+                tx.execute(
+                    "UPDATE feeds SET last_poll = ?2, last_status = 'gone', gone = 1,
+                     last_error = 'HTTP 410 Gone: the feed was removed', next_poll = ?3 WHERE id = ?1",
+                    params![feed_id, now_s, NEVER],
+                )?;
+            }
             PollOutcome::Failed { reason } => {
                 tx.execute(
                     "UPDATE feeds SET last_poll = ?2, last_status = 'failed', last_error = ?3,
@@ -176,12 +211,38 @@ impl Store {
         Ok(stats)
     }
 
+    /// Records where the feed now lives (after permanent redirects).
+    pub fn record_location(&self, name: &str, location: &Location) -> Result<(), StoreError> {
+        self.writer().execute(
+            "UPDATE feeds SET effective_url = ?2, moved_candidate = ?3, moved_seen = ?4 WHERE name = ?1",
+            params![name, location.effective_url, location.candidate, location.candidate_seen],
+        )?;
+        Ok(())
+    }
+
+    /// Publication dates of the feed's items since `since`, for adapting its interval.
+    pub fn publication_dates(
+        &self,
+        name: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT published FROM items WHERE published >= ?2 AND id IN (
+                 SELECT item_id FROM sources WHERE feed_id = (SELECT id FROM feeds WHERE name = ?1))
+             ORDER BY published",
+        )?;
+        let dates = stmt.query_map(params![name, unix(since)], |r| r.get::<_, i64>(0))?;
+        Ok(dates.map(|d| d.map(from_unix)).collect::<Result<_, _>>()?)
+    }
+
     /// Every stored feed's health, by name.
     pub fn feed_health(&self) -> Result<Vec<FeedHealth>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT f.name, f.url, f.last_poll, f.last_status, f.last_error, f.consecutive_failures,
-                    f.next_poll, (SELECT count(*) FROM sources s WHERE s.feed_id = f.id)
+                    f.next_poll, (SELECT count(*) FROM sources s WHERE s.feed_id = f.id),
+                    f.effective_url, f.gone, f.identity
              FROM feeds f ORDER BY f.name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -194,6 +255,9 @@ impl Store {
                 consecutive_failures: r.get(5)?,
                 next_poll: from_unix(r.get(6)?),
                 items: r.get(7)?,
+                effective_url: r.get(8)?,
+                gone: r.get(9)?,
+                guid_fallback: r.get::<_, String>(10)? != "guid",
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -114,6 +114,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX pruned_keys_seen ON pruned_keys (seen);
     CREATE INDEX items_first_seen ON items (first_seen);
     "#,
+    // 4: where a feed has moved (permanent redirects), and feeds that are gone (410).
+    r#"
+    ALTER TABLE feeds ADD COLUMN effective_url TEXT;
+    ALTER TABLE feeds ADD COLUMN moved_candidate TEXT;
+    ALTER TABLE feeds ADD COLUMN moved_seen INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// The schema version this build writes.

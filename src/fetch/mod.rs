@@ -1,0 +1,330 @@
+//! Retrieval of feed documents over HTTP(S) and from `file://` URLs: conditional requests,
+//! redirects followed by hand (so permanent moves can be recorded), per-host politeness, a
+//! total time limit and a body-size cap that counts decompressed bytes.
+
+mod hints;
+mod hosts;
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::{ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION};
+use tokio::io::AsyncReadExt;
+use url::{Host, Url};
+
+pub use hosts::HostGate;
+
+/// Most redirects one poll follows.
+const MAX_REDIRECTS: usize = 10;
+
+/// The cache validators of a response, sent back on the next poll.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// The document, or word that it did not change.
+#[derive(Debug)]
+pub enum Content {
+    /// A new document, to be parsed.
+    Modified {
+        body: Vec<u8>,
+        validators: Validators,
+    },
+    /// The server said 304: nothing changed since the validators we sent.
+    NotModified,
+}
+
+/// What a successful poll brought back.
+#[derive(Debug)]
+pub struct Fetched {
+    pub content: Content,
+    /// How long the server says the response stays fresh (`Cache-Control`, `Expires`).
+    pub fresh_for: Option<Duration>,
+    /// Where the leading permanent redirects (301/308) of this poll point, if any.
+    pub moved_to: Option<Url>,
+}
+
+/// Why a document could not be fetched; stored on the feed as its last error.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("HTTP {status}")]
+    Status {
+        status: StatusCode,
+        /// `Retry-After` of a 429 or 503.
+        retry_after: Option<Duration>,
+    },
+    #[error("HTTP 410 Gone: the feed was removed")]
+    Gone,
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects,
+    #[error("redirect loop at {0}")]
+    RedirectLoop(Url),
+    #[error("redirect without a usable Location")]
+    BadRedirect,
+    #[error("redirect to a private address {0} refused (set allow_private for this feed)")]
+    PrivateAddress(Url),
+    #[error("body larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("cannot read {path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("request failed: {0}")]
+    Request(String),
+}
+
+impl FetchError {
+    /// How long the server asked us to wait, when it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Settings of the HTTP client.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub timeout: Duration,
+    pub max_body: u64,
+    pub user_agent: String,
+    pub per_host: usize,
+    pub per_host_delay: Duration,
+}
+
+/// Fetches documents; cheap to clone, shares one connection pool and one host gate.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    settings: FetchSettings,
+    hosts: std::sync::Arc<HostGate>,
+}
+
+impl Fetcher {
+    pub fn new(settings: FetchSettings) -> Result<Fetcher, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .read_timeout(settings.timeout)
+            // RFC 9110 §15.4.2: a 301 means "update your stored URL", which only we can do.
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()?;
+        let hosts = std::sync::Arc::new(HostGate::new(settings.per_host, settings.per_host_delay));
+        Ok(Fetcher {
+            client,
+            settings,
+            hosts,
+        })
+    }
+
+    /// Fetches `url`, conditionally when validators from the last poll are given, within the
+    /// configured timeout for the whole poll (redirects and body included).
+    pub async fn fetch(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        allow_private: bool,
+    ) -> Result<Fetched, FetchError> {
+        if url.scheme() == "file" {
+            return self.fetch_file(url).await;
+        }
+        let limit = self.settings.timeout;
+        tokio::time::timeout(limit, self.fetch_http(url, validators, allow_private))
+            .await
+            .unwrap_or(Err(FetchError::Timeout(limit)))
+    }
+
+    async fn fetch_http(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        allow_private: bool,
+    ) -> Result<Fetched, FetchError> {
+        let allow_private = allow_private || is_private(url);
+        let mut current = url.clone();
+        let mut seen = HashSet::from([current.clone()]);
+        let mut moved_to = None;
+        let mut permanent_so_far = true;
+        for _ in 0..=MAX_REDIRECTS {
+            let host = current.host_str().unwrap_or_default().to_string();
+            let permit = self.hosts.enter(&host).await;
+            let mut response = self.request(&current, validators).await?;
+            let status = response.status();
+            if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+                let result = self.finish(&mut response, status).await;
+                drop(permit);
+                return result.map(|(content, fresh_for)| Fetched {
+                    content,
+                    fresh_for,
+                    moved_to,
+                });
+            }
+            drop(permit);
+            let next = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| current.join(l).ok())
+                .ok_or(FetchError::BadRedirect)?;
+            if !allow_private && is_private(&next) {
+                return Err(FetchError::PrivateAddress(next));
+            }
+            if !seen.insert(next.clone()) {
+                return Err(FetchError::RedirectLoop(next));
+            }
+            let permanent = matches!(
+                status,
+                StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+            );
+            permanent_so_far &= permanent;
+            if permanent_so_far {
+                moved_to = Some(next.clone());
+            }
+            current = next;
+        }
+        Err(FetchError::TooManyRedirects)
+    }
+
+    async fn request(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<reqwest::Response, FetchError> {
+        let mut request = self.client.get(url.clone());
+        if let Some(etag) = &validators.etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        if let Some(date) = &validators.last_modified {
+            request = request.header(IF_MODIFIED_SINCE, date);
+        }
+        request.send().await.map_err(|e| self.classify(e))
+    }
+
+    /// The final response of a poll: its content and freshness, or why it failed.
+    async fn finish(
+        &self,
+        response: &mut reqwest::Response,
+        status: StatusCode,
+    ) -> Result<(Content, Option<Duration>), FetchError> {
+        let now = SystemTime::now();
+        let fresh_for = hints::freshness(response.headers(), now);
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok((Content::NotModified, fresh_for));
+        }
+        if status == StatusCode::GONE {
+            return Err(FetchError::Gone);
+        }
+        if !status.is_success() {
+            let retry_after = hints::retry_after(response.headers(), now);
+            return Err(FetchError::Status {
+                status,
+                retry_after,
+            });
+        }
+        let validators = validators_of(response.headers());
+        let limit = self.settings.max_body;
+        if response.content_length().is_some_and(|len| len > limit) {
+            return Err(FetchError::TooLarge(limit));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err(FetchError::TooLarge(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((Content::Modified { body, validators }, fresh_for))
+    }
+
+    async fn fetch_file(&self, url: &Url) -> Result<Fetched, FetchError> {
+        let path = url
+            .to_file_path()
+            .map_err(|()| FetchError::Request(format!("`{url}` is not a local file path")))?;
+        let file_error = |source| FetchError::File {
+            path: path.display().to_string(),
+            source,
+        };
+        let file = tokio::fs::File::open(&path).await.map_err(file_error)?;
+        let limit = self.settings.max_body;
+        let mut body = Vec::new();
+        file.take(limit + 1)
+            .read_to_end(&mut body)
+            .await
+            .map_err(file_error)?;
+        if body.len() as u64 > limit {
+            return Err(FetchError::TooLarge(limit));
+        }
+        Ok(Fetched {
+            content: Content::Modified {
+                body,
+                validators: Validators::default(),
+            },
+            fresh_for: None,
+            moved_to: None,
+        })
+    }
+
+    fn classify(&self, error: reqwest::Error) -> FetchError {
+        if error.is_timeout() {
+            FetchError::Timeout(self.settings.timeout)
+        } else if error.is_connect() {
+            FetchError::Connect(root_cause(&error))
+        } else {
+            FetchError::Request(root_cause(&error))
+        }
+    }
+}
+
+/// Whether the URL names a loopback, private, link-local or unspecified address literally.
+fn is_private(url: &Url) -> bool {
+    let ip = match url.host() {
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
+        Some(Host::Domain(d)) => return d.eq_ignore_ascii_case("localhost"),
+        None => return false,
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified()
+        }
+        IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_unique_local()
+                || v6.is_unicast_link_local()
+        }
+    }
+}
+
+fn validators_of(headers: &HeaderMap) -> Validators {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    Validators {
+        etag: header(ETAG),
+        last_modified: header(LAST_MODIFIED),
+    }
+}
+
+/// The innermost error's message ("Connection refused (os error 111)"), which says the most.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    current.to_string()
+}
