@@ -149,7 +149,7 @@ impl Store {
 
     /// Whether the item matches `expr`, evaluated exactly as outputs are.
     pub fn item_matches(&self, id: i64, expr: &Expr) -> Result<bool, StoreError> {
-        let cond = condition(expr, Mode::Probe);
+        let cond = condition(expr, Mode::Probe, &|_| None);
         let sql = format!(
             "SELECT EXISTS (SELECT 1 FROM items i WHERE i.id = ?{} AND {})",
             cond.params.len() + 1,

@@ -22,14 +22,27 @@ pub enum Mode {
     Set,
 }
 
-/// Translates `expr` into a condition over `items i`.
-pub fn condition(expr: &Expr, mode: Mode) -> Condition {
+/// Translates `expr` into a condition over `items i`. In [`Mode::Set`], only the terms that
+/// can narrow the result cheaply become sets: in each `and`, the side with the fewer items
+/// (`size` estimates a term's items; `None` means unknown, taken as many); the other side
+/// and every negated term are probed per candidate.
+pub fn condition(expr: &Expr, mode: Mode, size: &dyn Fn(&Expr) -> Option<u64>) -> Condition {
     let mut cond = Condition::default();
-    write(expr, mode, &mut cond);
+    write(expr, mode, size, &mut cond);
     cond
 }
 
-fn write(expr: &Expr, mode: Mode, cond: &mut Condition) {
+/// How many items `expr` may select, for choosing which side of an `and` builds a set.
+fn estimate(expr: &Expr, size: &dyn Fn(&Expr) -> Option<u64>) -> u64 {
+    match expr {
+        Expr::Not(_) => u64::MAX,
+        Expr::And(l, r) => estimate(l, size).min(estimate(r, size)),
+        Expr::Or(l, r) => estimate(l, size).saturating_add(estimate(r, size)),
+        leaf => size(leaf).unwrap_or(u64::MAX / 4),
+    }
+}
+
+fn write(expr: &Expr, mode: Mode, size: &dyn Fn(&Expr) -> Option<u64>, cond: &mut Condition) {
     let sql = match (expr, mode) {
         (Expr::Tag(label), Mode::Set) => {
             let n = push(cond, tag_key(label));
@@ -63,19 +76,32 @@ fn write(expr: &Expr, mode: Mode, cond: &mut Condition) {
         }
         (Expr::Not(inner), _) => {
             cond.sql.push_str("NOT (");
-            write(inner, mode, cond);
+            write(inner, Mode::Probe, size, cond);
+            cond.sql.push(')');
+            return;
+        }
+        (Expr::And(l, r), Mode::Set) => {
+            let (lmode, rmode) = if estimate(l, size) <= estimate(r, size) {
+                (Mode::Set, Mode::Probe)
+            } else {
+                (Mode::Probe, Mode::Set)
+            };
+            cond.sql.push('(');
+            write(l, lmode, size, cond);
+            cond.sql.push_str(" AND ");
+            write(r, rmode, size, cond);
             cond.sql.push(')');
             return;
         }
         (Expr::And(l, r) | Expr::Or(l, r), _) => {
             cond.sql.push('(');
-            write(l, mode, cond);
+            write(l, mode, size, cond);
             cond.sql.push_str(if matches!(expr, Expr::And(..)) {
                 " AND "
             } else {
                 " OR "
             });
-            write(r, mode, cond);
+            write(r, mode, size, cond);
             cond.sql.push(')');
             return;
         }
@@ -85,12 +111,10 @@ fn write(expr: &Expr, mode: Mode, cond: &mut Condition) {
 
 fn phrase_match(cond: &mut Condition, query: String, mode: Mode) -> String {
     let n = push(cond, query);
-    match mode {
-        Mode::Set => format!("i.id IN (SELECT rowid FROM item_text WHERE item_text MATCH ?{n})"),
-        Mode::Probe => {
-            format!("EXISTS (SELECT 1 FROM item_text WHERE item_text MATCH ?{n} AND rowid = i.id)")
-        }
-    }
+    // FTS5 answers a phrase fastest as a whole set; asked row by row it re-reads its index.
+    // In probe mode the unary `+` keeps the set from driving the scan of the newest items.
+    let id = if mode == Mode::Probe { "+i.id" } else { "i.id" };
+    format!("{id} IN (SELECT rowid FROM item_text WHERE item_text MATCH ?{n})")
 }
 
 /// An FTS5 phrase: the text in double quotes, inner quotes doubled, so no operator inside

@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use super::filter_sql::{Condition, Mode, condition};
 use super::{Store, StoreError, from_unix};
 use crate::filter::Expr;
+use crate::process::tag_key;
 
 /// A feed an item came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,12 +81,35 @@ impl Store {
             )?
             .query_row([window as i64 - 1], |r| r.get(0))
             .optional()?;
-        let recent = newest_ids(&conn, &condition(expr, Mode::Probe), cutoff, limit)?;
+        let recent = newest_ids(
+            &conn,
+            &condition(expr, Mode::Probe, &|_| None),
+            cutoff,
+            limit,
+        )?;
         if recent.len() >= limit || cutoff.is_none() {
             return Ok(recent);
         }
-        newest_ids(&conn, &condition(expr, Mode::Set), None, limit)
+        let size = |term: &Expr| term_size(&conn, term).ok().flatten();
+        newest_ids(&conn, &condition(expr, Mode::Set, &size), None, limit)
     }
+}
+
+/// About how many items a tag or feed term selects (none for phrases: FTS5 cannot say cheaply).
+fn term_size(conn: &Connection, term: &Expr) -> Result<Option<u64>, StoreError> {
+    let count: i64 = match term {
+        Expr::Tag(label) => conn
+            .prepare_cached(
+                "SELECT (SELECT coalesce(sum(uses), 0) FROM tag_spellings WHERE key = ?1)
+                      + (SELECT count(*) FROM sources WHERE feed_id IN (SELECT feed_id FROM feed_tags WHERE key = ?1))",
+            )?
+            .query_row([tag_key(label)], |r| r.get(0))?,
+        Expr::Feed(name) => conn
+            .prepare_cached("SELECT count(*) FROM sources WHERE feed_id IN (SELECT id FROM feeds WHERE name = ?1)")?
+            .query_row([name], |r| r.get(0))?,
+        _ => return Ok(None),
+    };
+    Ok(u64::try_from(count).ok())
 }
 
 /// Newest items scanned per result wanted before switching plans (see `matching_ids`).
