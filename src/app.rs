@@ -160,8 +160,12 @@ pub struct PollSummary {
     pub items: IngestStats,
 }
 
-/// Polls the given feeds once, `concurrency` at a time.
-pub async fn poll_once(config: &Config, feeds: Vec<FeedConfig>) -> anyhow::Result<PollSummary> {
+/// Polls the given feeds once, `concurrency` at a time; `progress` hears of each one done.
+pub async fn poll_once(
+    config: &Config,
+    feeds: Vec<FeedConfig>,
+    progress: &dyn Fn(&PollSummary),
+) -> anyhow::Result<PollSummary> {
     let store = open_store(config).await?;
     let fetcher = fetcher(config)?;
     let permits = Arc::new(Semaphore::new(config.fetch.concurrency));
@@ -181,6 +185,7 @@ pub async fn poll_once(config: &Config, feeds: Vec<FeedConfig>) -> anyhow::Resul
     let mut summary = PollSummary::default();
     while let Some(done) = tasks.join_next().await {
         add(&mut summary, done.context("a poll task failed")??);
+        progress(&summary);
     }
     Ok(summary)
 }

@@ -160,7 +160,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::Poll { all, feed } => {
                 let feeds = app::select_feeds(&config, all, feed.as_deref()).await?;
-                let summary = app::poll_once(&config, feeds).await?;
+                let bar = progress_bar(feeds.len());
+                let summary = app::poll_once(&config, feeds, &|s| {
+                    bar.set_position((s.fetched + s.not_modified + s.failed) as u64);
+                    bar.set_message(format!("{} new items, {} failed", s.items.new, s.failed));
+                })
+                .await?;
+                bar.finish_and_clear();
                 println!("{}", report::poll_summary(&summary));
                 Ok(())
             }
@@ -237,6 +243,19 @@ async fn query(
         })
         .await?;
     write_out(None, &text)
+}
+
+/// A progress bar on stderr when it is a terminal; hidden otherwise (logs, pipes, CI).
+fn progress_bar(total: usize) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} feeds  {msg}")
+    {
+        bar.set_style(style);
+    }
+    bar
 }
 
 fn write_out(path: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {

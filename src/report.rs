@@ -44,13 +44,27 @@ pub fn health_table(config: &Config, health: &[FeedHealth], now: DateTime<Utc>) 
             out,
             "{:<24} {:<13} {:>6} {:>8} {:>12} {:>12}  {}",
             h.name,
-            h.last_status.as_deref().unwrap_or("never polled"),
+            h.state(),
             h.items,
             h.consecutive_failures,
             h.last_poll.map_or("-".to_string(), |t| relative(now, t)),
             relative(now, h.next_poll),
             h.last_error.as_deref().unwrap_or("")
         );
+        if let Some(moved) = &h.effective_url {
+            let _ = writeln!(
+                out,
+                "{:<24} moved to {moved}: update its `url` in the config",
+                ""
+            );
+        }
+        if h.guid_fallback {
+            let _ = writeln!(
+                out,
+                "{:<24} its guids repeat or are missing: items are told apart by link",
+                ""
+            );
+        }
     }
     out
 }

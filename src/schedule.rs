@@ -18,6 +18,9 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(7 * 24 * 3600);
 /// How often the loop looks for due feeds.
 const TICK: Duration = Duration::from_secs(1);
 
+/// Overdue feeds at start are polled within this time, not all at once.
+const START_SPREAD: Duration = Duration::from_secs(60);
+
 /// How far back `interval = "auto"` looks at a feed's publishing.
 pub const AUTO_HISTORY: Duration = Duration::from_secs(28 * 24 * 3600);
 
@@ -108,6 +111,12 @@ pub async fn run<F, Fut>(
     Fut: Future<Output = ()> + Send + 'static,
 {
     let configured: HashSet<String> = feeds.into_iter().collect();
+    if let Err(e) = store
+        .call(|s| s.spread_overdue(Utc::now(), START_SPREAD))
+        .await
+    {
+        tracing::error!(error = %e, "cannot spread the first polls");
+    }
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut tasks: JoinSet<String> = JoinSet::new();

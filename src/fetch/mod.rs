@@ -328,3 +328,30 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     }
     current.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_private_and_link_local_literals_are_private() {
+        for url in [
+            "http://127.0.0.1/",
+            "http://10.1.2.3/",
+            "http://192.168.0.1/",
+            "http://169.254.1.1/",
+            "http://[::1]/",
+            "http://[fd00::1]/",
+            "http://localhost:8080/",
+        ] {
+            assert!(is_private(&Url::parse(url).expect("url")), "{url}");
+        }
+        for url in [
+            "https://example.com/",
+            "http://93.184.216.34/",
+            "http://[2001:db8::1]/",
+        ] {
+            assert!(!is_private(&Url::parse(url).expect("url")), "{url}");
+        }
+    }
+}

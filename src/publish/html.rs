@@ -7,9 +7,6 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::{Channel, Format, safe_content};
 use crate::store::{FeedHealth, StoredItem};
 
-/// A feed failing this many times in a row is shown as broken.
-pub const BROKEN_AFTER_FAILURES: u32 = 5;
-
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222}\
 a{color:#0645ad}h1{font-size:1.6rem}article{border-top:1px solid #ddd;padding:1rem 0}\
 article h2{font-size:1.15rem;margin:0}.meta{color:#666;font-size:.85rem}.tag{background:#eef;border-radius:3px;padding:0 .3rem;margin-right:.2rem}\
@@ -93,11 +90,12 @@ pub fn status_page(outputs: &[OutputLink], feeds: &[FeedHealth], now: DateTime<U
         table {
             tr { th { "Feed" } th { "Status" } th { "Items" } th { "Failures" } th { "Last poll" } th { "Next poll" } th { "Error" } }
             @for f in feeds {
-                @let broken = f.consecutive_failures >= BROKEN_AFTER_FAILURES;
+                @let broken = matches!(f.state(), "broken" | "gone");
                 tr {
                     td { a href=(f.url) { (f.name) } }
                     td class=[broken.then_some("broken")] {
-                        @if broken { "broken" } @else { (f.last_status.as_deref().unwrap_or("never polled")) }
+                        (f.state())
+                        @if let Some(moved) = &f.effective_url { br; "moved to " (moved) }
                     }
                     td { (f.items) }
                     td { (f.consecutive_failures) }

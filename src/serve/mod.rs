@@ -3,6 +3,7 @@
 mod cache;
 mod feeds;
 mod health;
+mod metrics;
 mod pages;
 
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::status))
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::metrics))
         .route("/opml", get(pages::subscriptions))
         .route("/feeds/{file}", get(feeds::output_feed))
         .route("/tags/{file}", get(feeds::tag_feed))

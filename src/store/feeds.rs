@@ -57,6 +57,9 @@ pub enum PollOutcome {
     Gone,
 }
 
+/// A feed failing this many polls in a row is reported as broken (it is still retried).
+pub const BROKEN_AFTER_FAILURES: u32 = 5;
+
 /// One row of the health table.
 #[derive(Debug, Clone)]
 pub struct FeedHealth {
@@ -73,6 +76,19 @@ pub struct FeedHealth {
     pub gone: bool,
     /// The feed's guids were not trusted in its last document.
     pub guid_fallback: bool,
+}
+
+impl FeedHealth {
+    /// The one-word state shown to users: `gone`, `broken`, or the last poll's status.
+    pub fn state(&self) -> &str {
+        if self.gone {
+            "gone"
+        } else if self.consecutive_failures >= BROKEN_AFTER_FAILURES {
+            "broken"
+        } else {
+            self.last_status.as_deref().unwrap_or("never polled")
+        }
+    }
 }
 
 impl Store {
@@ -209,6 +225,21 @@ impl Store {
         let stats = items::ingest(&tx, feed_id, items, now)?;
         tx.commit()?;
         Ok(stats)
+    }
+
+    /// Spreads the feeds overdue at start (never polled, or due while the daemon was down)
+    /// over the next `window`, so a restart does not poll everything at once.
+    pub fn spread_overdue(
+        &self,
+        now: DateTime<Utc>,
+        window: std::time::Duration,
+    ) -> Result<usize, StoreError> {
+        let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX).max(1);
+        let moved = self.writer().execute(
+            "UPDATE feeds SET next_poll = ?1 + abs(random() % ?2) WHERE next_poll < ?1 AND gone = 0",
+            params![unix(now), window],
+        )?;
+        Ok(moved)
     }
 
     /// Records where the feed now lives (after permanent redirects).

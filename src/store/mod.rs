@@ -16,7 +16,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use explain::{ItemDetail, SourceDetail, TagSource};
-pub use feeds::{FeedHealth, FeedRecord, FeedSpec, Location, PollOutcome};
+pub use feeds::{BROKEN_AFTER_FAILURES, FeedHealth, FeedRecord, FeedSpec, Location, PollOutcome};
 pub use items::IngestStats;
 pub use migrations::latest_version;
 pub use prune::{PruneStats, Retention};

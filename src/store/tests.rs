@@ -461,3 +461,15 @@ fn both_query_plans_select_the_same_items() {
         assert_eq!(probed, ids(filter_sql::Mode::Set), "{expr}");
     }
 }
+
+#[test]
+fn overdue_feeds_are_spread_over_the_window_at_start() {
+    let f = fixture();
+    let moved = f
+        .store
+        .spread_overdue(at(0), std::time::Duration::from_secs(60))
+        .expect("spread");
+    assert_eq!(moved, 2);
+    assert!(f.store.due_feeds(at(-1)).expect("due").is_empty());
+    assert_eq!(f.store.due_feeds(at(60)).expect("due").len(), 2);
+}

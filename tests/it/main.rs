@@ -5,6 +5,7 @@ mod cli;
 mod e2e;
 mod filters;
 mod pipeline;
+mod polling;
 mod published;
 mod readers;
 mod support;

@@ -16,7 +16,7 @@ async fn get_feed(url: &str) -> Feed {
 }
 
 async fn poll_all(config: &Config) -> app::PollSummary {
-    app::poll_once(config, config.feeds.clone())
+    app::poll_once(config, config.feeds.clone(), &|_| {})
         .await
         .expect("poll")
 }

@@ -20,7 +20,7 @@ async fn published(
         ])
     ));
     let config = written.load();
-    app::poll_once(&config, config.feeds.clone())
+    app::poll_once(&config, config.feeds.clone(), &|_| {})
         .await
         .expect("poll");
     let (base, stop) = serve_outputs(&config).await;
@@ -249,7 +249,7 @@ async fn unchanged_documents_answer_304_and_etags_follow_the_content() {
     changed = changed.replace("A model predicts rain.", "A model predicts snow.");
     server.serve("/vb.rss", Route::ok(changed));
     let config = written.load();
-    app::poll_once(&config, config.feeds.clone())
+    app::poll_once(&config, config.feeds.clone(), &|_| {})
         .await
         .expect("poll");
     let after = get(&url, &[("if-none-match", &etag)]).await;
@@ -296,4 +296,37 @@ async fn pages_list_entries_with_feed_autodiscovery_and_the_status_of_every_feed
         .filter_map(|o| o.xml_url.clone())
         .collect();
     assert_eq!(urls, [server.url("/vb.rss"), server.url("/hostile.atom")]);
+}
+
+#[tokio::test]
+async fn metrics_report_every_feeds_health_in_prometheus_text() {
+    let server = TestServer::start().await;
+    let (_config, base, _stop) = published(&server).await;
+    let response = get(&format!("{base}/metrics"), &[]).await;
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = response.text().await.expect("text");
+    for line in [
+        "feedsift_items 4",
+        "feedsift_feed_up{feed=\"vb\"} 1",
+        "feedsift_feed_consecutive_failures{feed=\"hostile\"} 0",
+        "feedsift_feed_broken{feed=\"vb\"} 0",
+        "feedsift_feed_items{feed=\"vb\"} 2",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (series, value) = line.rsplit_once(' ').expect("series and value");
+        assert!(
+            value.parse::<i64>().is_ok() && series.starts_with("feedsift_"),
+            "{line}"
+        );
+    }
 }

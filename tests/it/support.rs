@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -18,6 +19,12 @@ pub struct Route {
     pub body: Vec<u8>,
     pub content_type: &'static str,
     pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub headers: Vec<(&'static str, String)>,
+    /// Time before the response starts.
+    pub delay: Duration,
+    /// When set, the body is sent one byte per this interval.
+    pub drip: Option<Duration>,
 }
 
 impl Route {
@@ -27,20 +34,48 @@ impl Route {
             body: body.into(),
             content_type: "application/xml",
             etag: None,
+            last_modified: None,
+            headers: Vec::new(),
+            delay: Duration::ZERO,
+            drip: None,
         }
     }
 
     pub fn status(status: u16) -> Route {
         Route {
             status,
-            body: b"error".to_vec(),
             content_type: "text/plain",
-            etag: None,
+            ..Route::ok("error")
         }
+    }
+
+    /// A redirect with this status to `location`.
+    pub fn redirect(status: u16, location: &str) -> Route {
+        Route::status(status).with_header("location", location)
     }
 
     pub fn with_etag(mut self, etag: &str) -> Route {
         self.etag = Some(etag.to_string());
+        self
+    }
+
+    pub fn with_last_modified(mut self, date: &str) -> Route {
+        self.last_modified = Some(date.to_string());
+        self
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Route {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    pub fn with_delay(mut self, delay: Duration) -> Route {
+        self.delay = delay;
+        self
+    }
+
+    pub fn dripping(mut self, every: Duration) -> Route {
+        self.drip = Some(every);
         self
     }
 }
@@ -49,9 +84,12 @@ impl Route {
 struct Shared {
     routes: HashMap<String, Route>,
     requests: Vec<(String, HeaderMap)>,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
-/// A server on 127.0.0.1 that answers each path as scripted and records every request.
+/// A server on a loopback address that answers each path as scripted, records every
+/// request and counts how many are in flight at once.
 #[derive(Clone)]
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -60,8 +98,13 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::start_on("127.0.0.1").await
+    }
+
+    /// On another loopback address (127.0.0.2 …), which counts as another host.
+    pub async fn start_on(ip: &str) -> TestServer {
         let shared = Arc::new(Mutex::new(Shared::default()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind((ip, 0))
             .await
             .expect("bind test server");
         let addr = listener.local_addr().expect("local addr");
@@ -90,28 +133,54 @@ impl TestServer {
             .collect()
     }
 
+    /// The most requests that were in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.lock().max_in_flight
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
         self.shared.lock().expect("test server state")
+    }
+}
+
+/// Counts a request as in flight until dropped.
+struct InFlight(Arc<Mutex<Shared>>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut shared) = self.0.lock() {
+            shared.in_flight -= 1;
+        }
     }
 }
 
 async fn answer(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> Response {
     let path = request.uri().path().to_string();
     let route = {
-        let mut shared = shared.lock().expect("test server state");
-        shared
+        let mut state = shared.lock().expect("test server state");
+        state
             .requests
             .push((path.clone(), request.headers().clone()));
-        shared.routes.get(&path).cloned()
+        state.in_flight += 1;
+        state.max_in_flight = state.max_in_flight.max(state.in_flight);
+        state.routes.get(&path).cloned()
     };
+    let in_flight = InFlight(shared);
     let Some(route) = route else {
         return plain(StatusCode::NOT_FOUND);
     };
-    let if_none_match = request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok());
-    if route.etag.is_some() && route.etag.as_deref() == if_none_match {
+    tokio::time::sleep(route.delay).await;
+    let header = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
+    };
+    let etag_matches =
+        route.etag.is_some() && route.etag.as_deref() == header(header::IF_NONE_MATCH);
+    let date_matches = route.last_modified.is_some()
+        && route.last_modified.as_deref() == header(header::IF_MODIFIED_SINCE);
+    if etag_matches || (route.etag.is_none() && date_matches) {
         return plain(StatusCode::NOT_MODIFIED);
     }
     let mut response = Response::builder()
@@ -120,9 +189,38 @@ async fn answer(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
     if let Some(etag) = &route.etag {
         response = response.header(header::ETAG, etag);
     }
-    response
-        .body(Body::from(route.body))
-        .expect("valid response")
+    if let Some(date) = &route.last_modified {
+        response = response.header(header::LAST_MODIFIED, date);
+    }
+    for (name, value) in &route.headers {
+        response = response.header(*name, value);
+    }
+    let body = match route.drip {
+        None => {
+            drop(in_flight);
+            Body::from(route.body)
+        }
+        Some(every) => {
+            let bytes = route.body;
+            Body::from_stream(futures_util::stream::unfold(
+                (0, in_flight),
+                move |(i, guard)| {
+                    let bytes = bytes.clone();
+                    async move {
+                        if i >= bytes.len() {
+                            return None;
+                        }
+                        tokio::time::sleep(every).await;
+                        Some((
+                            Ok::<_, std::io::Error>(bytes[i..=i].to_vec()),
+                            (i + 1, guard),
+                        ))
+                    }
+                },
+            ))
+        }
+    };
+    response.body(body).expect("valid response")
 }
 
 fn plain(status: StatusCode) -> Response {
