@@ -18,7 +18,7 @@ use crate::refresh::{self, Report, Status};
 use crate::retention;
 use crate::schedule;
 use crate::serve::{self, AppState};
-use crate::store::{FeedSpec, IngestStats, Retention, Store};
+use crate::store::{FeedSpec, IngestStats, Retention, Store, Writer};
 
 /// SPEC: work in flight gets this long after SIGTERM before the process exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
@@ -85,15 +85,23 @@ pub async fn run(
         .iter()
         .map(|f| f.name.as_str().to_string())
         .collect();
+    let writer = Writer::spawn(store.clone());
     let poll = {
         let (store, config) = (store.clone(), config.clone());
         move |name: String| {
-            let (store, fetcher, config) = (store.clone(), fetcher.clone(), config.clone());
+            let (store, writer, fetcher, config) = (
+                store.clone(),
+                writer.clone(),
+                fetcher.clone(),
+                config.clone(),
+            );
             async move {
                 let Some(feed) = config.feeds.iter().find(|f| f.name.as_str() == name) else {
                     return;
                 };
-                if let Err(e) = refresh::refresh(&store, &fetcher, &config.fetch, feed).await {
+                if let Err(e) =
+                    refresh::refresh(&store, &writer, &fetcher, &config.fetch, feed).await
+                {
                     tracing::error!(feed = %name, error = %e, "cannot record poll");
                 }
             }
@@ -168,18 +176,20 @@ pub async fn poll_once(
 ) -> anyhow::Result<PollSummary> {
     let store = open_store(config).await?;
     let fetcher = fetcher(config)?;
+    let writer = Writer::spawn(store.clone());
     let permits = Arc::new(Semaphore::new(config.fetch.concurrency));
     let mut tasks = JoinSet::new();
     for feed in feeds {
-        let (store, fetcher, fetch, permits) = (
+        let (store, writer, fetcher, fetch, permits) = (
             store.clone(),
+            writer.clone(),
             fetcher.clone(),
             config.fetch.clone(),
             permits.clone(),
         );
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            refresh::refresh(&store, &fetcher, &fetch, &feed).await
+            refresh::refresh(&store, &writer, &fetcher, &fetch, &feed).await
         });
     }
     let mut summary = PollSummary::default();

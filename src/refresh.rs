@@ -9,7 +9,7 @@ use crate::model::Item;
 use crate::parse::{ParseError, parse_feed};
 use crate::process::{Identity, html_to_text, process_feed};
 use crate::schedule::{self, Bounds, Outcome};
-use crate::store::{IngestStats, Location, PollOutcome, Store, StoreError};
+use crate::store::{IngestStats, Location, PollOutcome, PollWrite, Store, StoreError, Writer};
 
 /// Polls in a row a permanent redirect to another host must be seen before it is trusted,
 /// so that a maintenance page or a hijacked domain cannot take a feed over at once.
@@ -42,6 +42,7 @@ struct Polled {
 /// an error; a failing feed is recorded as data and logged once.
 pub async fn refresh(
     store: &Store,
+    writer: &Writer,
     fetcher: &Fetcher,
     fetch: &Fetch,
     feed: &FeedConfig,
@@ -89,8 +90,14 @@ pub async fn refresh(
     );
     let Polled { outcome, items, .. } = polled;
     let report_outcome = outcome.clone();
-    let stats = store
-        .call(move |s| s.record_poll(&name, &outcome, &items, now, next))
+    let stats = writer
+        .write(PollWrite {
+            name,
+            outcome,
+            items,
+            now,
+            next_poll: next,
+        })
         .await?;
     log_outcome(feed, &report_outcome, &stats, next);
     Ok(Report {

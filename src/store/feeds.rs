@@ -1,7 +1,7 @@
 //! Feeds: their configuration as last synced, their poll state and health.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{Store, StoreError, from_unix, items, unix};
 use crate::model::{Item, Tag};
@@ -35,6 +35,16 @@ pub struct Location {
     /// A permanent redirect to another host, seen `candidate_seen` polls in a row, not yet trusted.
     pub candidate: Option<String>,
     pub candidate_seen: u32,
+}
+
+/// One poll's writes, for [`Store::record_polls`].
+#[derive(Debug, Clone)]
+pub struct PollWrite {
+    pub name: String,
+    pub outcome: PollOutcome,
+    pub items: Vec<Item>,
+    pub now: DateTime<Utc>,
+    pub next_poll: DateTime<Utc>,
 }
 
 /// What one poll of a feed came to.
@@ -171,60 +181,37 @@ impl Store {
     ) -> Result<items::IngestStats, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
-        let feed_id: i64 = tx
-            .prepare_cached("SELECT id FROM feeds WHERE name = ?1")?
-            .query_row([name], |r| r.get(0))?;
-        let (now_s, next_s) = (unix(now), unix(next_poll));
-        match outcome {
-            PollOutcome::Fetched {
-                etag,
-                last_modified,
-                title,
-                site_link,
-                guid_fallback,
-            } => {
-                tx.execute(
-                    "UPDATE feeds SET etag = ?2, last_modified = ?3, title = coalesce(?4, title),
-                     site_link = coalesce(?5, site_link), identity = ?6, last_poll = ?7,
-                     last_success = ?7, last_status = 'ok', last_error = NULL,
-                     consecutive_failures = 0, next_poll = ?8 WHERE id = ?1",
-                    params![
-                        feed_id,
-                        etag,
-                        last_modified,
-                        title,
-                        site_link,
-                        if *guid_fallback { "link" } else { "guid" },
-                        now_s,
-                        next_s
-                    ],
-                )?;
-            }
-            PollOutcome::NotModified => {
-                tx.execute(
-                    "UPDATE feeds SET last_poll = ?2, last_success = ?2, last_status = 'not_modified',
-                     last_error = NULL, consecutive_failures = 0, next_poll = ?3 WHERE id = ?1",
-                    params![feed_id, now_s, next_s],
-                )?;
-            }
-            PollOutcome::Gone => {
-                tx.execute(
-                    "UPDATE feeds SET last_poll = ?2, last_status = 'gone', gone = 1,
-                     last_error = 'HTTP 410 Gone: the feed was removed', next_poll = ?3 WHERE id = ?1",
-                    params![feed_id, now_s, NEVER],
-                )?;
-            }
-            PollOutcome::Failed { reason } => {
-                tx.execute(
-                    "UPDATE feeds SET last_poll = ?2, last_status = 'failed', last_error = ?3,
-                     consecutive_failures = consecutive_failures + 1, next_poll = ?4 WHERE id = ?1",
-                    params![feed_id, now_s, reason, next_s],
-                )?;
-            }
-        }
-        let stats = items::ingest(&tx, feed_id, items, now)?;
+        let stats = write_poll(&tx, name, outcome, items, now, next_poll)?;
         tx.commit()?;
         Ok(stats)
+    }
+
+    /// Records several polls in one transaction (group commit), each in its own savepoint:
+    /// a poll whose writes fail is rolled back alone and gets its error; the others commit.
+    pub fn record_polls(
+        &self,
+        polls: &[PollWrite],
+    ) -> Result<Vec<Result<items::IngestStats, StoreError>>, StoreError> {
+        let mut conn = self.writer();
+        let mut tx = conn.transaction()?;
+        let mut results = Vec::with_capacity(polls.len());
+        for poll in polls {
+            let savepoint = tx.savepoint()?;
+            let result = write_poll(
+                &savepoint,
+                &poll.name,
+                &poll.outcome,
+                &poll.items,
+                poll.now,
+                poll.next_poll,
+            );
+            if result.is_ok() {
+                savepoint.commit()?;
+            }
+            results.push(result);
+        }
+        tx.commit()?;
+        Ok(results)
     }
 
     /// Spreads the feeds overdue at start (never polled, or due while the daemon was down)
@@ -293,6 +280,69 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// The writes of one poll: the feed's state, then its items.
+fn write_poll(
+    tx: &Connection,
+    name: &str,
+    outcome: &PollOutcome,
+    items: &[Item],
+    now: DateTime<Utc>,
+    next_poll: DateTime<Utc>,
+) -> Result<items::IngestStats, StoreError> {
+    let feed_id: i64 = tx
+        .prepare_cached("SELECT id FROM feeds WHERE name = ?1")?
+        .query_row([name], |r| r.get(0))?;
+    let (now_s, next_s) = (unix(now), unix(next_poll));
+    match outcome {
+        PollOutcome::Fetched {
+            etag,
+            last_modified,
+            title,
+            site_link,
+            guid_fallback,
+        } => {
+            tx.execute(
+                "UPDATE feeds SET etag = ?2, last_modified = ?3, title = coalesce(?4, title),
+                 site_link = coalesce(?5, site_link), identity = ?6, last_poll = ?7,
+                 last_success = ?7, last_status = 'ok', last_error = NULL,
+                 consecutive_failures = 0, next_poll = ?8 WHERE id = ?1",
+                params![
+                    feed_id,
+                    etag,
+                    last_modified,
+                    title,
+                    site_link,
+                    if *guid_fallback { "link" } else { "guid" },
+                    now_s,
+                    next_s
+                ],
+            )?;
+        }
+        PollOutcome::NotModified => {
+            tx.execute(
+                "UPDATE feeds SET last_poll = ?2, last_success = ?2, last_status = 'not_modified',
+                 last_error = NULL, consecutive_failures = 0, next_poll = ?3 WHERE id = ?1",
+                params![feed_id, now_s, next_s],
+            )?;
+        }
+        PollOutcome::Gone => {
+            tx.execute(
+                "UPDATE feeds SET last_poll = ?2, last_status = 'gone', gone = 1,
+                 last_error = 'HTTP 410 Gone: the feed was removed', next_poll = ?3 WHERE id = ?1",
+                params![feed_id, now_s, NEVER],
+            )?;
+        }
+        PollOutcome::Failed { reason } => {
+            tx.execute(
+                "UPDATE feeds SET last_poll = ?2, last_status = 'failed', last_error = ?3,
+                 consecutive_failures = consecutive_failures + 1, next_poll = ?4 WHERE id = ?1",
+                params![feed_id, now_s, reason, next_s],
+            )?;
+        }
+    }
+    items::ingest(tx, feed_id, items, now)
 }
 
 fn replace_feed_tags(tx: &Transaction, name: &str, tags: &[Tag]) -> Result<(), StoreError> {

@@ -1,7 +1,7 @@
 //! Canonical items: insert new stories, add sources to known ones, update changed ones in place.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{StoreError, prune, unix};
 use crate::model::{ContentHash, Item};
@@ -32,7 +32,7 @@ struct Known {
 
 /// Stores one feed's items inside the poll's transaction.
 pub fn ingest(
-    tx: &Transaction,
+    tx: &Connection,
     feed_id: i64,
     items: &[Item],
     now: DateTime<Utc>,
@@ -66,7 +66,7 @@ pub fn ingest(
 }
 
 /// The item this feed already delivered under the same upstream key.
-fn source_item(tx: &Transaction, feed_id: i64, item: &Item) -> Result<Option<Known>, StoreError> {
+fn source_item(tx: &Connection, feed_id: i64, item: &Item) -> Result<Option<Known>, StoreError> {
     let mut stmt = tx.prepare_cached(
         "SELECT id, hash, content_updates FROM items
          WHERE id = (SELECT item_id FROM sources WHERE feed_id = ?1 AND upstream_key = ?2)",
@@ -83,7 +83,7 @@ fn source_item(tx: &Transaction, feed_id: i64, item: &Item) -> Result<Option<Kno
     Ok(known)
 }
 
-fn item_by_hash(tx: &Transaction, hash: &ContentHash) -> Result<Option<i64>, StoreError> {
+fn item_by_hash(tx: &Connection, hash: &ContentHash) -> Result<Option<i64>, StoreError> {
     let mut stmt = tx.prepare_cached("SELECT item_id FROM item_hashes WHERE hash = ?1")?;
     Ok(stmt.query_row([hash.as_bytes()], |r| r.get(0)).optional()?)
 }
@@ -93,7 +93,7 @@ fn sort_time(item: &Item, now: DateTime<Utc>) -> i64 {
     unix(item.published.or(item.updated).unwrap_or(now).min(now))
 }
 
-fn insert_item(tx: &Transaction, item: &Item, now: DateTime<Utc>) -> Result<i64, StoreError> {
+fn insert_item(tx: &Connection, item: &Item, now: DateTime<Utc>) -> Result<i64, StoreError> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO items (entry_id, hash, title, link, author, content, published, updated,
                             first_seen, sort_time, base)
@@ -122,7 +122,7 @@ fn insert_item(tx: &Transaction, item: &Item, now: DateTime<Utc>) -> Result<i64,
 }
 
 fn add_source(
-    tx: &Transaction,
+    tx: &Connection,
     feed_id: i64,
     item_id: i64,
     item: &Item,
@@ -138,7 +138,7 @@ fn add_source(
 /// Updates a changed item in place; returns false when the change is not taken (the update cap
 /// is reached, or the new content is another stored story).
 fn update_item(
-    tx: &Transaction,
+    tx: &Connection,
     feed_id: i64,
     known: &Known,
     item: &Item,
@@ -176,7 +176,7 @@ fn update_item(
 
 /// The item's category and hashtag tags as this feed gives them now.
 fn replace_item_tags(
-    tx: &Transaction,
+    tx: &Connection,
     item_id: i64,
     feed_id: i64,
     item: &Item,

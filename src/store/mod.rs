@@ -8,6 +8,7 @@ mod items;
 mod migrations;
 mod prune;
 mod query;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,11 +17,14 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use explain::{ItemDetail, SourceDetail, TagSource};
-pub use feeds::{BROKEN_AFTER_FAILURES, FeedHealth, FeedRecord, FeedSpec, Location, PollOutcome};
+pub use feeds::{
+    BROKEN_AFTER_FAILURES, FeedHealth, FeedRecord, FeedSpec, Location, PollOutcome, PollWrite,
+};
 pub use items::IngestStats;
 pub use migrations::latest_version;
 pub use prune::{PruneStats, Retention};
 pub use query::{SourceRef, StoredItem};
+pub use writer::Writer;
 
 /// How long a connection waits for a lock held by another one before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -40,6 +44,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database task failed")]
     TaskFailed,
+    #[error("writing a batch of polls failed: {0}")]
+    Batch(String),
 }
 
 /// The database; cheap to clone.
@@ -134,8 +140,8 @@ fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.pragma_update(None, "foreign_keys", true)?;
     // WAL with NORMAL sync loses at most the last commits on power loss, never integrity.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // Index pages of a busy database stay in memory (the default is 2 MiB).
-    conn.pragma_update(None, "cache_size", -16384)?;
+    // Index pages of a busy database stay in memory: 8 MiB (the default is 2 MiB).
+    conn.pragma_update(None, "cache_size", -8192)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }

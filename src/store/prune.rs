@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, params};
 
 use super::{Store, StoreError, unix};
 
@@ -76,7 +76,7 @@ impl Store {
 
 /// (feed, upstream key, item) of sources beyond their feed's newest `max` items.
 fn excess_sources(
-    tx: &Transaction,
+    tx: &Connection,
     max: u32,
     limit: usize,
 ) -> Result<Vec<(i64, String, i64)>, StoreError> {
@@ -101,7 +101,7 @@ fn excess_sources(
 /// Removes one feed's source of an item, and the item itself when no source is left.
 /// Returns whether the item was deleted.
 fn drop_source(
-    tx: &Transaction,
+    tx: &Connection,
     feed_id: i64,
     upstream_key: &str,
     item_id: i64,
@@ -121,7 +121,7 @@ fn drop_source(
 }
 
 /// Deletes an item with everything that refers to it, leaving tombstones of its hashes and keys.
-fn delete_item(tx: &Transaction, item_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+fn delete_item(tx: &Connection, item_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
     let keys: Vec<(i64, String)> = tx
         .prepare_cached("SELECT feed_id, upstream_key FROM sources WHERE item_id = ?1")?
         .query_map([item_id], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -144,7 +144,7 @@ fn delete_item(tx: &Transaction, item_id: i64, now: DateTime<Utc>) -> Result<(),
 }
 
 fn tombstone_key(
-    tx: &Transaction,
+    tx: &Connection,
     feed_id: i64,
     key: &str,
     now: DateTime<Utc>,
@@ -158,7 +158,7 @@ fn tombstone_key(
 }
 
 /// Lowers the spelling counts of the item's tags (of one feed, or all) before they go.
-fn forget_tags(tx: &Transaction, item_id: i64, feed_id: Option<i64>) -> Result<(), StoreError> {
+fn forget_tags(tx: &Connection, item_id: i64, feed_id: Option<i64>) -> Result<(), StoreError> {
     tx.prepare_cached(
         "UPDATE tag_spellings SET uses = uses - 1 WHERE (key, label) IN (
              SELECT key, label FROM item_tags WHERE item_id = ?1 AND (?2 IS NULL OR feed_id = ?2))",
@@ -173,7 +173,7 @@ fn forget_tags(tx: &Transaction, item_id: i64, feed_id: Option<i64>) -> Result<(
 
 /// Whether this item of this feed was pruned before; a hit refreshes the tombstone.
 pub(super) fn was_pruned(
-    tx: &Transaction,
+    tx: &Connection,
     feed_id: i64,
     key: &str,
     hash: &[u8],

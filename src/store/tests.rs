@@ -473,3 +473,24 @@ fn overdue_feeds_are_spread_over_the_window_at_start() {
     assert!(f.store.due_feeds(at(-1)).expect("due").is_empty());
     assert_eq!(f.store.due_feeds(at(60)).expect("due").len(), 2);
 }
+
+#[test]
+fn a_failing_poll_in_a_batch_is_rolled_back_alone() {
+    let f = fixture();
+    let write = |name: &str, guid: &str| PollWrite {
+        name: name.into(),
+        outcome: fetched(),
+        items: items(guid, &format!("Story {guid}"), &format!("Body {guid}"), &[]),
+        now: at(0),
+        next_poll: at(60),
+    };
+    let results = f
+        .store
+        .record_polls(&[write("a", "1"), write("missing", "2"), write("b", "3")])
+        .expect("batch");
+    assert_eq!(
+        results.iter().map(Result::is_ok).collect::<Vec<_>>(),
+        [true, false, true]
+    );
+    assert_eq!(all_titles(&f), ["Story 3", "Story 1"]);
+}
