@@ -1,3 +1,8 @@
+#![allow(
+    dead_code,
+    reason = "each benchmark uses a different part of this module"
+)]
+
 //! Shared by the benchmarks: deterministic pseudo-random data and small measurements.
 
 /// xorshift64*: deterministic, dependency-free, good enough for test data.

@@ -132,7 +132,7 @@ fn add_source(
         "INSERT INTO sources (feed_id, upstream_key, item_id, link, first_seen) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![feed_id, item.key.0, item_id, item.link, unix(now)])?;
-    replace_item_tags(tx, item_id, feed_id, item)
+    insert_item_tags(tx, item_id, feed_id, item)
 }
 
 /// Updates a changed item in place; returns false when the change is not taken (the update cap
@@ -181,36 +181,29 @@ fn replace_item_tags(
     feed_id: i64,
     item: &Item,
 ) -> Result<(), StoreError> {
-    let mut old =
-        tx.prepare_cached("SELECT key, label FROM item_tags WHERE item_id = ?1 AND feed_id = ?2")?;
-    let previous: Vec<(String, String)> = old
-        .query_map(params![item_id, feed_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut forget = tx
-        .prepare_cached("UPDATE tag_spellings SET uses = uses - 1 WHERE key = ?1 AND label = ?2")?;
-    for (key, label) in &previous {
-        forget.execute(params![key, label])?;
-    }
     tx.prepare_cached("DELETE FROM item_tags WHERE item_id = ?1 AND feed_id = ?2")?
         .execute(params![item_id, feed_id])?;
+    insert_item_tags(tx, item_id, feed_id, item)
+}
+
+/// The item's category and hashtag tags from this feed, which has none recorded for it yet.
+fn insert_item_tags(
+    tx: &Connection,
+    item_id: i64,
+    feed_id: i64,
+    item: &Item,
+) -> Result<(), StoreError> {
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO item_tags (item_id, feed_id, origin, key, label) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    let mut count = tx.prepare_cached(
-        "INSERT INTO tag_spellings (key, label, uses) VALUES (?1, ?2, 1)
-         ON CONFLICT (key, label) DO UPDATE SET uses = uses + 1",
-    )?;
     for tag in &item.tags {
-        if insert.execute(params![
+        insert.execute(params![
             item_id,
             feed_id,
             tag.origin.as_str(),
             tag.key,
             tag.label
-        ])? > 0
-        {
-            count.execute(params![tag.key, tag.label])?;
-        }
+        ])?;
     }
     Ok(())
 }

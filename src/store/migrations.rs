@@ -38,9 +38,11 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX feed_tags_key ON feed_tags (key);
 
+    -- entry_id has no index: only `feedsift explain` looks items up by it, and every
+    -- random index costs each poll a write of its pages.
     CREATE TABLE items (
         id INTEGER PRIMARY KEY,
-        entry_id TEXT NOT NULL UNIQUE,
+        entry_id TEXT NOT NULL,
         hash BLOB NOT NULL,
         title TEXT NOT NULL,
         link TEXT,
@@ -80,14 +82,6 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (item_id, feed_id, origin, key)
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX item_tags_key ON item_tags (key, item_id);
-
-    -- How often each spelling of a tag was seen; the most common one is published.
-    CREATE TABLE tag_spellings (
-        key TEXT NOT NULL,
-        label TEXT NOT NULL,
-        uses INTEGER NOT NULL,
-        PRIMARY KEY (key, label)
-    ) STRICT, WITHOUT ROWID;
 
     CREATE VIRTUAL TABLE item_text USING fts5 (
         title, body, content = '', contentless_delete = 1,

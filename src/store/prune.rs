@@ -108,7 +108,7 @@ fn drop_source(
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     tombstone_key(tx, feed_id, upstream_key, now)?;
-    forget_tags(tx, item_id, Some(feed_id))?;
+    forget_tags(tx, item_id, feed_id)?;
     tx.prepare_cached("DELETE FROM sources WHERE feed_id = ?1 AND upstream_key = ?2")?
         .execute(params![feed_id, upstream_key])?;
     let left: i64 = tx
@@ -134,7 +134,6 @@ fn delete_item(tx: &Connection, item_id: i64, now: DateTime<Utc>) -> Result<(), 
          ON CONFLICT (hash) DO UPDATE SET seen = excluded.seen",
     )?
     .execute(params![item_id, unix(now)])?;
-    forget_tags(tx, item_id, None)?;
     tx.prepare_cached("DELETE FROM item_text WHERE rowid = ?1")?
         .execute([item_id])?;
     // Sources, hashes and tags go with it (ON DELETE CASCADE).
@@ -157,17 +156,10 @@ fn tombstone_key(
     Ok(())
 }
 
-/// Lowers the spelling counts of the item's tags (of one feed, or all) before they go.
-fn forget_tags(tx: &Connection, item_id: i64, feed_id: Option<i64>) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "UPDATE tag_spellings SET uses = uses - 1 WHERE (key, label) IN (
-             SELECT key, label FROM item_tags WHERE item_id = ?1 AND (?2 IS NULL OR feed_id = ?2))",
-    )?
-    .execute(params![item_id, feed_id])?;
-    if let Some(feed_id) = feed_id {
-        tx.prepare_cached("DELETE FROM item_tags WHERE item_id = ?1 AND feed_id = ?2")?
-            .execute(params![item_id, feed_id])?;
-    }
+/// Removes the tags one feed gave the item.
+fn forget_tags(tx: &Connection, item_id: i64, feed_id: i64) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM item_tags WHERE item_id = ?1 AND feed_id = ?2")?
+        .execute(params![item_id, feed_id])?;
     Ok(())
 }
 

@@ -100,7 +100,7 @@ fn term_size(conn: &Connection, term: &Expr) -> Result<Option<u64>, StoreError> 
     let count: i64 = match term {
         Expr::Tag(label) => conn
             .prepare_cached(
-                "SELECT (SELECT coalesce(sum(uses), 0) FROM tag_spellings WHERE key = ?1)
+                "SELECT (SELECT count(*) FROM (SELECT 1 FROM item_tags WHERE key = ?1 LIMIT 100000))
                       + (SELECT count(*) FROM sources WHERE feed_id IN (SELECT feed_id FROM feed_tags WHERE key = ?1))",
             )?
             .query_row([tag_key(label)], |r| r.get(0))?,
@@ -252,6 +252,19 @@ pub(super) fn item_by_id(
     Ok(Some(item))
 }
 
+/// How the most recent uses of a tag spell it, most often; ties go to the first in sort order.
+fn common_spelling(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT label FROM item_tags WHERE key = ?1 ORDER BY item_id DESC LIMIT 200",
+    )?;
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for label in stmt.query_map([key], |r| r.get::<_, String>(0))? {
+        *counts.entry(label?).or_default() += 1;
+    }
+    let best = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
+    Ok(best.map(|(label, _)| label.clone()))
+}
+
 /// Each tag key of the item once, spelled as most items spell it (feed tags as configured).
 fn tags_of(
     conn: &Connection,
@@ -272,13 +285,9 @@ fn tags_of(
             keys.entry(key.clone()).or_insert_with(|| label.clone());
         }
     }
-    let mut spelling = conn.prepare_cached(
-        "SELECT label FROM tag_spellings WHERE key = ?1 AND uses > 0 ORDER BY uses DESC, label LIMIT 1",
-    )?;
     let mut labels = Vec::with_capacity(keys.len());
     for (key, label) in keys {
-        let common: Option<String> = spelling.query_row([&key], |r| r.get(0)).optional()?;
-        labels.push(common.unwrap_or(label));
+        labels.push(common_spelling(conn, &key)?.unwrap_or(label));
     }
     labels.sort_by_key(|l| l.to_lowercase());
     Ok(labels)
