@@ -79,6 +79,7 @@ pub async fn refresh(
     let bounds = Bounds {
         min: fetch.min_interval,
         max: fetch.max_interval,
+        max_backoff: fetch.max_backoff,
     };
     let interval = interval_of(store, feed, bounds, now).await?;
     let next = schedule::next_poll(

@@ -12,9 +12,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::store::Store;
 
-/// Failing feeds are retried at least this often, however long they have failed.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(7 * 24 * 3600);
-
 /// How often the loop looks for due feeds.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -29,6 +26,8 @@ pub const AUTO_HISTORY: Duration = Duration::from_secs(28 * 24 * 3600);
 pub struct Bounds {
     pub min: Duration,
     pub max: Duration,
+    /// Failing feeds are retried at least this often, however long they have failed.
+    pub max_backoff: Duration,
 }
 
 /// How the last poll went, as far as timing is concerned.
@@ -45,7 +44,7 @@ pub enum Outcome {
 }
 
 /// When to poll next. Successes wait the interval, or longer when the feed asks, within the
-/// bounds; failures back off exponentially from the interval up to [`MAX_BACKOFF`], or wait
+/// bounds; failures back off exponentially from the interval up to `bounds.max_backoff`, or wait
 /// what `Retry-After` says (within the bounds and the backoff cap). `jitter` in `[0, 1)`
 /// adds up to a quarter of the wait so that feeds spread out.
 pub fn next_poll(
@@ -61,12 +60,12 @@ pub fn next_poll(
         Outcome::Failure {
             retry_after: Some(after),
             ..
-        } => after.clamp(bounds.min, MAX_BACKOFF),
+        } => after.clamp(bounds.min, bounds.max_backoff.max(bounds.min)),
         Outcome::Failure { failures, .. } => {
             let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(20));
             interval
                 .saturating_mul(factor)
-                .min(MAX_BACKOFF.max(interval))
+                .min(bounds.max_backoff.max(interval))
         }
     };
     let wait = wait + wait.mul_f64(jitter.clamp(0.0, 1.0) / 4.0);
@@ -167,9 +166,11 @@ mod tests {
 
     const MIN: u64 = 300;
     const HOUR: u64 = 3600;
+    const MAX_BACKOFF: Duration = Duration::from_secs(7 * 24 * HOUR);
     const BOUNDS: Bounds = Bounds {
         min: Duration::from_secs(MIN),
         max: Duration::from_secs(24 * HOUR),
+        max_backoff: MAX_BACKOFF,
     };
 
     fn wait(interval: u64, outcome: Outcome) -> i64 {

@@ -64,6 +64,8 @@ pub struct Fetch {
     pub concurrency: usize,
     pub per_host: usize,
     pub per_host_delay: Duration,
+    /// Longest wait between two polls of a failing feed.
+    pub max_backoff: Duration,
     pub allow_private: bool,
     pub user_agent: String,
 }

@@ -49,6 +49,7 @@ pub struct RawFetch {
     pub concurrency: Option<Sp<i64>>,
     pub per_host: Option<Sp<i64>>,
     pub per_host_delay: Option<Sp<String>>,
+    pub max_backoff: Option<Sp<String>>,
     pub allow_private: Option<bool>,
     pub user_agent: Option<String>,
 }

@@ -50,6 +50,8 @@ fn an_empty_config_gets_every_default() {
         Interval::Fixed(Duration::from_secs(1800))
     );
     assert_eq!(config.fetch.timeout, Duration::from_secs(20));
+    assert_eq!(config.fetch.max_backoff, Duration::from_secs(7 * 86400));
+    assert_eq!(config.server.cache_max_age, Duration::from_secs(300));
     assert_eq!(config.storage.max_items_per_feed, 2000);
     assert!(config.fetch.user_agent.starts_with("feedsift/"));
     assert_eq!(

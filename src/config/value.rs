@@ -113,6 +113,7 @@ pub fn fetch(ctx: &Context, raw: &RawFetch) -> Result<Fetch, ConfigError> {
         concurrency: opt_count(ctx, &raw.concurrency, "fetch.concurrency", 16)?,
         per_host: opt_count(ctx, &raw.per_host, "fetch.per_host", 2)?,
         per_host_delay: opt_duration(ctx, &raw.per_host_delay, "fetch.per_host_delay", "1s")?,
+        max_backoff: opt_duration(ctx, &raw.max_backoff, "fetch.max_backoff", "7d")?,
         allow_private: raw.allow_private.unwrap_or(false),
         user_agent: raw.user_agent.clone().unwrap_or_else(default_user_agent),
     })

@@ -330,3 +330,28 @@ async fn metrics_report_every_feeds_health_in_prometheus_text() {
         );
     }
 }
+
+#[tokio::test]
+async fn render_writes_the_document_the_server_serves() {
+    let server = TestServer::start().await;
+    let (written, base, _stop) = published(&server).await;
+    for format in ["atom", "rss", "json"] {
+        let out = written.path.with_file_name(format!("all.{format}"));
+        let ran = crate::support::run_feedsift(
+            "render",
+            &written.path,
+            &["all", "--format", format, "-o", &out.to_string_lossy()],
+        )
+        .await;
+        assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+        let rendered = std::fs::read_to_string(&out).expect("rendered file");
+        let served = get(&format!("{base}/feeds/all.{format}"), &[])
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert_eq!(rendered, served, "{format}");
+    }
+    let unknown = crate::support::run_feedsift("render", &written.path, &["nope"]).await;
+    assert_eq!(unknown.code, Some(2));
+}
