@@ -1,27 +1,17 @@
-//! Wiring: open the store, build the HTTP client, start the scheduler and the server,
-//! stop them on a signal.
+//! Wiring shared by the commands: open the store, build the HTTP client, poll once.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
-use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, FeedConfig};
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::model::TagOrigin;
 use crate::process::tag;
 use crate::refresh::{self, Report, Status};
-use crate::retention;
-use crate::schedule;
-use crate::serve::{self, AppState};
-use crate::store::{FeedSpec, IngestStats, Retention, Store, Writer};
-
-/// SPEC: work in flight gets this long after SIGTERM before the process exits anyway.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+use crate::store::{FeedSpec, IngestStats, Store, Writer};
 
 /// Opens the database and makes its feeds match the config.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -40,7 +30,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-fn feed_specs(feeds: &[FeedConfig]) -> Vec<FeedSpec> {
+pub fn feed_specs(feeds: &[FeedConfig]) -> Vec<FeedSpec> {
     feeds
         .iter()
         .map(|f| FeedSpec {
@@ -55,7 +45,7 @@ fn feed_specs(feeds: &[FeedConfig]) -> Vec<FeedSpec> {
         .collect()
 }
 
-fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
+pub fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
     Fetcher::new(FetchSettings {
         timeout: config.fetch.timeout,
         max_body: config.fetch.max_body,
@@ -64,99 +54,6 @@ fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
         per_host_delay: config.fetch.per_host_delay,
     })
     .context("building the HTTP client")
-}
-
-/// The daemon: polls on schedule and serves HTTP on `listener` until `shutdown` fires.
-pub async fn run(
-    config: Config,
-    listener: TcpListener,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let store = open_store(&config).await?;
-    let fetcher = fetcher(&config)?;
-    let config = Arc::new(config);
-    tracing::info!(addr = %listener.local_addr()?, feeds = config.feeds.len(), outputs = config.outputs.len(), "listening");
-
-    let mut tasks = JoinSet::new();
-    let state = AppState::new(store.clone(), config.clone());
-    tasks.spawn(serve::serve(listener, state, shutdown.clone()));
-    let names = config
-        .feeds
-        .iter()
-        .map(|f| f.name.as_str().to_string())
-        .collect();
-    let writer = Writer::spawn(store.clone());
-    let poll = {
-        let (store, config) = (store.clone(), config.clone());
-        move |name: String| {
-            let (store, writer, fetcher, config) = (
-                store.clone(),
-                writer.clone(),
-                fetcher.clone(),
-                config.clone(),
-            );
-            async move {
-                let Some(feed) = config.feeds.iter().find(|f| f.name.as_str() == name) else {
-                    return;
-                };
-                if let Err(e) =
-                    refresh::refresh(&store, &writer, &fetcher, &config.fetch, feed).await
-                {
-                    tracing::error!(feed = %name, error = %e, "cannot record poll");
-                }
-            }
-        }
-    };
-    let retention = Retention {
-        max_age: config.storage.retention,
-        max_items_per_feed: config.storage.max_items_per_feed,
-    };
-    tasks.spawn({
-        let (store, cancel) = (store.clone(), shutdown.clone());
-        async move {
-            retention::run(store, retention, cancel).await;
-            Ok(())
-        }
-    });
-    let scheduler = schedule::run(
-        store,
-        names,
-        config.fetch.concurrency,
-        shutdown.clone(),
-        poll,
-    );
-    tasks.spawn(async move {
-        scheduler.await;
-        Ok(())
-    });
-
-    shutdown.cancelled().await;
-    tracing::info!("shutting down");
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        while let Some(done) = tasks.join_next().await {
-            if let Ok(Err(e)) = done {
-                tracing::error!(error = %e, "server failed");
-            }
-        }
-    })
-    .await;
-    if drained.is_err() {
-        tracing::warn!("work still in flight at shutdown was dropped");
-    }
-    Ok(())
-}
-
-/// Fires `token` on SIGTERM or SIGINT.
-pub async fn cancel_on_signal(token: CancellationToken) -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    token.cancel();
-    Ok(())
 }
 
 /// Totals of one `feedsift poll`.

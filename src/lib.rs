@@ -14,6 +14,7 @@
 //!   computes the content hash and extracts tags. Both are pure.
 //! - [`retention`] prunes old items in the background, leaving tombstones.
 //! - [`store`] holds all SQL; [`filter`] is the filter language, which `store` turns into SQL.
+//! - [`daemon`] is `feedsift run`: tasks, signals, reload, systemd notification.
 //! - [`publish`] renders documents; [`serve`] is the HTTP surface; [`inspect`] answers
 //!   `query`, `explain` and `render`; [`report`] formats terminal output; [`app`] wires it together.
 //!
@@ -23,6 +24,7 @@
 
 pub mod app;
 pub mod config;
+pub mod daemon;
 pub mod fetch;
 pub mod filter;
 pub mod inspect;

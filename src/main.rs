@@ -13,7 +13,7 @@ use feedsift::app::{self, BadArgument};
 use feedsift::config::{Config, ConfigError};
 use feedsift::filter::FilterError;
 use feedsift::publish::Format;
-use feedsift::{inspect, report};
+use feedsift::{daemon, inspect, report};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -155,8 +155,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("cannot listen on {}", config.server.listen))?;
                 let shutdown = CancellationToken::new();
-                tokio::spawn(app::cancel_on_signal(shutdown.clone()));
-                app::run(config, listener, shutdown).await
+                tokio::spawn(daemon::cancel_on_signal(shutdown.clone()));
+                daemon::run(config, listener, shutdown).await
             }
             Command::Poll { all, feed } => {
                 let feeds = app::select_feeds(&config, all, feed.as_deref()).await?;

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -98,18 +99,21 @@ pub fn jitter(name: &str, now: DateTime<Utc>) -> f64 {
 }
 
 /// Polls due feeds until `cancel` fires, at most `concurrency` at a time; a feed is never
-/// polled twice at once. `feeds` names the configured feeds; `poll` polls one by name.
-pub async fn run<F, Fut>(
+/// polled twice at once. `configured` names the feeds of the config in force (asked on every
+/// tick, so a reload takes effect at once); `poll` polls one by name. Every tick is written
+/// to `heartbeat` (unix seconds) for health checks.
+pub async fn run<C, F, Fut>(
     store: Store,
-    feeds: Vec<String>,
+    configured: C,
     concurrency: usize,
+    heartbeat: Arc<AtomicI64>,
     cancel: CancellationToken,
     poll: F,
 ) where
+    C: Fn() -> HashSet<String>,
     F: Fn(String) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let configured: HashSet<String> = feeds.into_iter().collect();
     if let Err(e) = store
         .call(|s| s.spread_overdue(Utc::now(), START_SPREAD))
         .await
@@ -130,6 +134,8 @@ pub async fn run<F, Fut>(
                 }
             }
             _ = ticker.tick() => {
+                heartbeat.store(Utc::now().timestamp(), Ordering::Relaxed);
+                let configured = configured();
                 let due = match store.call(|s| s.due_feeds(Utc::now())).await {
                     Ok(due) => due,
                     Err(e) => {

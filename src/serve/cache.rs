@@ -135,6 +135,14 @@ impl DocumentCache {
         entries.get(key).filter(|r| r.version == version).cloned()
     }
 
+    /// Forgets every document (the config changed what they show).
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     pub fn put(&self, key: String, rendered: Arc<Rendered>) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_ENTRIES {

@@ -47,7 +47,8 @@ pub async fn output_feed(
     headers: HeaderMap,
 ) -> Result<Response, ServeError> {
     let (name, format) = split_format(&file)?;
-    let output = state.config.output(name).ok_or(ServeError::NotFound)?;
+    let config = state.config();
+    let output = config.output(name).ok_or(ServeError::NotFound)?;
     let doc = Document {
         title: output.title.clone(),
         filter: output.filter.clone(),
@@ -116,11 +117,12 @@ async fn respond(
         doc.query.as_deref().unwrap_or("")
     );
     let version = state.store.data_version()?;
-    let max_age = state.config.server.cache_max_age;
+    let config = state.config();
+    let max_age = config.server.cache_max_age;
     if let Some(rendered) = state.cache.get(&key, version) {
         return Ok(rendered.respond(headers, max_age));
     }
-    let base = state.config.server.base_url.clone();
+    let base = config.server.base_url.clone();
     let rendered = state
         .store
         .call(move |s| render(s, &base, &doc, limit, version))

@@ -16,9 +16,10 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
         .store
         .call(|s| Ok((s.feed_health()?, s.item_count()?)))
         .await?;
+    let config = state.config();
     let configured: Vec<&FeedHealth> = health
         .iter()
-        .filter(|h| state.config.feeds.iter().any(|f| f.name.as_str() == h.name))
+        .filter(|h| config.feeds.iter().any(|f| f.name.as_str() == h.name))
         .collect();
     let mut out = String::new();
     gauge(

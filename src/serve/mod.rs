@@ -7,6 +7,9 @@ mod metrics;
 mod pages;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+
+use arc_swap::ArcSwap;
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -25,17 +28,36 @@ use cache::DocumentCache;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub config: Arc<Config>,
+    config: Arc<ArcSwap<Config>>,
     cache: Arc<DocumentCache>,
+    /// When the scheduler last looked for due feeds (unix seconds; 0 = no scheduler here).
+    heartbeat: Arc<AtomicI64>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: Arc<Config>) -> AppState {
         AppState {
             store,
-            config,
+            config: Arc::new(ArcSwap::new(config)),
             cache: Arc::default(),
+            heartbeat: Arc::default(),
         }
+    }
+
+    /// The config in force now.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.load_full()
+    }
+
+    /// Puts a new config in force at once: outputs and filters change with the next request.
+    pub fn replace_config(&self, config: Config) {
+        self.config.store(Arc::new(config));
+        self.cache.clear();
+    }
+
+    /// Where the scheduler reports that it is alive, for `/healthz`.
+    pub fn heartbeat(&self) -> Arc<AtomicI64> {
+        self.heartbeat.clone()
     }
 }
 

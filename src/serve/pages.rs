@@ -11,7 +11,7 @@ use crate::publish::{Format, opml};
 /// `GET /`: outputs with their links and every configured feed's health.
 pub async fn status(State(state): State<AppState>) -> Result<impl IntoResponse, ServeError> {
     let health = state.store.call(|s| s.feed_health()).await?;
-    let config = &state.config;
+    let config = state.config();
     let base = &config.server.base_url;
     let url = |path: String| base.join(&path).map_or(path, |u| u.to_string());
     let outputs: Vec<OutputLink> = config
@@ -40,7 +40,7 @@ pub async fn status(State(state): State<AppState>) -> Result<impl IntoResponse, 
 /// `GET /opml`: the configured feeds as OPML.
 pub async fn subscriptions(State(state): State<AppState>) -> impl IntoResponse {
     let subs: Vec<opml::Subscription> = state
-        .config
+        .config()
         .feeds
         .iter()
         .map(|f| opml::Subscription {

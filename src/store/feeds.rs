@@ -214,8 +214,8 @@ impl Store {
         Ok(results)
     }
 
-    /// Spreads the feeds overdue at start (never polled, or due while the daemon was down)
-    /// over the next `window`, so a restart does not poll everything at once.
+    /// Spreads the feeds that fell due while the daemon was down over the next `window`, so a
+    /// restart does not poll everything at once. Feeds never polled stay due at once.
     pub fn spread_overdue(
         &self,
         now: DateTime<Utc>,
@@ -223,7 +223,8 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX).max(1);
         let moved = self.writer().execute(
-            "UPDATE feeds SET next_poll = ?1 + abs(random() % ?2) WHERE next_poll < ?1 AND gone = 0",
+            "UPDATE feeds SET next_poll = ?1 + abs(random() % ?2)
+             WHERE next_poll < ?1 AND gone = 0 AND last_poll IS NOT NULL",
             params![unix(now), window],
         )?;
         Ok(moved)

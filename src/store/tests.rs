@@ -465,12 +465,15 @@ fn both_query_plans_select_the_same_items() {
 #[test]
 fn overdue_feeds_are_spread_over_the_window_at_start() {
     let f = fixture();
-    let moved = f
-        .store
-        .spread_overdue(at(0), std::time::Duration::from_secs(60))
-        .expect("spread");
-    assert_eq!(moved, 2);
-    assert!(f.store.due_feeds(at(-1)).expect("due").is_empty());
+    poll(&f, "a", &[], -1000);
+    let window = std::time::Duration::from_secs(60);
+    let moved = f.store.spread_overdue(at(0), window).expect("spread");
+    assert_eq!(moved, 1, "only the feed polled before is spread");
+    assert_eq!(
+        f.store.due_feeds(at(-1)).expect("due"),
+        ["b"],
+        "a new feed is due at once"
+    );
     assert_eq!(f.store.due_feeds(at(60)).expect("due").len(), 2);
 }
 

@@ -4,8 +4,10 @@
 mod cli;
 mod e2e;
 mod filters;
+mod operations;
 mod pipeline;
 mod polling;
 mod published;
 mod readers;
+mod service;
 mod support;

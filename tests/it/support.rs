@@ -324,6 +324,8 @@ pub struct Daemon {
     child: tokio::process::Child,
     /// Where it listens, as logged at start.
     pub addr: String,
+    /// Its log lines so far.
+    logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl Daemon {
@@ -349,8 +351,46 @@ impl Daemon {
         .expect("daemon starts in time")
         .expect("daemon logs its address");
         // Keep draining its log so it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Daemon { child, addr }
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                sink.lock().expect("logs").push(line);
+            }
+        });
+        Daemon { child, addr, logs }
+    }
+
+    /// Sends a signal (`HUP`, `TERM`, `KILL`) to the daemon.
+    pub async fn signal(&self, name: &str) {
+        let pid = self.child.id().expect("pid").to_string();
+        let sent = tokio::process::Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(&pid)
+            .status()
+            .await
+            .expect("kill");
+        assert!(sent.success());
+    }
+
+    /// Waits up to 10 s for a log line containing `text`.
+    pub async fn wait_for_log(&self, text: &str) -> String {
+        for _ in 0..200 {
+            if let Some(line) = self
+                .logs
+                .lock()
+                .expect("logs")
+                .iter()
+                .find(|l| l.contains(text))
+            {
+                return line.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "no log line with {text:?} in {:#?}",
+            self.logs.lock().expect("logs")
+        );
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -359,13 +399,7 @@ impl Daemon {
 
     /// Sends SIGTERM and returns the exit code, failing the test after 10 s.
     pub async fn stop(mut self) -> Option<i32> {
-        let pid = self.child.id().expect("pid").to_string();
-        let killed = tokio::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .await
-            .expect("kill");
-        assert!(killed.success());
+        self.signal("TERM").await;
         let status = tokio::time::timeout(std::time::Duration::from_secs(10), self.child.wait())
             .await
             .expect("daemon stops within 10 s")

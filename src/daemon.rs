@@ -1,0 +1,242 @@
+//! `feedsift run`: the scheduler, the server and the pruner as one service that reloads its
+//! config on SIGHUP, stops cleanly on SIGTERM/SIGINT and talks to systemd (READY, STATUS,
+//! watchdog) when it runs under it.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sd_notify::NotifyState;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{feed_specs, fetcher, open_store};
+use crate::config::Config;
+use crate::refresh::{self, Status};
+use crate::retention;
+use crate::schedule;
+use crate::serve::{self, AppState};
+use crate::store::{Retention, Store, Writer};
+
+/// SPEC: work in flight gets this long after SIGTERM before the process exits anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+/// The watchdog is only fed while the scheduler has ticked this recently.
+const WATCHDOG_STALL: i64 = 30;
+
+/// Poll counts since start, for systemd's STATUS line.
+#[derive(Default)]
+struct Counts {
+    polls: AtomicU64,
+    failed: AtomicU64,
+    new_items: AtomicU64,
+}
+
+/// Polls on schedule and serves HTTP on `listener` until `shutdown` fires.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let fetcher = fetcher(&config)?;
+    let writer = Writer::spawn(store.clone());
+    tracing::info!(addr = %listener.local_addr()?, feeds = config.feeds.len(), outputs = config.outputs.len(), "listening");
+    let retention = Retention {
+        max_age: config.storage.retention,
+        max_items_per_feed: config.storage.max_items_per_feed,
+    };
+    let concurrency = config.fetch.concurrency;
+    let state = AppState::new(store.clone(), Arc::new(config));
+    let counts = Arc::new(Counts::default());
+
+    let mut tasks = JoinSet::new();
+    tasks.spawn(serve::serve(listener, state.clone(), shutdown.clone()));
+    tasks.spawn(quietly(retention::run(
+        store.clone(),
+        retention,
+        shutdown.clone(),
+    )));
+    tasks.spawn(quietly(reload_on_hangup(state.clone(), shutdown.clone())));
+    let heartbeat = state.heartbeat();
+    if let Some(period) = sd_notify::watchdog_enabled() {
+        tasks.spawn(quietly(feed_watchdog(
+            period,
+            heartbeat.clone(),
+            shutdown.clone(),
+        )));
+    }
+    let configured = {
+        let state = state.clone();
+        move || -> HashSet<String> {
+            state
+                .config()
+                .feeds
+                .iter()
+                .map(|f| f.name.to_string())
+                .collect()
+        }
+    };
+    let poll = {
+        let (state, counts) = (state.clone(), counts.clone());
+        move |name: String| {
+            let (state, writer, fetcher, counts) = (
+                state.clone(),
+                writer.clone(),
+                fetcher.clone(),
+                counts.clone(),
+            );
+            async move {
+                let config = state.config();
+                let Some(feed) = config.feeds.iter().find(|f| f.name.as_str() == name) else {
+                    return;
+                };
+                match refresh::refresh(&state.store, &writer, &fetcher, &config.fetch, feed).await {
+                    Ok(report) => report_status(&counts, report),
+                    Err(e) => tracing::error!(feed = %name, error = %e, "cannot record poll"),
+                }
+            }
+        }
+    };
+    let scheduler = schedule::run(
+        store,
+        configured,
+        concurrency,
+        heartbeat,
+        shutdown.clone(),
+        poll,
+    );
+    tasks.spawn(quietly(scheduler));
+    notify(&[
+        NotifyState::Ready,
+        NotifyState::Status("started; no polls yet"),
+    ]);
+
+    shutdown.cancelled().await;
+    tracing::info!("shutting down");
+    notify(&[NotifyState::Stopping]);
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while let Some(done) = tasks.join_next().await {
+            if let Ok(Err(e)) = done {
+                tracing::error!(error = %e, "server failed");
+            }
+        }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("work still in flight at shutdown was dropped");
+    }
+    Ok(())
+}
+
+/// A task that cannot fail, in the server's task set.
+async fn quietly(task: impl Future<Output = ()>) -> std::io::Result<()> {
+    task.await;
+    Ok(())
+}
+
+fn report_status(counts: &Counts, report: refresh::Report) {
+    let polls = counts.polls.fetch_add(1, Ordering::Relaxed) + 1;
+    if report.status == Status::Failed {
+        counts.failed.fetch_add(1, Ordering::Relaxed);
+    }
+    let new = counts
+        .new_items
+        .fetch_add(report.stats.new as u64, Ordering::Relaxed)
+        + report.stats.new as u64;
+    let failed = counts.failed.load(Ordering::Relaxed);
+    notify(&[NotifyState::Status(&format!(
+        "{polls} polls since start, {failed} failed; {new} new items"
+    ))]);
+}
+
+/// Tells systemd, when it listens (NOTIFY_SOCKET); otherwise does nothing.
+fn notify(states: &[NotifyState]) {
+    if let Err(e) = sd_notify::notify(states) {
+        tracing::debug!(error = %e, "cannot notify systemd");
+    }
+}
+
+/// Feeds systemd's watchdog at half its period while the scheduler is alive.
+async fn feed_watchdog(period: Duration, heartbeat: Arc<AtomicI64>, shutdown: CancellationToken) {
+    let mut ticker = tokio::time::interval(period / 2);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = ticker.tick() => {
+                let last = heartbeat.load(Ordering::Relaxed);
+                if chrono::Utc::now().timestamp() - last <= WATCHDOG_STALL {
+                    notify(&[NotifyState::Watchdog]);
+                }
+            }
+        }
+    }
+}
+
+/// Reloads the config on every SIGHUP until shutdown.
+async fn reload_on_hangup(state: AppState, shutdown: CancellationToken) {
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for SIGHUP; config reload is off");
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = hangups.recv() => reload(&state).await,
+        }
+    }
+}
+
+/// Loads the config file again and puts it in force; a bad file is logged and the old config
+/// stays. Feeds added start polling, removed ones stop, changed ones keep their schedule
+/// state; outputs and filters change at once. `listen`, `[fetch]` and `[storage]` settings
+/// take effect at the next restart.
+pub async fn reload(state: &AppState) {
+    let old = state.config();
+    let new = match Config::load(&old.path) {
+        Ok(new) => new,
+        Err(e) => {
+            tracing::error!(error = %e, "config reload failed; the old config stays in force");
+            return;
+        }
+    };
+    if let Err(e) = sync_feeds(&state.store, &new).await {
+        tracing::error!(error = %e, "config reload failed; the old config stays in force");
+        return;
+    }
+    if new.server.listen != old.server.listen {
+        tracing::warn!(listen = %new.server.listen, "a new listen address takes effect at the next restart");
+    }
+    tracing::info!(
+        feeds = new.feeds.len(),
+        outputs = new.outputs.len(),
+        "config reloaded"
+    );
+    state.replace_config(new);
+}
+
+async fn sync_feeds(store: &Store, config: &Config) -> anyhow::Result<()> {
+    let specs = feed_specs(&config.feeds);
+    store
+        .call(move |s| s.sync_feeds(&specs))
+        .await
+        .context("updating the feeds")
+}
+
+/// Fires `token` on SIGTERM or SIGINT.
+pub async fn cancel_on_signal(token: CancellationToken) -> anyhow::Result<()> {
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    token.cancel();
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! The daemon as a service: config reload on SIGHUP, a clean database after stops.
+
+use std::time::Duration;
+
+use crate::support::{Daemon, Route, TestConfig, TestServer, feeds_toml, fixture};
+
+async fn status_code(url: &str) -> u16 {
+    reqwest::get(url)
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+/// Waits up to 10 s for `url` to answer `want`.
+async fn wait_for_status(url: &str, want: u16) {
+    for _ in 0..200 {
+        if status_code(url).await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} never answered {want}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_feeds_and_outputs_and_keeps_the_old_config_when_the_new_one_is_bad() {
+    let server = TestServer::start().await;
+    server.serve("/vb.rss", Route::ok(fixture("openai_story.rss")));
+    server.serve("/digest.atom", Route::ok(fixture("openai_story_copy.atom")));
+    let head = "[server]\nlisten = \"127.0.0.1:0\"\n[fetch]\nper_host_delay = \"1ms\"\n\n";
+    let config = TestConfig::write(&format!(
+        "{head}{}[[output]]\nname = \"all\"\n",
+        feeds_toml(&[("vb", &server.url("/vb.rss"), &[])])
+    ));
+    let daemon = Daemon::start(&config.path).await;
+    daemon.wait_for_log("feed=\"vb\" status=\"fetched\"").await;
+    assert_eq!(status_code(&daemon.url("/feeds/hardware.atom")).await, 404);
+
+    std::fs::write(
+        &config.path,
+        format!(
+            "{head}{}[[output]]\nname = \"all\"\n[[output]]\nname = \"hardware\"\nfilter = \"#Hardware\"\n",
+            feeds_toml(&[("digest", &server.url("/digest.atom"), &[])])
+        ),
+    )
+    .expect("rewrite config");
+    daemon.signal("HUP").await;
+    daemon.wait_for_log("config reloaded").await;
+    wait_for_status(&daemon.url("/feeds/hardware.atom"), 200).await;
+    daemon
+        .wait_for_log("feed=\"digest\" status=\"fetched\"")
+        .await;
+    let status = reqwest::get(daemon.url("/"))
+        .await
+        .expect("GET /")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        status.contains(">digest<") && !status.contains(">vb<"),
+        "removed feeds leave the status page"
+    );
+    let body = reqwest::get(daemon.url("/feeds/hardware.atom"))
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        body.contains("Chip prices fall"),
+        "the new output shows the new feed's items"
+    );
+
+    std::fs::write(&config.path, "[server]\nlisten = 12\n").expect("break config");
+    daemon.signal("HUP").await;
+    let error = daemon.wait_for_log("config reload failed").await;
+    assert!(error.contains("feedsift.toml:2"), "{error}");
+    assert_eq!(
+        status_code(&daemon.url("/feeds/hardware.atom")).await,
+        200,
+        "the old config stays in force"
+    );
+    assert_eq!(daemon.stop().await, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_during_polls_leaves_a_database_that_opens_whole() {
+    let server = TestServer::start().await;
+    let mut feeds = Vec::new();
+    for n in 0..8 {
+        let path = format!("/slow{n}.rss");
+        server.serve(
+            &path,
+            Route::ok(fixture("openai_story.rss")).with_delay(Duration::from_millis(100 * n)),
+        );
+        feeds.push((format!("slow{n}"), server.url(&path)));
+    }
+    let tables: Vec<(&str, &str, &[&str])> = feeds
+        .iter()
+        .map(|(n, u)| (n.as_str(), u.as_str(), &[][..]))
+        .collect();
+    let config = TestConfig::write(&format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[fetch]\nper_host_delay = \"1ms\"\n\n{}",
+        feeds_toml(&tables)
+    ));
+    let daemon = Daemon::start(&config.path).await;
+    daemon.wait_for_log("status=\"fetched\"").await;
+    assert_eq!(daemon.stop().await, Some(0));
+
+    let db = config.path.with_file_name("feedsift.db");
+    let conn = rusqlite::Connection::open(&db).expect("database opens");
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("check");
+    assert_eq!(integrity, "ok");
+    let polled: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM feeds WHERE last_status = 'ok'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    let sources: i64 = conn
+        .query_row("SELECT count(*) FROM sources", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(
+        sources,
+        polled * 2,
+        "every recorded poll has all of its items, no poll has part of them"
+    );
+}
