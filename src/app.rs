@@ -8,9 +8,10 @@ use tokio::task::JoinSet;
 
 use crate::config::{Config, FeedConfig};
 use crate::fetch::{FetchSettings, Fetcher};
+use crate::metrics::Metrics;
 use crate::model::TagOrigin;
 use crate::process::tag;
-use crate::refresh::{self, Report, Status};
+use crate::refresh::{self, Poller, Report, Status};
 use crate::store::{FeedSpec, IngestStats, Store, Writer};
 
 /// Opens the database and makes its feeds match the config.
@@ -45,7 +46,17 @@ pub fn feed_specs(feeds: &[FeedConfig]) -> Vec<FeedSpec> {
         .collect()
 }
 
-pub fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
+/// Everything a refresh needs, with a writer thread of its own for `store`.
+pub fn poller(config: &Config, store: Store, metrics: Arc<Metrics>) -> anyhow::Result<Poller> {
+    Ok(Poller {
+        writer: Writer::spawn(store.clone()),
+        store,
+        fetcher: fetcher(config)?,
+        metrics,
+    })
+}
+
+fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
     Fetcher::new(FetchSettings {
         timeout: config.fetch.timeout,
         max_body: config.fetch.max_body,
@@ -71,22 +82,14 @@ pub async fn poll_once(
     feeds: Vec<FeedConfig>,
     progress: &dyn Fn(&PollSummary),
 ) -> anyhow::Result<PollSummary> {
-    let store = open_store(config).await?;
-    let fetcher = fetcher(config)?;
-    let writer = Writer::spawn(store.clone());
+    let poller = poller(config, open_store(config).await?, Arc::default())?;
     let permits = Arc::new(Semaphore::new(config.fetch.concurrency));
     let mut tasks = JoinSet::new();
     for feed in feeds {
-        let (store, writer, fetcher, fetch, permits) = (
-            store.clone(),
-            writer.clone(),
-            fetcher.clone(),
-            config.fetch.clone(),
-            permits.clone(),
-        );
+        let (poller, fetch, permits) = (poller.clone(), config.fetch.clone(), permits.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            refresh::refresh(&store, &writer, &fetcher, &fetch, &feed).await
+            refresh::refresh(&poller, &fetch, &feed).await
         });
     }
     let mut summary = PollSummary::default();

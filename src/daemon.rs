@@ -14,13 +14,14 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{feed_specs, fetcher, open_store};
+use crate::app::{feed_specs, open_store, poller};
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::refresh::{self, Status};
 use crate::retention;
 use crate::schedule;
 use crate::serve::{self, AppState};
-use crate::store::{Retention, Store, Writer};
+use crate::store::{Retention, Store};
 
 /// SPEC: work in flight gets this long after SIGTERM before the process exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
@@ -42,15 +43,15 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
-    let fetcher = fetcher(&config)?;
-    let writer = Writer::spawn(store.clone());
+    let metrics = Arc::new(Metrics::default());
+    let poller = poller(&config, store.clone(), metrics.clone())?;
     tracing::info!(addr = %listener.local_addr()?, feeds = config.feeds.len(), outputs = config.outputs.len(), "listening");
     let retention = Retention {
         max_age: config.storage.retention,
         max_items_per_feed: config.storage.max_items_per_feed,
     };
     let concurrency = config.fetch.concurrency;
-    let state = AppState::new(store.clone(), Arc::new(config));
+    let state = AppState::new(store.clone(), Arc::new(config)).with_metrics(metrics);
     let counts = Arc::new(Counts::default());
 
     let mut tasks = JoinSet::new();
@@ -83,18 +84,13 @@ pub async fn run(
     let poll = {
         let (state, counts) = (state.clone(), counts.clone());
         move |name: String| {
-            let (state, writer, fetcher, counts) = (
-                state.clone(),
-                writer.clone(),
-                fetcher.clone(),
-                counts.clone(),
-            );
+            let (state, poller, counts) = (state.clone(), poller.clone(), counts.clone());
             async move {
                 let config = state.config();
                 let Some(feed) = config.feeds.iter().find(|f| f.name.as_str() == name) else {
                     return;
                 };
-                match refresh::refresh(&state.store, &writer, &fetcher, &config.fetch, feed).await {
+                match refresh::refresh(&poller, &config.fetch, feed).await {
                     Ok(report) => report_status(&counts, report),
                     Err(e) => tracing::error!(feed = %name, error = %e, "cannot record poll"),
                 }

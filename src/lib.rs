@@ -28,6 +28,7 @@ pub mod daemon;
 pub mod fetch;
 pub mod filter;
 pub mod inspect;
+pub mod metrics;
 pub mod model;
 pub mod parse;
 pub mod process;

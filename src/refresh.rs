@@ -1,10 +1,13 @@
 //! The one place the stages meet: fetch → parse → process → store, for one feed.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::config::{FeedConfig, Fetch, Interval};
 use crate::fetch::{Content, FetchError, Fetched, Fetcher, Validators};
+use crate::metrics::Metrics;
 use crate::model::Item;
 use crate::parse::{ParseError, parse_feed};
 use crate::process::{Identity, html_to_text, process_feed};
@@ -14,6 +17,26 @@ use crate::store::{IngestStats, Location, PollOutcome, PollWrite, Store, StoreEr
 /// Polls in a row a permanent redirect to another host must be seen before it is trusted,
 /// so that a maintenance page or a hijacked domain cannot take a feed over at once.
 const CROSS_HOST_MOVE_AFTER: u32 = 3;
+
+/// What refreshing needs: the store (reads), the writer (group commit), the HTTP client and
+/// the counters. Cheap to clone.
+#[derive(Clone)]
+pub struct Poller {
+    pub store: Store,
+    pub writer: Writer,
+    pub fetcher: Fetcher,
+    pub metrics: Arc<Metrics>,
+}
+
+/// The outcome's name in logs and metrics.
+fn outcome_name(outcome: &PollOutcome) -> &'static str {
+    match outcome {
+        PollOutcome::Fetched { .. } => "fetched",
+        PollOutcome::NotModified => "not_modified",
+        PollOutcome::Failed { .. } => "failed",
+        PollOutcome::Gone => "gone",
+    }
+}
 
 /// What one refresh came to, for summaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,12 +64,16 @@ struct Polled {
 /// Refreshes one feed end to end and records the outcome on it. Only a database failure is
 /// an error; a failing feed is recorded as data and logged once.
 pub async fn refresh(
-    store: &Store,
-    writer: &Writer,
-    fetcher: &Fetcher,
+    poller: &Poller,
     fetch: &Fetch,
     feed: &FeedConfig,
 ) -> Result<Report, StoreError> {
+    let Poller {
+        store,
+        writer,
+        fetcher,
+        metrics,
+    } = poller;
     let name = feed.name.as_str().to_string();
     let record = store
         .call({
@@ -64,7 +91,16 @@ pub async fn refresh(
         etag: record.etag.clone(),
         last_modified: record.last_modified.clone(),
     };
+    let started = std::time::Instant::now();
     let fetched = fetcher.fetch(&url, &validators, feed.allow_private).await;
+    let fetch_time = started.elapsed();
+    let bytes = match &fetched {
+        Ok(Fetched {
+            content: Content::Modified { body, .. },
+            ..
+        }) => body.len(),
+        _ => 0,
+    };
     let polled = interpret(fetched, &url, record.consecutive_failures).await;
 
     let location = relocate(&url, &record.location, polled.moved_to.as_ref());
@@ -101,6 +137,12 @@ pub async fn refresh(
         })
         .await?;
     log_outcome(feed, &report_outcome, &stats, next);
+    metrics.record_poll(
+        outcome_name(&report_outcome),
+        (stats.new, stats.updated, stats.deduplicated),
+        bytes,
+        fetch_time,
+    );
     Ok(Report {
         status: match report_outcome {
             PollOutcome::Fetched { .. } => Status::Fetched,

@@ -74,6 +74,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
         "When the feed is polled next.",
         &labelled(&next),
     );
+    out.push_str(&state.metrics().render());
     Ok((
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         out,

@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::publish::Format;
 use crate::store::{Store, StoreError};
 use cache::DocumentCache;
@@ -32,6 +33,7 @@ pub struct AppState {
     cache: Arc<DocumentCache>,
     /// When the scheduler last looked for due feeds (unix seconds; 0 = no scheduler here).
     heartbeat: Arc<AtomicI64>,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -41,7 +43,14 @@ impl AppState {
             config: Arc::new(ArcSwap::new(config)),
             cache: Arc::default(),
             heartbeat: Arc::default(),
+            metrics: Arc::default(),
         }
+    }
+
+    /// Shares the poller's counters, so `/metrics` shows them.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> AppState {
+        self.metrics = metrics;
+        self
     }
 
     /// The config in force now.
@@ -53,6 +62,11 @@ impl AppState {
     pub fn replace_config(&self, config: Config) {
         self.config.store(Arc::new(config));
         self.cache.clear();
+    }
+
+    /// The daemon's counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Where the scheduler reports that it is alive, for `/healthz`.
@@ -73,6 +87,10 @@ pub fn router(state: AppState) -> Router {
         .route("/search.atom", get(search(Format::Atom)))
         .route("/search.rss", get(search(Format::Rss)))
         .route("/search.json", get(search(Format::Json)))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            count_responses,
+        ))
         .with_state(state)
 }
 
@@ -85,6 +103,17 @@ fn search(
     move |State(state), Query(query), headers| {
         Box::pin(feeds::search_feed(state, format, query, headers))
     }
+}
+
+/// Counts every response by status for `/metrics`.
+async fn count_responses(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    state.metrics.record_request(response.status().as_u16());
+    response
 }
 
 /// Serves until `shutdown` fires, then finishes the requests in flight.

@@ -129,3 +129,60 @@ async fn a_stop_during_polls_leaves_a_database_that_opens_whole() {
         "every recorded poll has all of its items, no poll has part of them"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_counters_move_after_a_poll() {
+    let server = TestServer::start().await;
+    server.serve("/vb.rss", Route::ok(fixture("openai_story.rss")));
+    let config = TestConfig::write(&format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n{}[[output]]\nname = \"all\"\n",
+        feeds_toml(&[("vb", &server.url("/vb.rss"), &[])])
+    ));
+    let daemon = Daemon::start(&config.path).await;
+    let before = reqwest::get(daemon.url("/metrics"))
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        before.contains("feedsift_polls_total{outcome=\"fetched\"} 0")
+            || before.contains("feedsift_polls_total{outcome=\"fetched\"} 1")
+    );
+    daemon.wait_for_log("feed=\"vb\" status=\"fetched\"").await;
+    assert_eq!(status_code(&daemon.url("/feeds/all.atom")).await, 200);
+    assert_eq!(status_code(&daemon.url("/feeds/missing.atom")).await, 404);
+    let text = reqwest::get(daemon.url("/metrics"))
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        "feedsift_polls_total{outcome=\"fetched\"} 1",
+        "feedsift_items_total{kind=\"new\"} 2",
+        "feedsift_fetch_duration_seconds_count 1",
+        "feedsift_http_responses_total{status=\"404\"} 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    let fetched_bytes = text
+        .lines()
+        .find_map(|l| l.strip_prefix("feedsift_fetched_bytes_total "))
+        .expect("bytes");
+    assert_eq!(
+        fetched_bytes.parse::<usize>().expect("number"),
+        fixture("openai_story.rss").len()
+    );
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (series, value) = line.rsplit_once(' ').expect("series and value");
+        assert!(
+            value.parse::<f64>().is_ok() && series.starts_with("feedsift_"),
+            "not Prometheus text: {line}"
+        );
+    }
+    assert_eq!(daemon.stop().await, Some(0));
+}
