@@ -13,6 +13,7 @@
 //! - [`parse`] turns bytes into [`model`] items with feed-rs; [`process`] normalises them,
 //!   computes the content hash and extracts tags. Both are pure.
 //! - [`retention`] prunes old items in the background, leaving tombstones.
+//! - [`subscriptions`] moves OPML into and out of the config file.
 //! - [`store`] holds all SQL; [`filter`] is the filter language, which `store` turns into SQL.
 //! - [`daemon`] is `feedsift run`: tasks, signals, reload, systemd notification.
 //! - [`publish`] renders documents; [`serve`] is the HTTP surface; [`inspect`] answers
@@ -39,3 +40,4 @@ pub mod retention;
 pub mod schedule;
 pub mod serve;
 pub mod store;
+pub mod subscriptions;

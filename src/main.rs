@@ -13,7 +13,7 @@ use feedsift::app::{self, BadArgument};
 use feedsift::config::{Config, ConfigError};
 use feedsift::filter::FilterError;
 use feedsift::publish::Format;
-use feedsift::{daemon, inspect, report};
+use feedsift::{daemon, inspect, report, subscriptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -75,6 +75,13 @@ enum Command {
         /// A published entry id (urn:uuid:…), the item's URL, or its content hash (hex).
         item: String,
     },
+    /// Add the subscriptions of an OPML file to the config (its comments are kept).
+    ImportOpml {
+        /// The OPML file, e.g. exported from a reader app.
+        file: PathBuf,
+    },
+    /// Write the configured feeds as OPML to standard output.
+    ExportOpml,
     /// Write one output as a document, for static hosting.
     Render {
         /// The output's name.
@@ -134,7 +141,10 @@ fn init_logging(format: LogFormat) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
+    // Under systemd the journal stamps every line itself.
+    let journal = std::env::var_os("JOURNAL_STREAM").is_some();
     match format {
+        LogFormat::Text if journal => builder.without_time().init(),
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
@@ -142,6 +152,9 @@ fn init_logging(format: LogFormat) {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let path = Config::locate(cli.config.as_deref())?;
+    if let Command::ImportOpml { file } = &cli.command {
+        return import_opml(&path, file);
+    }
     let config = Config::load(&path)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
@@ -197,6 +210,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 print!("{}", report::explanation(&explanation));
                 Ok(())
             }
+            Command::ImportOpml { .. } => Ok(()),
+            Command::ExportOpml => {
+                let subs = subscriptions::configured(&config);
+                write_out(
+                    None,
+                    &feedsift::publish::opml::render("feedsift subscriptions", &subs),
+                )
+            }
             Command::Render {
                 output,
                 format,
@@ -243,6 +264,37 @@ async fn query(
         })
         .await?;
     write_out(None, &text)
+}
+
+/// Adds an OPML file's subscriptions to the config file, replacing it only when the result
+/// is valid.
+fn import_opml(config: &std::path::Path, opml: &std::path::Path) -> anyhow::Result<()> {
+    let opml_text =
+        std::fs::read_to_string(opml).with_context(|| format!("cannot read {}", opml.display()))?;
+    let subs = subscriptions::read_opml(&opml_text)
+        .map_err(|e| BadArgument(format!("{}: {e}", opml.display())))?;
+    let text = match std::fs::read_to_string(config) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", config.display())),
+    };
+    let (new_text, imported) =
+        subscriptions::add_to_config(config, &text, &subs).map_err(|e| match e {
+            subscriptions::ImportError::Invalid(e) => anyhow::Error::new(e),
+            other => anyhow::Error::new(BadArgument(other.to_string())),
+        })?;
+    let temp = config.with_extension("toml.importing");
+    std::fs::write(&temp, new_text).with_context(|| format!("cannot write {}", temp.display()))?;
+    std::fs::rename(&temp, config)
+        .with_context(|| format!("cannot replace {}", config.display()))?;
+    println!(
+        "{}: added {} feeds ({} already there): {}",
+        config.display(),
+        imported.added.len(),
+        imported.already_there,
+        imported.added.join(", ")
+    );
+    Ok(())
 }
 
 /// A progress bar on stderr when it is a terminal; hidden otherwise (logs, pipes, CI).

@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse};
 use super::{AppState, ServeError};
 use crate::publish::html::{OutputLink, status_page};
 use crate::publish::{Format, opml};
+use crate::subscriptions::configured;
 
 /// `GET /`: outputs with their links and every configured feed's health.
 pub async fn status(State(state): State<AppState>) -> Result<impl IntoResponse, ServeError> {
@@ -39,16 +40,7 @@ pub async fn status(State(state): State<AppState>) -> Result<impl IntoResponse, 
 
 /// `GET /opml`: the configured feeds as OPML.
 pub async fn subscriptions(State(state): State<AppState>) -> impl IntoResponse {
-    let subs: Vec<opml::Subscription> = state
-        .config()
-        .feeds
-        .iter()
-        .map(|f| opml::Subscription {
-            name: f.name.to_string(),
-            url: f.url.to_string(),
-            tags: f.tags.clone(),
-        })
-        .collect();
+    let subs = configured(&state.config());
     (
         [(CONTENT_TYPE, "text/x-opml; charset=utf-8")],
         opml::render("feedsift subscriptions", &subs),

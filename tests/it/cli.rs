@@ -92,3 +92,75 @@ async fn the_config_is_found_through_the_environment() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn opml_imports_keep_the_config_comments_and_round_trip_through_export() {
+    let opml = r#"<?xml version="1.0"?>
+<opml version="2.0"><head><title>From my reader</title></head><body>
+  <outline text="News"><outline text="World">
+    <outline text="Wire" type="rss" xmlUrl="https://wire.example/rss"/>
+  </outline></outline>
+  <outline text="Blog" type="rss" xmlUrl="https://blog.example/atom.xml"/>
+</body></opml>"#;
+    let config = TestConfig::write(
+        "# Hand-written: keep this comment.\n[server]\nlisten = \"127.0.0.1:8080\" # loopback only\n",
+    );
+    let file = config.path.with_file_name("reader.opml");
+    std::fs::write(&file, opml).expect("opml");
+    let ran = run_feedsift("import-opml", &config.path, &[&file.to_string_lossy()]).await;
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert!(ran.stdout.contains("added 2 feeds"), "{}", ran.stdout);
+    let text = std::fs::read_to_string(&config.path).expect("config");
+    assert!(
+        text.contains("# Hand-written: keep this comment.") && text.contains("# loopback only"),
+        "{text}"
+    );
+    assert!(text.contains("tags = [\"News\", \"World\"]"), "{text}");
+    assert_eq!(run_feedsift("check", &config.path, &[]).await.code, Some(0));
+
+    let again = run_feedsift("import-opml", &config.path, &[&file.to_string_lossy()]).await;
+    assert!(
+        again.stdout.contains("added 0 feeds (2 already there)"),
+        "{}",
+        again.stdout
+    );
+
+    let exported = run_feedsift("export-opml", &config.path, &[]).await;
+    assert_eq!(exported.code, Some(0), "{}", exported.stderr);
+    let fresh = TestConfig::write("");
+    let round = fresh.path.with_file_name("exported.opml");
+    std::fs::write(&round, &exported.stdout).expect("write export");
+    let reimported = run_feedsift("import-opml", &fresh.path, &[&round.to_string_lossy()]).await;
+    assert!(
+        reimported.stdout.contains("added 2 feeds"),
+        "{}",
+        reimported.stdout
+    );
+    let roundtrip = fresh.load();
+    let feeds: Vec<_> = roundtrip
+        .feeds
+        .iter()
+        .map(|f| (f.url.to_string(), f.tags.clone()))
+        .collect();
+    assert_eq!(
+        feeds,
+        [
+            (
+                "https://wire.example/rss".to_string(),
+                vec!["News".to_string(), "World".to_string()]
+            ),
+            ("https://blog.example/atom.xml".to_string(), vec![])
+        ]
+    );
+
+    let bad = TestConfig::write("");
+    let not_opml = bad.path.with_file_name("not.opml");
+    std::fs::write(&not_opml, "<html></html>").expect("write");
+    let refused = run_feedsift("import-opml", &bad.path, &[&not_opml.to_string_lossy()]).await;
+    assert_eq!(refused.code, Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&bad.path).expect("config"),
+        "",
+        "nothing written"
+    );
+}
