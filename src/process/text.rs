@@ -75,10 +75,16 @@ fn strip_markup(html: &str) -> String {
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
-        let Some(gt) = after.find('>').filter(|_| starts_tag) else {
+        if !starts_tag {
             out.push('<');
             rest = after;
             continue;
+        }
+        let Some(gt) = after.find('>') else {
+            // No tag closes after this point, so the rest is text (and is scanned once).
+            out.push('<');
+            rest = after;
+            break;
         };
         let name = tag_name(&after[..gt]);
         rest = &after[gt + 1..];
@@ -103,10 +109,12 @@ fn tag_name(tag: &str) -> String {
 
 /// The text after the closing tag of `name`, or nothing when it is never closed.
 fn skip_element_content<'a>(html: &'a str, name: &str) -> &'a str {
-    let closing = format!("</{name}");
-    let lower = html.to_ascii_lowercase();
-    match lower.find(&closing) {
-        Some(start) => html[start..]
+    let closer = html.match_indices("</").find(|(i, _)| {
+        html.get(i + 2..i + 2 + name.len())
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    });
+    match closer {
+        Some((start, _)) => html[start..]
             .find('>')
             .map_or("", |gt| &html[start + gt + 1..]),
         None => "",
@@ -138,6 +146,33 @@ mod tests {
                 "a<script>var x = '<p>';</script>b<style>p{color:#fff}</style>c<!-- #hidden -->d"
             ),
             "abcd"
+        );
+    }
+
+    #[test]
+    fn many_scripts_are_skipped_in_linear_time() {
+        let html = "<p>x</p><SCRIPT>a</Script>".repeat(20_000);
+        let started = std::time::Instant::now();
+        assert_eq!(
+            html_to_text(&html).len(),
+            "x ".repeat(20_000).trim_end().len()
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn unclosed_tags_are_scanned_in_linear_time() {
+        let html = "<a".repeat(200_000);
+        let started = std::time::Instant::now();
+        assert_eq!(html_to_text(&html), html);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
         );
     }
 

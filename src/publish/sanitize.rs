@@ -3,15 +3,63 @@
 use ammonia::{Builder, UrlRelative};
 use url::Url;
 
+/// Markup nested deeper than this is not sanitised but left out: html5ever's tree building
+/// is quadratic in the nesting depth (100,000 nested `<div>`s took minutes), and no real
+/// article nests this deep.
+const MAX_DEPTH: usize = 256;
+/// Larger content is left out for the same reason; feeds carry articles, not books.
+const MAX_BYTES: usize = 2 * 1024 * 1024;
+
+/// What replaces content that is too large or too deeply nested to sanitise safely.
+const OMITTED: &str = "<p>(content omitted: its markup is too large or too deeply nested)</p>";
+
+/// Elements that close themselves or are closed by the next sibling, so they do not nest.
+const NON_NESTING: [&str; 21] = [
+    "area", "base", "br", "col", "dd", "dt", "embed", "hr", "img", "input", "li", "link", "meta",
+    "option", "p", "param", "source", "td", "th", "tr", "wbr",
+];
+
 /// HTML without scripts, styles, frames, event handlers or `javascript:`/`data:` links;
 /// relative links and image sources made absolute against `base`.
 pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
+    if html.len() > MAX_BYTES || nesting_depth(html) > MAX_DEPTH {
+        return OMITTED.to_string();
+    }
     let mut builder = Builder::default();
     match base {
         Some(base) => builder.url_relative(UrlRelative::RewriteWithBase(base.clone())),
         None => builder.url_relative(UrlRelative::Deny),
     };
     clean_text(&builder.clean(html).to_string())
+}
+
+/// The deepest nesting of elements in `html`, counted cheaply (no parse).
+fn nesting_depth(html: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for tag in html.split('<').skip(1) {
+        let end = tag.find('>').unwrap_or(tag.len());
+        let inner = &tag[..end];
+        if let Some(closing) = inner.strip_prefix('/') {
+            if !NON_NESTING.contains(&element_name(closing).as_str()) {
+                depth = depth.saturating_sub(1);
+            }
+            continue;
+        }
+        let name = element_name(inner);
+        if name.is_empty() || inner.ends_with('/') || NON_NESTING.contains(&name.as_str()) {
+            continue;
+        }
+        depth += 1;
+        deepest = deepest.max(depth);
+    }
+    deepest
+}
+
+fn element_name(tag: &str) -> String {
+    tag.chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase()
 }
 
 /// Text without the control characters XML 1.0 forbids (they make a whole document invalid).
@@ -47,6 +95,25 @@ mod tests {
             clean.contains(r#"href="https://example.com/blog/b""#),
             "{clean}"
         );
+    }
+
+    #[test]
+    fn deeply_nested_markup_is_left_out_quickly() {
+        let hostile = "<div>".repeat(100_000);
+        let started = std::time::Instant::now();
+        assert_eq!(sanitize_html(&hostile, None), OMITTED);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        let sloppy = "<p>one<p>two<br><img src=x><li>three".repeat(500);
+        assert_ne!(
+            sanitize_html(&sloppy, None),
+            OMITTED,
+            "unclosed paragraphs are not nesting"
+        );
+        assert_eq!(nesting_depth("<div><b>x</b><i>y</i></div><span/>"), 2);
     }
 
     #[test]
