@@ -14,6 +14,8 @@ pub enum ParseError {
     NotAFeed(String),
     #[error("the feed parser crashed on this document")]
     Panicked,
+    #[error("parsing took longer than {0:?}")]
+    TooSlow(std::time::Duration),
 }
 
 /// Parses raw bytes (never pre-decoded: the parser follows the BOM and XML declaration).

@@ -14,6 +14,9 @@ use crate::process::{Identity, html_to_text, process_feed};
 use crate::schedule::{self, Bounds, Outcome};
 use crate::store::{IngestStats, Location, PollOutcome, PollWrite, Store, StoreError, Writer};
 
+/// Longest a document may take to parse and process before its poll counts as failed.
+const PARSE_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Polls in a row a permanent redirect to another host must be seen before it is trusted,
 /// so that a maintenance page or a hijacked domain cannot take a feed over at once.
 const CROSS_HOST_MOVE_AFTER: u32 = 3;
@@ -288,9 +291,12 @@ async fn parse_and_process(body: Vec<u8>, url: Url) -> Result<Document, ParseErr
             update_every: parsed.update_every,
         })
     };
-    tokio::task::spawn_blocking(work)
-        .await
-        .unwrap_or(Err(ParseError::Panicked))
+    // The poll gives up after the budget; the blocking thread finishes on its own, and at
+    // most `concurrency` of them can be busy so.
+    match tokio::time::timeout(PARSE_BUDGET, tokio::task::spawn_blocking(work)).await {
+        Ok(done) => done.unwrap_or(Err(ParseError::Panicked)),
+        Err(_) => Err(ParseError::TooSlow(PARSE_BUDGET)),
+    }
 }
 
 fn log_move(feed: &FeedConfig, before: &Location, after: &Location) {
