@@ -1,7 +1,7 @@
 //! HTML to plain text, and the normalisation that makes text comparable:
 //! markup stripped, entities decoded, Unicode NFC, whitespace collapsed.
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// Elements whose content is not text a reader sees.
 const SKIPPED_ELEMENTS: [&str; 4] = ["script", "style", "template", "noscript"];
@@ -50,12 +50,18 @@ pub fn html_to_text(html: &str) -> String {
 
 /// Unicode NFC with every run of whitespace folded into one space, trimmed.
 pub fn normalise(text: &str) -> String {
+    // Most text is already NFC (all ASCII is); the quick check spares composing it again.
+    let composed = is_nfc_quick(text.chars()) == IsNormalized::Yes;
     let mut out = String::with_capacity(text.len());
     for word in text.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(word.nfc());
+        if composed {
+            out.push_str(word);
+        } else {
+            out.extend(word.nfc());
+        }
     }
     out
 }
