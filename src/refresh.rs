@@ -14,6 +14,9 @@ use crate::process::{Identity, html_to_text, process_feed};
 use crate::schedule::{self, Bounds, Outcome};
 use crate::store::{IngestStats, Location, PollOutcome, PollWrite, Store, StoreError, Writer};
 
+/// The interval of an `auto` feed that cannot be measured yet, when the default is `auto` too.
+const DEFAULT_AUTO_START: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Longest a document may take to parse and process before its poll counts as failed.
 const PARSE_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -120,7 +123,7 @@ pub async fn refresh(
         max: fetch.max_interval,
         max_backoff: fetch.max_backoff,
     };
-    let interval = interval_of(store, feed, bounds, now).await?;
+    let interval = interval_of(store, feed, fetch, bounds, now).await?;
     let next = schedule::next_poll(
         now,
         interval,
@@ -216,6 +219,7 @@ async fn interpret(fetched: Result<Fetched, FetchError>, url: &Url, failures: u3
 async fn interval_of(
     store: &Store,
     feed: &FeedConfig,
+    fetch: &Fetch,
     bounds: Bounds,
     now: DateTime<Utc>,
 ) -> Result<std::time::Duration, StoreError> {
@@ -227,7 +231,11 @@ async fn interval_of(
     let dates = store
         .call(move |s| s.publication_dates(&name, since))
         .await?;
-    Ok(schedule::auto_interval(&dates, bounds))
+    let fallback = match fetch.interval {
+        Interval::Fixed(default) => default,
+        Interval::Auto => DEFAULT_AUTO_START,
+    };
+    Ok(schedule::auto_interval(&dates, bounds, fallback))
 }
 
 /// Where the feed lives after this poll's permanent redirects (RFC 9110 §15.4.2 and §15.4.9:

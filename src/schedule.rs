@@ -74,14 +74,15 @@ pub fn next_poll(
 }
 
 /// The interval of an `auto` feed: the median gap between its recent publications, within
-/// the bounds. A feed that published nothing recently is polled at the longest interval.
-pub fn auto_interval(dates: &[DateTime<Utc>], bounds: Bounds) -> Duration {
+/// the bounds. Without two recent publications to measure (a new or quiet feed) it is
+/// `fallback`, the configured default.
+pub fn auto_interval(dates: &[DateTime<Utc>], bounds: Bounds, fallback: Duration) -> Duration {
     let mut gaps: Vec<i64> = dates
         .windows(2)
         .map(|w| (w[1] - w[0]).num_seconds().abs())
         .collect();
     if gaps.is_empty() {
-        return bounds.max;
+        return fallback.clamp(bounds.min, bounds.max);
     }
     gaps.sort_unstable();
     let median = u64::try_from(gaps[gaps.len() / 2]).unwrap_or(0);
@@ -172,6 +173,7 @@ mod tests {
 
     const MIN: u64 = 300;
     const HOUR: u64 = 3600;
+    const HALF_HOUR: Duration = Duration::from_secs(1800);
     const MAX_BACKOFF: Duration = Duration::from_secs(7 * 24 * HOUR);
     const BOUNDS: Bounds = Bounds {
         min: Duration::from_secs(MIN),
@@ -262,14 +264,21 @@ mod tests {
     #[test]
     fn auto_intervals_follow_the_median_gap() {
         let hourly: Vec<_> = (0..10).map(|h| at(h * 3600)).collect();
-        assert_eq!(auto_interval(&hourly, BOUNDS), Duration::from_secs(3600));
+        assert_eq!(
+            auto_interval(&hourly, BOUNDS, HALF_HOUR),
+            Duration::from_secs(3600)
+        );
         let bursty = [at(0), at(60), at(120), at(180), at(86400 * 3)];
         assert_eq!(
-            auto_interval(&bursty, BOUNDS),
+            auto_interval(&bursty, BOUNDS, HALF_HOUR),
             Duration::from_secs(300),
             "clamped to min"
         );
-        assert_eq!(auto_interval(&[at(0)], BOUNDS), BOUNDS.max);
-        assert_eq!(auto_interval(&[], BOUNDS), BOUNDS.max);
+        assert_eq!(auto_interval(&[at(0)], BOUNDS, HALF_HOUR), HALF_HOUR);
+        assert_eq!(
+            auto_interval(&[], BOUNDS, HALF_HOUR),
+            HALF_HOUR,
+            "a new feed is polled at the default"
+        );
     }
 }
