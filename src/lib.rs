@@ -8,7 +8,8 @@
 //!
 //! - [`config`] reads and validates the TOML file once; everything else gets typed values.
 //! - [`schedule`] decides when each feed is due and hands due feeds out.
-//! - [`refresh`] is the only module where the stages meet: fetch → parse → process → store.
+//! - [`refresh`] is the only module where the stages meet: fetch → parse → process → store;
+//!   [`relocate`] decides when a permanently redirected feed has moved.
 //! - [`fetch`] retrieves documents (HTTP and `file://`), bounded in time and size.
 //! - [`parse`] turns bytes into [`model`] items with feed-rs; [`process`] normalises them,
 //!   computes the content hash and extracts tags. Both are pure.
@@ -35,6 +36,7 @@ pub mod parse;
 pub mod process;
 pub mod publish;
 pub mod refresh;
+pub mod relocate;
 pub mod report;
 pub mod retention;
 pub mod schedule;

@@ -11,6 +11,7 @@ use crate::metrics::Metrics;
 use crate::model::Item;
 use crate::parse::{ParseError, parse_feed};
 use crate::process::{Identity, html_to_text, process_feed};
+use crate::relocate::relocate;
 use crate::schedule::{self, Bounds, Outcome};
 use crate::store::{IngestStats, Location, PollOutcome, PollWrite, Store, StoreError, Writer};
 
@@ -19,10 +20,6 @@ const DEFAULT_AUTO_START: std::time::Duration = std::time::Duration::from_secs(3
 
 /// Longest a document may take to parse and process before its poll counts as failed.
 const PARSE_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Polls in a row a permanent redirect to another host must be seen before it is trusted,
-/// so that a maintenance page or a hijacked domain cannot take a feed over at once.
-const CROSS_HOST_MOVE_AFTER: u32 = 3;
 
 /// What refreshing needs: the store (reads), the writer (group commit), the HTTP client and
 /// the counters. Cheap to clone.
@@ -238,41 +235,6 @@ async fn interval_of(
     Ok(schedule::auto_interval(&dates, bounds, fallback))
 }
 
-/// Where the feed lives after this poll's permanent redirects (RFC 9110 §15.4.2 and §15.4.9:
-/// 301 and 308 ask clients to update stored links). A move within the same host (including
-/// HTTP → HTTPS) is taken at once; a move to another host only after it has been seen
-/// [`CROSS_HOST_MOVE_AFTER`] polls in a row.
-fn relocate(fetched: &Url, current: &Location, moved_to: Option<&Url>) -> Location {
-    let Some(target) = moved_to else {
-        return Location {
-            effective_url: current.effective_url.clone(),
-            candidate: None,
-            candidate_seen: 0,
-        };
-    };
-    let adopt = Location {
-        effective_url: Some(target.to_string()),
-        candidate: None,
-        candidate_seen: 0,
-    };
-    if target.host_str() == fetched.host_str() {
-        return adopt;
-    }
-    let seen = if current.candidate.as_deref() == Some(target.as_str()) {
-        current.candidate_seen + 1
-    } else {
-        1
-    };
-    if seen >= CROSS_HOST_MOVE_AFTER {
-        return adopt;
-    }
-    Location {
-        effective_url: current.effective_url.clone(),
-        candidate: Some(target.to_string()),
-        candidate_seen: seen,
-    }
-}
-
 /// A parsed and processed document.
 struct Document {
     title: Option<String>,
@@ -353,52 +315,5 @@ fn log_outcome(feed: &FeedConfig, outcome: &PollOutcome, stats: &IngestStats, ne
         PollOutcome::Gone => {
             tracing::warn!(feed = name, status = "gone", url = %feed.url, "feed polled: 410 Gone, polling stopped; remove it from the config")
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn url(s: &str) -> Url {
-        Url::parse(s).expect("valid url")
-    }
-
-    #[test]
-    fn same_host_moves_are_taken_at_once() {
-        let moved = relocate(
-            &url("http://a.example/feed"),
-            &Location::default(),
-            Some(&url("https://a.example/rss")),
-        );
-        assert_eq!(
-            moved.effective_url.as_deref(),
-            Some("https://a.example/rss")
-        );
-    }
-
-    #[test]
-    fn cross_host_moves_are_taken_after_three_polls_in_a_row() {
-        let from = url("https://a.example/feed");
-        let to = url("https://b.example/feed");
-        let mut location = Location::default();
-        for seen in 1..CROSS_HOST_MOVE_AFTER {
-            location = relocate(&from, &location, Some(&to));
-            assert_eq!(
-                (location.effective_url.as_deref(), location.candidate_seen),
-                (None, seen)
-            );
-        }
-        let interrupted = relocate(&from, &location, None);
-        assert_eq!(
-            (interrupted.candidate, interrupted.candidate_seen),
-            (None, 0),
-            "a poll without it starts over"
-        );
-        location = relocate(&from, &location, Some(&to));
-        assert_eq!(
-            location.effective_url.as_deref(),
-            Some("https://b.example/feed")
-        );
     }
 }
