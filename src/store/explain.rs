@@ -72,7 +72,7 @@ impl Store {
     /// The item's stored data, sources and tag provenance.
     pub fn item_detail(&self, id: i64) -> Result<Option<ItemDetail>, StoreError> {
         let conn = self.reader();
-        let catalog = Catalog::load(&conn)?;
+        let catalog = Catalog::load(&conn, &self.inner.spellings)?;
         let Some(item) = item_by_id(&conn, &catalog, id)? else {
             return Ok(None);
         };

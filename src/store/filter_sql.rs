@@ -32,6 +32,41 @@ pub fn condition(expr: &Expr, mode: Mode, size: &dyn Fn(&Expr) -> Option<u64>) -
     cond
 }
 
+/// A term whose items an index lists directly.
+enum SetLeaf<'a> {
+    Tag(&'a str),
+    Feed(&'a str),
+}
+
+impl<'a> SetLeaf<'a> {
+    fn of(expr: &'a Expr) -> Option<SetLeaf<'a>> {
+        match expr {
+            Expr::Tag(label) => Some(SetLeaf::Tag(label)),
+            Expr::Feed(name) => Some(SetLeaf::Feed(name)),
+            _ => None,
+        }
+    }
+
+    /// The ids of the items the term selects, as a subquery.
+    fn subquery(&self, cond: &mut Condition) -> String {
+        match self {
+            SetLeaf::Tag(label) => {
+                let n = push(cond, tag_key(label));
+                format!(
+                    "SELECT item_id FROM item_tags WHERE key = ?{n} UNION \
+                     SELECT item_id FROM sources WHERE feed_id IN (SELECT feed_id FROM feed_tags WHERE key = ?{n})"
+                )
+            }
+            SetLeaf::Feed(name) => {
+                let n = push(cond, name.to_string());
+                format!(
+                    "SELECT item_id FROM sources WHERE feed_id IN (SELECT id FROM feeds WHERE name = ?{n})"
+                )
+            }
+        }
+    }
+}
+
 /// How many items `expr` may select, for choosing which side of an `and` builds a set.
 fn estimate(expr: &Expr, size: &dyn Fn(&Expr) -> Option<u64>) -> u64 {
     match expr {
@@ -81,6 +116,14 @@ fn write(expr: &Expr, mode: Mode, size: &dyn Fn(&Expr) -> Option<u64>, cond: &mu
             return;
         }
         (Expr::And(l, r), Mode::Set) => {
+            if let (Some(a), Some(b)) = (SetLeaf::of(l), SetLeaf::of(r)) {
+                // Two index ranges intersected cost their sizes; probing one per item of the
+                // other costs far more when both are large and their overlap small.
+                let (left, right) = (a.subquery(cond), b.subquery(cond));
+                cond.sql
+                    .push_str(&format!("i.id IN ({left} INTERSECT {right})"));
+                return;
+            }
             let (lmode, rmode) = if estimate(l, size) <= estimate(r, size) {
                 (Mode::Set, Mode::Probe)
             } else {

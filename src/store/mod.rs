@@ -59,6 +59,8 @@ struct Inner {
     reader: Mutex<Connection>,
     /// Only asks `PRAGMA data_version`, so that question never waits behind a long read.
     version: Mutex<Connection>,
+    /// The published spelling of tag keys (see `query::common_spelling`).
+    spellings: Mutex<std::collections::HashMap<String, Option<String>>>,
 }
 
 impl Store {
@@ -94,6 +96,7 @@ impl Store {
                 writer: Mutex::new(writer),
                 reader: Mutex::new(reader),
                 version: Mutex::new(version),
+                spellings: Mutex::default(),
             }),
         })
     }

@@ -1,6 +1,7 @@
 //! Reading items back for publishing: newest first, with their sources and tags.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
@@ -52,7 +53,7 @@ impl Store {
     ) -> Result<Vec<StoredItem>, StoreError> {
         let ids = self.matching_ids(filter, limit)?;
         let conn = self.reader();
-        let catalog = Catalog::load(&conn)?;
+        let catalog = Catalog::load(&conn, &self.inner.spellings)?;
         let mut items = Vec::with_capacity(ids.len());
         for id in ids {
             items.extend(item_by_id(&conn, &catalog, id)?);
@@ -150,8 +151,10 @@ pub(super) fn newest_ids(
 /// The feeds and their configured tags, read once per request: a handful of rows that every
 /// item refers to. (Joining them in per-item statements made SQLite, built with STAT4,
 /// re-prepare those statements on every run.)
-pub(super) struct Catalog {
+pub(super) struct Catalog<'s> {
     feeds: HashMap<i64, FeedRow>,
+    /// The published spelling of tag keys, kept by the store across requests.
+    spellings: &'s Mutex<HashMap<String, Option<String>>>,
 }
 
 struct FeedRow {
@@ -163,8 +166,11 @@ struct FeedRow {
     tags: Vec<(String, String)>,
 }
 
-impl Catalog {
-    pub(super) fn load(conn: &Connection) -> Result<Catalog, StoreError> {
+impl<'s> Catalog<'s> {
+    pub(super) fn load(
+        conn: &Connection,
+        spellings: &'s Mutex<HashMap<String, Option<String>>>,
+    ) -> Result<Catalog<'s>, StoreError> {
         let mut stmt = conn.prepare_cached("SELECT id, name, title, url, site_link FROM feeds")?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -187,7 +193,7 @@ impl Catalog {
                 feed.tags.push((key, label));
             }
         }
-        Ok(Catalog { feeds })
+        Ok(Catalog { feeds, spellings })
     }
 
     /// The name of the feed with this id.
@@ -252,17 +258,35 @@ pub(super) fn item_by_id(
     Ok(Some(item))
 }
 
+/// Tag spellings remembered at most.
+const MAX_CACHED_SPELLINGS: usize = 20_000;
+
 /// How the most recent uses of a tag spell it, most often; ties go to the first in sort order.
-fn common_spelling(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+fn common_spelling(
+    conn: &Connection,
+    catalog: &Catalog,
+    key: &str,
+) -> Result<Option<String>, StoreError> {
+    let spellings = || catalog.spellings.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(known) = spellings().get(key) {
+        return Ok(known.clone());
+    }
     let mut stmt = conn.prepare_cached(
-        "SELECT label FROM item_tags WHERE key = ?1 ORDER BY item_id DESC LIMIT 200",
+        "SELECT label FROM item_tags WHERE key = ?1 ORDER BY item_id DESC LIMIT 32",
     )?;
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for label in stmt.query_map([key], |r| r.get::<_, String>(0))? {
         *counts.entry(label?).or_default() += 1;
     }
     let best = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)));
-    Ok(best.map(|(label, _)| label.clone()))
+    let best = best.map(|(label, _)| label.clone());
+    let mut cache = spellings();
+    // Spellings change slowly; a full cache starts afresh rather than growing.
+    if cache.len() >= MAX_CACHED_SPELLINGS {
+        cache.clear();
+    }
+    cache.insert(key.to_string(), best.clone());
+    Ok(best)
 }
 
 /// Each tag key of the item once, spelled as most items spell it (feed tags as configured).
@@ -287,7 +311,7 @@ fn tags_of(
     }
     let mut labels = Vec::with_capacity(keys.len());
     for (key, label) in keys {
-        labels.push(common_spelling(conn, &key)?.unwrap_or(label));
+        labels.push(common_spelling(conn, catalog, &key)?.unwrap_or(label));
     }
     labels.sort_by_key(|l| l.to_lowercase());
     Ok(labels)

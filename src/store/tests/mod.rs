@@ -359,6 +359,9 @@ fn both_query_plans_select_the_same_items() {
         "feed:b or #crypto",
         "\"language model\" or title:\"sports\"",
         "not (#news or feed:a)",
+        "#openai feed:b",
+        "#news #openai",
+        "#openai #crypto",
     ] {
         let parsed = parse(expr).expect("valid");
         let ids = |mode| {
