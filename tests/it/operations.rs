@@ -186,3 +186,78 @@ async fn metrics_counters_move_after_a_poll() {
     }
     assert_eq!(daemon.stop().await, Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_poll_leaves_a_whole_database_and_the_restart_resumes() {
+    let server = TestServer::start().await;
+    let mut tables = String::new();
+    for n in 0..12 {
+        let path = format!("/f{n}.rss");
+        let story = String::from_utf8(fixture("openai_story.rss"))
+            .expect("utf-8")
+            .replace("vb-100", &format!("f{n}-"));
+        server.serve(
+            &path,
+            Route::ok(story).with_delay(Duration::from_millis(40 * n)),
+        );
+        tables.push_str(&format!(
+            "[[feed]]\nname = \"f{n}\"\nurl = \"{}\"\n",
+            server.url(&path)
+        ));
+    }
+    let config = TestConfig::write(&format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[fetch]\nper_host_delay = \"1ms\"\nconcurrency = 4\n\n{tables}"
+    ));
+    let db = config.path.with_file_name("feedsift.db");
+    for round in 0..3 {
+        let daemon = Daemon::start(&config.path).await;
+        tokio::time::sleep(Duration::from_millis(150 + 100 * round)).await;
+        daemon.signal("KILL").await;
+        let conn = rusqlite::Connection::open(&db).expect("database opens after kill -9");
+        let integrity: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .expect("check");
+        assert_eq!(integrity, "ok", "round {round}");
+        let half_written: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM feeds f WHERE f.last_status = 'ok'
+                 AND (SELECT count(*) FROM sources s WHERE s.feed_id = f.id) <> 2",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(
+            half_written, 0,
+            "round {round}: a recorded poll without all its items"
+        );
+    }
+    let daemon = Daemon::start(&config.path).await;
+    for _ in 0..100 {
+        let conn = rusqlite::Connection::open(&db).expect("open");
+        let done: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM feeds WHERE last_status = 'ok'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        if done == 12 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect("count") };
+    // The twelve feeds carry the same two stories: two items, each with twelve sources.
+    assert_eq!(
+        count("SELECT count(*) FROM items"),
+        2,
+        "each story once after the restarts"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM sources"),
+        24,
+        "every feed's copy recorded"
+    );
+    assert_eq!(daemon.stop().await, Some(0));
+}
