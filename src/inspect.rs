@@ -100,32 +100,25 @@ pub fn render_output(
     format: Format,
 ) -> Result<String, StoreError> {
     let items = store.items_matching(output.filter.as_ref(), output.limit)?;
-    Ok(format.render(&output_channel(config, output, format), &items))
-}
-
-/// The title and URLs of an output's document.
-pub fn output_channel(config: &Config, output: &OutputConfig, format: Format) -> Channel {
-    let base = &config.server.base_url;
-    let url = |path: String| base.join(&path).unwrap_or_else(|_| base.clone());
-    Channel {
-        title: output.title.clone(),
-        self_url: url(format!("feeds/{}.{}", output.name, format.extension())),
-        page_url: url(format!("feeds/{}", output.name)),
-    }
+    let path = format!("feeds/{}", output.name);
+    let channel = Channel::new(
+        &config.server.base_url,
+        output.title.clone(),
+        &path,
+        None,
+        Some(format),
+    );
+    Ok(format.render(&channel, &items))
 }
 
 /// The title and URLs of a search's document.
 pub fn search_channel(config: &Config, expr: &Expr, format: Format) -> Channel {
-    let base = &config.server.base_url;
-    let mut self_url = base
-        .join(&format!("search.{}", format.extension()))
-        .unwrap_or_else(|_| base.clone());
-    self_url
-        .query_pairs_mut()
-        .append_pair("q", &expr.to_string());
-    Channel {
-        title: format!("Search: {expr}"),
-        self_url,
-        page_url: base.clone(),
-    }
+    let q = expr.to_string();
+    Channel::new(
+        &config.server.base_url,
+        format!("Search: {q}"),
+        "search",
+        Some(&q),
+        Some(format),
+    )
 }

@@ -23,6 +23,40 @@ pub struct Channel {
     pub page_url: Url,
 }
 
+impl Channel {
+    /// The document served at `path` (`feeds/NAME`, `tags/TAG`, `search`) under `base`, in
+    /// `format` (its HTML page when `None`); `query` is a search's expression. Searches have
+    /// no page of their own: theirs is the status page.
+    pub fn new(
+        base: &Url,
+        title: String,
+        path: &str,
+        query: Option<&str>,
+        format: Option<Format>,
+    ) -> Channel {
+        Channel {
+            title,
+            self_url: document_url(base, path, query, format),
+            page_url: match query {
+                Some(_) => base.clone(),
+                None => document_url(base, path, None, None),
+            },
+        }
+    }
+}
+
+/// Where the document at `path` is served in `format` (the page when `None`).
+pub fn document_url(base: &Url, path: &str, query: Option<&str>, format: Option<Format>) -> Url {
+    let ext = format.map_or(String::new(), |f| format!(".{}", f.extension()));
+    let mut url = base
+        .join(&format!("{path}{ext}"))
+        .unwrap_or_else(|_| base.clone());
+    if let Some(q) = query {
+        url.query_pairs_mut().append_pair("q", q);
+    }
+    url
+}
+
 /// A published document format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

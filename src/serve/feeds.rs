@@ -12,7 +12,7 @@ use url::Url;
 use super::cache::Rendered;
 use super::{AppState, ServeError};
 use crate::filter::{self, Expr};
-use crate::publish::{Channel, Format, html};
+use crate::publish::{Channel, Format, document_url, html};
 use crate::store::{Store, StoreError, StoredItem};
 
 /// Entries in a tag or search document when `?limit=` is absent.
@@ -140,32 +140,25 @@ fn render(
     version: i64,
 ) -> Result<Rendered, StoreError> {
     let items = store.items_matching(doc.filter.as_ref(), limit)?;
-    let url = |ext: &str| {
-        let mut url = base
-            .join(&format!("{}{ext}", doc.path))
-            .unwrap_or_else(|_| base.clone());
-        if let Some(q) = &doc.query {
-            url.query_pairs_mut().append_pair("q", q);
-        }
-        url
-    };
-    let channel = |self_ext: &str| Channel {
-        title: doc.title.clone(),
-        self_url: url(self_ext),
-        page_url: url(""),
-    };
+    let query = doc.query.as_deref();
+    let channel = Channel::new(base, doc.title.clone(), &doc.path, query, doc.format);
     let last_modified = last_modified(&items);
     Ok(match doc.format {
         Some(format) => {
-            let body = format.render(&channel(&format!(".{}", format.extension())), &items);
+            let body = format.render(&channel, &items);
             Rendered::new(version, format.content_type(), body, last_modified)
         }
         None => {
             let feeds: Vec<_> = Format::ALL
                 .iter()
-                .map(|f| (*f, url(&format!(".{}", f.extension())).to_string()))
+                .map(|f| {
+                    (
+                        *f,
+                        document_url(base, &doc.path, query, Some(*f)).to_string(),
+                    )
+                })
                 .collect();
-            let body = html::output_page(&channel(""), &feeds, &items);
+            let body = html::output_page(&channel, &feeds, &items);
             Rendered::new(version, "text/html; charset=utf-8", body, last_modified)
         }
     })

@@ -6,7 +6,7 @@ use axum::response::{Html, IntoResponse};
 
 use super::{AppState, ServeError};
 use crate::publish::html::{OutputLink, status_page};
-use crate::publish::{Format, opml};
+use crate::publish::{Format, document_url, opml};
 use crate::subscriptions::configured;
 
 /// `GET /`: outputs with their links and every configured feed's health.
@@ -14,20 +14,21 @@ pub async fn status(State(state): State<AppState>) -> Result<impl IntoResponse, 
     let health = state.store.call(|s| s.feed_health()).await?;
     let config = state.config();
     let base = &config.server.base_url;
-    let url = |path: String| base.join(&path).map_or(path, |u| u.to_string());
+    let url = |path: &str, format| document_url(base, path, None, format).to_string();
     let outputs: Vec<OutputLink> = config
         .outputs
         .iter()
-        .map(|o| OutputLink {
+        .map(|o| (o, format!("feeds/{}", o.name)))
+        .map(|(o, path)| OutputLink {
             title: o.title.clone(),
             filter: o
                 .filter
                 .as_ref()
                 .map_or("every item".to_string(), ToString::to_string),
-            page_url: url(format!("feeds/{}", o.name)),
+            page_url: url(&path, None),
             feed_urls: Format::ALL
                 .iter()
-                .map(|f| (*f, url(format!("feeds/{}.{}", o.name, f.extension()))))
+                .map(|f| (*f, url(&path, Some(*f))))
                 .collect(),
         })
         .collect();
