@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::{feed_specs, open_store, poller};
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::refresh::{self, Status};
+use crate::refresh;
 use crate::retention;
 use crate::schedule;
 use crate::serve::{self, AppState};
@@ -27,14 +27,6 @@ use crate::store::{Retention, Store};
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 /// The watchdog is only fed while the scheduler has ticked this recently.
 const WATCHDOG_STALL: i64 = 30;
-
-/// Poll counts since start, for systemd's STATUS line.
-#[derive(Default)]
-struct Counts {
-    polls: AtomicU64,
-    failed: AtomicU64,
-    new_items: AtomicU64,
-}
 
 /// Polls on schedule and serves HTTP on `listener` until `shutdown` fires.
 pub async fn run(
@@ -52,7 +44,6 @@ pub async fn run(
     };
     let concurrency = config.fetch.concurrency;
     let state = AppState::new(store.clone(), Arc::new(config)).with_metrics(metrics);
-    let counts = Arc::new(Counts::default());
 
     let mut tasks = JoinSet::new();
     tasks.spawn(serve::serve(listener, state.clone(), shutdown.clone()));
@@ -82,16 +73,19 @@ pub async fn run(
         }
     };
     let poll = {
-        let (state, counts) = (state.clone(), counts.clone());
+        let state = state.clone();
         move |name: String| {
-            let (state, poller, counts) = (state.clone(), poller.clone(), counts.clone());
+            let (state, poller) = (state.clone(), poller.clone());
             async move {
                 let config = state.config();
                 let Some(feed) = config.feeds.iter().find(|f| f.name.as_str() == name) else {
                     return;
                 };
                 match refresh::refresh(&poller, &config.fetch, feed).await {
-                    Ok(report) => report_status(&counts, report),
+                    Ok(_) => {
+                        let status = poller.metrics.status_line();
+                        notify(&[NotifyState::Status(&status)]);
+                    }
                     Err(e) => tracing::error!(feed = %name, error = %e, "cannot record poll"),
                 }
             }
@@ -132,21 +126,6 @@ pub async fn run(
 async fn quietly(task: impl Future<Output = ()>) -> std::io::Result<()> {
     task.await;
     Ok(())
-}
-
-fn report_status(counts: &Counts, report: refresh::Report) {
-    let polls = counts.polls.fetch_add(1, Ordering::Relaxed) + 1;
-    if report.status == Status::Failed {
-        counts.failed.fetch_add(1, Ordering::Relaxed);
-    }
-    let new = counts
-        .new_items
-        .fetch_add(report.stats.new as u64, Ordering::Relaxed)
-        + report.stats.new as u64;
-    let failed = counts.failed.load(Ordering::Relaxed);
-    notify(&[NotifyState::Status(&format!(
-        "{polls} polls since start, {failed} failed; {new} new items"
-    ))]);
 }
 
 /// Tells systemd, when it listens (NOTIFY_SOCKET); otherwise does nothing.

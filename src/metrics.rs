@@ -56,6 +56,19 @@ impl Metrics {
             .fetch_add(fetch_time.as_micros() as u64, Ordering::Relaxed);
     }
 
+    /// A one-line summary for systemd's STATUS: polls, failures and new items since start.
+    pub fn status_line(&self) -> String {
+        let polls: u64 = self.polls.iter().map(|p| p.load(Ordering::Relaxed)).sum();
+        let failed: u64 = OUTCOMES
+            .iter()
+            .zip(&self.polls)
+            .filter(|(outcome, _)| matches!(**outcome, "failed" | "gone"))
+            .map(|(_, p)| p.load(Ordering::Relaxed))
+            .sum();
+        let new = self.items_new.load(Ordering::Relaxed);
+        format!("{polls} polls since start, {failed} failed; {new} new items")
+    }
+
     /// Counts one HTTP response of ours by status.
     pub fn record_request(&self, status: u16) {
         *self
@@ -172,6 +185,10 @@ mod tests {
         m.record_request(200);
         m.record_request(304);
         m.record_request(304);
+        assert_eq!(
+            m.status_line(),
+            "2 polls since start, 1 failed; 3 new items"
+        );
         let text = m.render();
         for line in [
             "feedsift_polls_total{outcome=\"fetched\"} 1",
