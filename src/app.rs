@@ -70,19 +70,23 @@ fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
 /// Totals of one `feedsift poll`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PollSummary {
+    /// Feeds selected for this poll.
+    pub selected: usize,
     pub fetched: usize,
     pub not_modified: usize,
     pub failed: usize,
     pub items: IngestStats,
 }
 
-/// Polls the given feeds once, `concurrency` at a time; `progress` hears of each one done.
+/// Polls the selected feeds once, `concurrency` at a time; `progress` hears of each one done.
 pub async fn poll_once(
     config: &Config,
-    feeds: Vec<FeedConfig>,
+    selection: Selection<'_>,
     progress: &dyn Fn(&PollSummary),
 ) -> anyhow::Result<PollSummary> {
-    let poller = poller(config, open_store(config).await?, Arc::default())?;
+    let store = open_store(config).await?;
+    let feeds = select(config, &store, selection).await?;
+    let poller = poller(config, store, Arc::default())?;
     let permits = Arc::new(Semaphore::new(config.fetch.concurrency));
     let mut tasks = JoinSet::new();
     for feed in feeds {
@@ -92,7 +96,11 @@ pub async fn poll_once(
             refresh::refresh(&poller, &fetch, &feed).await
         });
     }
-    let mut summary = PollSummary::default();
+    let mut summary = PollSummary {
+        selected: tasks.len(),
+        ..PollSummary::default()
+    };
+    progress(&summary);
     while let Some(done) = tasks.join_next().await {
         add(&mut summary, done.context("a poll task failed")??);
         progress(&summary);
@@ -112,23 +120,31 @@ fn add(summary: &mut PollSummary, report: Report) {
     summary.items.pruned += report.stats.pruned;
 }
 
-/// The feeds `feedsift poll` polls: one by name, all, or the due ones.
-pub async fn select_feeds(
+/// Which feeds `feedsift poll` polls.
+#[derive(Debug, Clone, Copy)]
+pub enum Selection<'a> {
+    All,
+    One(&'a str),
+    /// The feeds whose next poll is due.
+    Due,
+}
+
+/// The configured feeds `selection` names.
+async fn select(
     config: &Config,
-    all: bool,
-    name: Option<&str>,
+    store: &Store,
+    selection: Selection<'_>,
 ) -> anyhow::Result<Vec<FeedConfig>> {
-    if let Some(name) = name {
-        let feed = config.feeds.iter().find(|f| f.name.as_str() == name);
-        return feed.cloned().map(|f| vec![f]).ok_or_else(|| {
-            anyhow::anyhow!(BadArgument(format!("no feed named `{name}` in the config")))
-        });
-    }
-    if all {
-        return Ok(config.feeds.clone());
-    }
-    let store = open_store(config).await?;
-    let due = store.call(|s| s.due_feeds(chrono::Utc::now())).await?;
+    let due = match selection {
+        Selection::All => return Ok(config.feeds.clone()),
+        Selection::One(name) => {
+            let feed = config.feeds.iter().find(|f| f.name.as_str() == name);
+            return feed.cloned().map(|f| vec![f]).ok_or_else(|| {
+                anyhow::anyhow!(BadArgument(format!("no feed named `{name}` in the config")))
+            });
+        }
+        Selection::Due => store.call(|s| s.due_feeds(chrono::Utc::now())).await?,
+    };
     Ok(config
         .feeds
         .iter()

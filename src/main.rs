@@ -172,9 +172,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 daemon::run(config, listener, shutdown).await
             }
             Command::Poll { all, feed } => {
-                let feeds = app::select_feeds(&config, all, feed.as_deref()).await?;
-                let bar = progress_bar(feeds.len());
-                let summary = app::poll_once(&config, feeds, &|s| {
+                let selection = match (&feed, all) {
+                    (Some(name), _) => app::Selection::One(name),
+                    (None, true) => app::Selection::All,
+                    (None, false) => app::Selection::Due,
+                };
+                let bar = progress_bar();
+                let summary = app::poll_once(&config, selection, &|s| {
+                    bar.set_length(s.selected as u64);
                     bar.set_position((s.fetched + s.not_modified + s.failed) as u64);
                     bar.set_message(format!("{} new items, {} failed", s.items.new, s.failed));
                 })
@@ -298,11 +303,11 @@ fn import_opml(config: &std::path::Path, opml: &std::path::Path) -> anyhow::Resu
 }
 
 /// A progress bar on stderr when it is a terminal; hidden otherwise (logs, pipes, CI).
-fn progress_bar(total: usize) -> indicatif::ProgressBar {
+fn progress_bar() -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
-    let bar = indicatif::ProgressBar::new(total as u64);
+    let bar = indicatif::ProgressBar::new(0);
     if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} feeds  {msg}")
     {
         bar.set_style(style);

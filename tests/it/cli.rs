@@ -164,3 +164,28 @@ async fn opml_imports_keep_the_config_comments_and_round_trip_through_export() {
         "nothing written"
     );
 }
+
+#[tokio::test]
+async fn poll_without_flags_polls_only_the_due_feeds() {
+    let server = crate::support::TestServer::start().await;
+    server.serve(
+        "/vb.rss",
+        crate::support::Route::ok(crate::support::fixture("openai_story.rss")),
+    );
+    let config = TestConfig::write(&crate::support::feeds_toml(&[(
+        "vb",
+        &server.url("/vb.rss"),
+        &[],
+    )]));
+    let first = run_feedsift("poll", &config.path, &[]).await;
+    assert!(first.stdout.starts_with("1 fetched"), "{}", first.stdout);
+    let second = run_feedsift("poll", &config.path, &[]).await;
+    assert!(
+        second
+            .stdout
+            .starts_with("0 fetched, 0 not modified, 0 failed"),
+        "nothing is due yet: {}",
+        second.stdout
+    );
+    assert_eq!(server.requests("/vb.rss").len(), 1);
+}

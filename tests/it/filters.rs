@@ -15,7 +15,7 @@ async fn tagged_store(server: &TestServer) -> (TestConfig, Config) {
         feeds_toml(&[("cases", &server.url("/tags.rss"), &["FeedTag"])])
     ));
     let config = written.load();
-    let summary = app::poll_once(&config, config.feeds.clone(), &|_| {})
+    let summary = app::poll_once(&config, app::Selection::All, &|_| {})
         .await
         .expect("poll");
     assert_eq!(summary.items.new, 8);

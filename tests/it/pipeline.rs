@@ -16,7 +16,7 @@ async fn get_feed(url: &str) -> Feed {
 }
 
 async fn poll_all(config: &Config) -> app::PollSummary {
-    app::poll_once(config, config.feeds.clone(), &|_| {})
+    app::poll_once(config, app::Selection::All, &|_| {})
         .await
         .expect("poll")
 }

@@ -25,7 +25,7 @@ fn config(fetch: &str, url: &str) -> TestConfig {
 /// Polls every feed once and returns the health row of feed `f`.
 async fn poll(written: &TestConfig) -> FeedHealth {
     let config = written.load();
-    app::poll_once(&config, config.feeds.clone(), &|_| {})
+    app::poll_once(&config, app::Selection::All, &|_| {})
         .await
         .expect("poll");
     let store = app::open_store(&config).await.expect("store");
@@ -302,7 +302,7 @@ async fn the_per_host_limit_is_never_exceeded() {
         "[fetch]\nconcurrency = 16\nper_host = 2\nper_host_delay = \"1ms\"\n\n{feeds}"
     ));
     let config = written.load();
-    let summary = app::poll_once(&config, config.feeds.clone(), &|_| {})
+    let summary = app::poll_once(&config, app::Selection::All, &|_| {})
         .await
         .expect("poll");
     assert_eq!(summary.fetched, 6);

@@ -20,7 +20,7 @@ async fn published(
         ])
     ));
     let config = written.load();
-    app::poll_once(&config, config.feeds.clone(), &|_| {})
+    app::poll_once(&config, app::Selection::All, &|_| {})
         .await
         .expect("poll");
     let (base, stop) = serve_outputs(&config).await;
@@ -249,7 +249,7 @@ async fn unchanged_documents_answer_304_and_etags_follow_the_content() {
     changed = changed.replace("A model predicts rain.", "A model predicts snow.");
     server.serve("/vb.rss", Route::ok(changed));
     let config = written.load();
-    app::poll_once(&config, config.feeds.clone(), &|_| {})
+    app::poll_once(&config, app::Selection::All, &|_| {})
         .await
         .expect("poll");
     let after = get(&url, &[("if-none-match", &etag)]).await;
