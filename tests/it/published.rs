@@ -118,12 +118,11 @@ async fn every_format_carries_the_elements_its_spec_requires() {
             .is_some_and(|id| id.starts_with("urn:uuid:"))
     }));
 
-    let ids = |ids: Vec<String>| ids;
-    let atom_ids = ids(feed.entries.iter().map(|e| e.id.clone()).collect());
-    let json_ids = ids(items
+    let atom_ids: Vec<String> = feed.entries.iter().map(|e| e.id.clone()).collect();
+    let json_ids: Vec<String> = items
         .iter()
         .filter_map(|i| i["id"].as_str().map(String::from))
-        .collect());
+        .collect();
     assert_eq!(atom_ids, json_ids, "the same entry ids in every format");
 }
 
