@@ -1,19 +1,14 @@
 //! The real binary end to end: poll twice, run the daemon, read the output, stop it with SIGTERM.
 
-use crate::support::{Daemon, Route, TestConfig, TestServer, feeds_toml, fixture, run_feedsift};
+use crate::support::{Daemon, TestServer, run_feedsift, two_copies_config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hashtagged_story_from_two_feeds_reaches_the_reader_once() {
     let server = TestServer::start().await;
-    server.serve("/vb.rss", Route::ok(fixture("openai_story.rss")));
-    server.serve("/digest.atom", Route::ok(fixture("openai_story_copy.atom")));
-    let config = TestConfig::write(&format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n\n{}[[output]]\nname = \"openai\"\nfilter = \"#OpenAI\"\n",
-        feeds_toml(&[
-            ("vb", &server.url("/vb.rss"), &[]),
-            ("digest", &server.url("/digest.atom"), &[])
-        ])
-    ));
+    let config = two_copies_config(
+        &server,
+        "[[output]]\nname = \"openai\"\nfilter = \"#OpenAI\"\n",
+    );
 
     let first = run_feedsift("poll", &config.path, &["--all"]).await;
     assert_eq!(first.code, Some(0), "{}", first.stderr);

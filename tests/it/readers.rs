@@ -3,18 +3,13 @@
 
 use std::path::Path;
 
-use crate::support::{Daemon, Route, TestConfig, TestServer, feeds_toml, fixture, run_feedsift};
+use crate::support::{Daemon, TestConfig, TestServer, run_feedsift, two_copies_config};
 
 async fn polled_daemon(server: &TestServer) -> (TestConfig, Daemon) {
-    server.serve("/vb.rss", Route::ok(fixture("openai_story.rss")));
-    server.serve("/digest.atom", Route::ok(fixture("openai_story_copy.atom")));
-    let config = TestConfig::write(&format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n\n{}[[output]]\nname = \"all\"\ntitle = \"Everything\"\n",
-        feeds_toml(&[
-            ("vb", &server.url("/vb.rss"), &[]),
-            ("digest", &server.url("/digest.atom"), &[])
-        ])
-    ));
+    let config = two_copies_config(
+        server,
+        "[[output]]\nname = \"all\"\ntitle = \"Everything\"\n",
+    );
     let polled = run_feedsift("poll", &config.path, &["--all"]).await;
     assert_eq!(polled.code, Some(0), "{}", polled.stderr);
     let daemon = Daemon::start(&config.path).await;

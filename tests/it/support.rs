@@ -265,6 +265,20 @@ pub fn feedsift() -> tokio::process::Command {
     cmd
 }
 
+/// A config for the real daemon (any free port) with two feeds carrying the same OpenAI
+/// story, `vb` (RSS) and `digest` (Atom), served by `server`, and the given `[[output]]`s.
+pub fn two_copies_config(server: &TestServer, outputs: &str) -> TestConfig {
+    server.serve("/vb.rss", Route::ok(fixture("openai_story.rss")));
+    server.serve("/digest.atom", Route::ok(fixture("openai_story_copy.atom")));
+    let feeds = feeds_toml(&[
+        ("vb", &server.url("/vb.rss"), &[]),
+        ("digest", &server.url("/digest.atom"), &[]),
+    ]);
+    TestConfig::write(&format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n{feeds}{outputs}"
+    ))
+}
+
 /// `[[feed]]` tables for the given (name, url, tags) triples.
 pub fn feeds_toml(feeds: &[(&str, &str, &[&str])]) -> String {
     feeds
