@@ -177,13 +177,7 @@ async fn metrics_counters_move_after_a_poll() {
         fetched_bytes.parse::<usize>().expect("number"),
         fixture("openai_story.rss").len()
     );
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let (series, value) = line.rsplit_once(' ').expect("series and value");
-        assert!(
-            value.parse::<f64>().is_ok() && series.starts_with("feedsift_"),
-            "not Prometheus text: {line}"
-        );
-    }
+    crate::support::assert_prometheus_text(&text);
     assert_eq!(daemon.stop().await, Some(0));
 }
 

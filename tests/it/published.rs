@@ -321,13 +321,7 @@ async fn metrics_report_every_feeds_health_in_prometheus_text() {
             "missing {line:?} in\n{text}"
         );
     }
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let (series, value) = line.rsplit_once(' ').expect("series and value");
-        assert!(
-            value.parse::<i64>().is_ok() && series.starts_with("feedsift_"),
-            "{line}"
-        );
-    }
+    crate::support::assert_prometheus_text(&text);
 }
 
 #[tokio::test]

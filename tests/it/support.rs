@@ -421,3 +421,21 @@ impl Daemon {
         status.code()
     }
 }
+
+/// Every line is a `# HELP`/`# TYPE` comment or a `feedsift_…` sample with a numeric value.
+pub fn assert_prometheus_text(text: &str) {
+    for line in text.lines() {
+        if let Some(comment) = line.strip_prefix("# ") {
+            assert!(
+                comment.starts_with("HELP feedsift_") || comment.starts_with("TYPE feedsift_"),
+                "{line}"
+            );
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').expect("a series and a value");
+        assert!(
+            series.starts_with("feedsift_") && value.parse::<f64>().is_ok(),
+            "not Prometheus text: {line}"
+        );
+    }
+}
