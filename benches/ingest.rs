@@ -52,7 +52,7 @@ fn main() {
         let body = std::fs::read(path).expect("read");
         bytes += body.len();
         let t = Instant::now();
-        let parsed = parse_feed(&body, Some(&spec.url)).expect("parse");
+        let parsed = parse_feed(&body, Some(&spec.url), None).expect("parse");
         t_parse += t.elapsed();
         let t = Instant::now();
         let processed = process_feed(&parsed, None);
@@ -99,6 +99,7 @@ fn fetched() -> PollOutcome {
         title: None,
         site_link: None,
         guid_fallback: false,
+        repairs: None,
     }
 }
 

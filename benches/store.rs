@@ -57,6 +57,7 @@ fn main() {
                 title: None,
                 site_link: None,
                 guid_fallback: false,
+                repairs: None,
             };
             store
                 .record_poll(&specs[batch % FEEDS].name, &fetched, chunk, now, now)

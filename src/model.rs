@@ -154,6 +154,8 @@ pub struct ParsedFeed {
     pub items: Vec<ParsedItem>,
     /// How often the feed says it changes (RSS `ttl`, `sy:updatePeriod`/`sy:updateFrequency`).
     pub update_every: Option<std::time::Duration>,
+    /// What had to be repaired or guessed to read the document (empty when it was valid).
+    pub repairs: Vec<String>,
 }
 
 /// How an item is known within its feed (SPEC: guid, else link, else content hash).

@@ -179,10 +179,15 @@ async fn interpret(fetched: Result<Fetched, FetchError>, url: &Url, failures: u3
             moved_to,
         },
         Ok(Fetched {
-            content: Content::Modified { body, validators },
+            content:
+                Content::Modified {
+                    body,
+                    validators,
+                    charset,
+                },
             fresh_for,
             moved_to,
-        }) => match parse_and_process(body, url.clone()).await {
+        }) => match parse_and_process(body, url.clone(), charset).await {
             Ok(doc) => Polled {
                 outcome: PollOutcome::Fetched {
                     etag: validators.etag,
@@ -190,6 +195,7 @@ async fn interpret(fetched: Result<Fetched, FetchError>, url: &Url, failures: u3
                     title: doc.title,
                     site_link: doc.site_link,
                     guid_fallback: doc.identity == Identity::LinkFallback,
+                    repairs: (!doc.repairs.is_empty()).then(|| doc.repairs.join(", ")),
                 },
                 items: doc.items,
                 timing: Outcome::Success {
@@ -242,12 +248,17 @@ struct Document {
     items: Vec<Item>,
     identity: Identity,
     update_every: Option<std::time::Duration>,
+    repairs: Vec<String>,
 }
 
 /// Parsing whole documents is CPU-bound: it runs on the blocking pool.
-async fn parse_and_process(body: Vec<u8>, url: Url) -> Result<Document, ParseError> {
+async fn parse_and_process(
+    body: Vec<u8>,
+    url: Url,
+    charset: Option<String>,
+) -> Result<Document, ParseError> {
     let work = move || {
-        let parsed = parse_feed(&body, Some(url.as_str()))?;
+        let parsed = parse_feed(&body, Some(url.as_str()), charset.as_deref())?;
         let processed = process_feed(&parsed, Some(&url));
         Ok(Document {
             title: parsed
@@ -259,6 +270,7 @@ async fn parse_and_process(body: Vec<u8>, url: Url) -> Result<Document, ParseErr
             items: processed.items,
             identity: processed.identity,
             update_every: parsed.update_every,
+            repairs: parsed.repairs,
         })
     };
     // The poll gives up after the budget; the blocking thread finishes on its own, and at
@@ -292,13 +304,18 @@ fn log_outcome(feed: &FeedConfig, outcome: &PollOutcome, stats: &IngestStats, ne
     let name = feed.name.as_str();
     let next = next.to_rfc3339();
     match outcome {
-        PollOutcome::Fetched { guid_fallback, .. } => tracing::info!(
+        PollOutcome::Fetched {
+            guid_fallback,
+            repairs,
+            ..
+        } => tracing::info!(
             feed = name,
             status = "fetched",
             items_new = stats.new,
             items_updated = stats.updated,
             items_deduplicated = stats.deduplicated,
             guid_fallback = *guid_fallback,
+            repairs = repairs.as_deref().unwrap_or(""),
             next_poll = next,
             "feed polled"
         ),

@@ -58,6 +58,9 @@ pub fn health_table(config: &Config, health: &[FeedHealth], now: DateTime<Utc>) 
                 ""
             );
         }
+        if let Some(repairs) = &h.repairs {
+            let _ = writeln!(out, "{:<24} parsed with repairs: {repairs}", "");
+        }
         if h.guid_fallback {
             let _ = writeln!(
                 out,
@@ -139,6 +142,11 @@ pub fn explanation(e: &Explanation) -> String {
         "  hash:     {hash} (normalisation v{})",
         d.hash.map_or(0, |h| h.0[0])
     );
+    let published = d.item.published.map_or_else(
+        || "none given (placed by when first seen)".to_string(),
+        |p| p.format("%Y-%m-%d %H:%M").to_string(),
+    );
+    let _ = writeln!(out, "  date:     {published}");
     let _ = writeln!(
         out,
         "  first seen {} · updated {} · {} content updates",

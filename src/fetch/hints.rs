@@ -1,9 +1,9 @@
-//! What a response says about when to ask again: `Cache-Control: max-age`, `Expires` and
-//! `Retry-After` (RFC 9111 §5.2.2.1, §5.3; RFC 9110 §10.2.3).
+//! What a response says about itself: when to ask again (`Cache-Control: max-age`, `Expires`,
+//! `Retry-After`; RFC 9111 §5.2.2.1, §5.3; RFC 9110 §10.2.3) and its `charset`.
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::header::{CACHE_CONTROL, DATE, EXPIRES, HeaderMap, RETRY_AFTER};
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, DATE, EXPIRES, HeaderMap, RETRY_AFTER};
 
 /// How long the response may be reused, from `Cache-Control: max-age` or else `Expires`.
 pub fn freshness(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
@@ -22,6 +22,17 @@ pub fn freshness(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     // Expires is relative to the server's clock (its Date header), not ours.
     let reference = http_date(headers, DATE).unwrap_or(now);
     Some(expires.duration_since(reference).unwrap_or_default())
+}
+
+/// The `charset` parameter of `Content-Type` (RFC 9110 §8.3.1), unquoted.
+pub fn charset(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    value.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"').to_string())
+    })
 }
 
 /// `Retry-After` as seconds or as a date.

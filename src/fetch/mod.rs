@@ -33,6 +33,8 @@ pub enum Content {
     Modified {
         body: Vec<u8>,
         validators: Validators,
+        /// The `charset` of the response's Content-Type, which decoding follows.
+        charset: Option<String>,
     },
     /// The server said 304: nothing changed since the validators we sent.
     NotModified,
@@ -233,6 +235,7 @@ impl Fetcher {
             });
         }
         let validators = validators_of(response.headers());
+        let charset = hints::charset(response.headers());
         let limit = self.settings.max_body;
         if response.content_length().is_some_and(|len| len > limit) {
             return Err(FetchError::TooLarge(limit));
@@ -244,7 +247,12 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok((Content::Modified { body, validators }, fresh_for))
+        let content = Content::Modified {
+            body,
+            validators,
+            charset,
+        };
+        Ok((content, fresh_for))
     }
 
     async fn fetch_file(&self, url: &Url) -> Result<Fetched, FetchError> {
@@ -269,6 +277,7 @@ impl Fetcher {
             content: Content::Modified {
                 body,
                 validators: Validators::default(),
+                charset: None,
             },
             fresh_for: None,
             moved_to: None,

@@ -101,7 +101,10 @@ pub fn status_page(outputs: &[OutputLink], feeds: &[FeedHealth], now: DateTime<U
                     td { (f.consecutive_failures) }
                     td { (f.last_poll.map_or("-".to_string(), |t| ago(now, t))) }
                     td { (f.next_poll.format("%Y-%m-%d %H:%M")) }
-                    td { (f.last_error.as_deref().unwrap_or("")) }
+                    td {
+                        (f.last_error.as_deref().unwrap_or(""))
+                        @if let Some(repairs) = &f.repairs { "parsed with repairs: " (repairs) }
+                    }
                 }
             }
         }

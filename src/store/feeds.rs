@@ -58,6 +58,8 @@ pub enum PollOutcome {
         site_link: Option<String>,
         /// The document's guids were not trusted; links or hashes identified its items.
         guid_fallback: bool,
+        /// What had to be repaired to read the document ("unescaped &, …"), if anything.
+        repairs: Option<String>,
     },
     NotModified,
     Failed {
@@ -86,6 +88,8 @@ pub struct FeedHealth {
     pub gone: bool,
     /// The feed's guids were not trusted in its last document.
     pub guid_fallback: bool,
+    /// What had to be repaired to read its last document.
+    pub repairs: Option<String>,
 }
 
 impl FeedHealth {
@@ -261,7 +265,7 @@ impl Store {
         let mut stmt = conn.prepare_cached(
             "SELECT f.name, f.url, f.last_poll, f.last_status, f.last_error, f.consecutive_failures,
                     f.next_poll, (SELECT count(*) FROM sources s WHERE s.feed_id = f.id),
-                    f.effective_url, f.gone, f.identity
+                    f.effective_url, f.gone, f.identity, f.repairs
              FROM feeds f ORDER BY f.name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -277,6 +281,7 @@ impl Store {
                 effective_url: r.get(8)?,
                 gone: r.get(9)?,
                 guid_fallback: r.get::<_, String>(10)? != "guid",
+                repairs: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -303,12 +308,13 @@ fn write_poll(
             title,
             site_link,
             guid_fallback,
+            repairs,
         } => {
             tx.execute(
                 "UPDATE feeds SET etag = ?2, last_modified = ?3, title = coalesce(?4, title),
                  site_link = coalesce(?5, site_link), identity = ?6, last_poll = ?7,
                  last_success = ?7, last_status = 'ok', last_error = NULL,
-                 consecutive_failures = 0, next_poll = ?8 WHERE id = ?1",
+                 consecutive_failures = 0, next_poll = ?8, repairs = ?9 WHERE id = ?1",
                 params![
                     feed_id,
                     etag,
@@ -317,7 +323,8 @@ fn write_poll(
                     site_link,
                     if *guid_fallback { "link" } else { "guid" },
                     now_s,
-                    next_s
+                    next_s,
+                    repairs
                 ],
             )?;
         }

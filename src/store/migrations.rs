@@ -115,6 +115,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE feeds ADD COLUMN moved_seen INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 5: what had to be repaired to read a feed's last document.
+    r#"
+    ALTER TABLE feeds ADD COLUMN repairs TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

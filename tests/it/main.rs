@@ -4,6 +4,7 @@
 mod cli;
 mod e2e;
 mod filters;
+mod formats;
 mod operations;
 mod pipeline;
 mod polling;

@@ -64,6 +64,11 @@ impl Route {
         self
     }
 
+    pub fn with_content_type(mut self, content_type: &'static str) -> Route {
+        self.content_type = content_type;
+        self
+    }
+
     pub fn with_header(mut self, name: &'static str, value: &str) -> Route {
         self.headers.push((name, value.to_string()));
         self

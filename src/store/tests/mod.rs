@@ -60,6 +60,7 @@ fn fetched() -> PollOutcome {
         title: Some("Feed".into()),
         site_link: None,
         guid_fallback: false,
+        repairs: None,
     }
 }
 

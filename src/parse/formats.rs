@@ -1,0 +1,336 @@
+//! Old and odd feed formats feed-rs reads as nothing, rewritten into ones it reads: RSS with
+//! a missing or unusual `version` or the UserLand namespace, RSS 0.90 and 1.1, Atom 0.3, and
+//! Atom text constructs typed with MIME types. Applied tag by tag by `repair`.
+
+use base64::Engine;
+
+use super::repair::Repair;
+
+const ATOM_03: &str = "http://purl.org/atom/ns#";
+const ATOM_10: &str = "http://www.w3.org/2005/Atom";
+const RSS_090: &str = "http://my.netscape.com/rdf/simple/0.9/";
+const RSS_10: &str = "http://purl.org/rss/1.0/";
+const RSS_11: &str = "http://purl.org/net/rss1.1#";
+const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+const USERLAND: [&str; 2] = [
+    "http://backend.userland.com/rss2",
+    "http://backend.userland.com/rss",
+];
+
+/// A start tag being rewritten.
+#[derive(Debug)]
+pub struct StartTag {
+    pub name: String,
+    /// Names and escaped values.
+    pub attributes: Vec<(String, String)>,
+    pub self_closing: bool,
+    /// The element's text is base64 to be decoded (Atom 0.3 `mode="base64"`).
+    pub base64: bool,
+    /// Written right after the tag.
+    pub after: &'static str,
+}
+
+impl StartTag {
+    pub fn new(name: String) -> StartTag {
+        StartTag {
+            name,
+            attributes: Vec::new(),
+            self_closing: false,
+            base64: false,
+            after: "",
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = format!("<{}", self.name);
+        for (name, value) in &self.attributes {
+            out.push_str(&format!(" {name}=\"{value}\""));
+        }
+        out.push_str(if self.self_closing { "/>" } else { ">" });
+        out.push_str(self.after);
+        out
+    }
+
+    fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn set(&mut self, name: &str, value: &str) {
+        self.attributes.retain(|(n, _)| n != name);
+        self.attributes.push((name.to_string(), value.to_string()));
+    }
+
+    /// Replaces every namespace declaration of `from` with `to`.
+    fn rebind(&mut self, from: &str, to: &str) -> bool {
+        let mut changed = false;
+        for (name, value) in &mut self.attributes {
+            if (name == "xmlns" || name.starts_with("xmlns:")) && value == from {
+                *value = to.to_string();
+                changed = true;
+            }
+        }
+        changed
+    }
+}
+
+/// The format of a document, from its root element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Rss,
+    Rss090,
+    Rss11,
+    Atom03,
+    Atom10,
+    Other,
+}
+
+impl Dialect {
+    pub fn detect(doc: &str) -> Dialect {
+        let Some(root) = root_tag(doc) else {
+            return Dialect::Other;
+        };
+        let name = root.trim_start_matches('<');
+        let local = |n: &str| name.split([' ', '>', '/', '\t', '\r', '\n']).next() == Some(n);
+        if local("rss") {
+            Dialect::Rss
+        } else if local("Channel") && root.contains(RSS_11) {
+            Dialect::Rss11
+        } else if root.contains(RSS_090) {
+            Dialect::Rss090
+        } else if (local("feed") || local("atom:feed")) && root.contains(ATOM_03) {
+            Dialect::Atom03
+        } else if local("feed") || local("atom:feed") {
+            Dialect::Atom10
+        } else {
+            Dialect::Other
+        }
+    }
+
+    /// Rewrites one start tag at `depth` (0 = root); returns the repair made, if any.
+    pub fn start(&self, tag: &mut StartTag, depth: usize) -> Option<Repair> {
+        match self {
+            Dialect::Rss if depth == 0 => rss_root(tag),
+            Dialect::Rss if depth == 1 && USERLAND.iter().any(|u| tag.rebind(u, "")) => {
+                tag.attributes
+                    .retain(|(n, v)| !(n == "xmlns" && v.is_empty()));
+                Some(Repair::Format("UserLand namespace removed"))
+            }
+            Dialect::Rss090 => tag
+                .rebind(RSS_090, RSS_10)
+                .then_some(Repair::Format("RSS 0.90 read as RSS 1.0")),
+            Dialect::Rss11 => rss11(tag, depth),
+            Dialect::Atom03 => atom03(tag),
+            Dialect::Atom10 => atom_text_type(tag),
+            _ => None,
+        }
+    }
+
+    /// What to write for the end tag of `name`, when it is not `</name>`.
+    pub fn end(&self, name: &str) -> Option<String> {
+        match self {
+            Dialect::Rss11 if name == "Channel" => Some("</rdf:RDF>".into()),
+            Dialect::Rss11 if name == "items" => Some(String::new()),
+            Dialect::Atom03 => atom03_name(name).map(|n| format!("</{n}>")),
+            _ => None,
+        }
+    }
+}
+
+fn rss_root(tag: &mut StartTag) -> Option<Repair> {
+    let mut repair = None;
+    if USERLAND.iter().any(|u| tag.rebind(u, "")) {
+        tag.attributes
+            .retain(|(n, v)| !(n == "xmlns" && v.is_empty()));
+        repair = Some(Repair::Format("UserLand namespace removed"));
+    }
+    if !matches!(tag.attribute("version"), Some("2.0" | "0.91" | "0.92")) {
+        tag.set("version", "2.0");
+        repair = Some(Repair::Format("RSS version set to 2.0"));
+    }
+    repair
+}
+
+/// RSS 1.1 keeps its items in `<items>` inside `<Channel>`; RSS 1.0 puts them next to the
+/// channel in `<rdf:RDF>`.
+fn rss11(tag: &mut StartTag, depth: usize) -> Option<Repair> {
+    tag.rebind(RSS_11, RSS_10);
+    match (depth, tag.name.as_str()) {
+        (0, "Channel") => {
+            tag.name = "rdf:RDF".into();
+            tag.set("xmlns:rdf", RDF);
+            tag.after = "<channel>";
+            Some(Repair::Format("RSS 1.1 read as RSS 1.0"))
+        }
+        (1, "items") => {
+            tag.name = "rdf:Seq".into();
+            tag.attributes.clear();
+            tag.self_closing = true;
+            tag.after = "</channel>";
+            None
+        }
+        _ => None,
+    }
+}
+
+fn atom03(tag: &mut StartTag) -> Option<Repair> {
+    tag.rebind(ATOM_03, ATOM_10);
+    if let Some(name) = atom03_name(&tag.name) {
+        tag.name = name;
+    }
+    if is_atom_text(&tag.name) || local_name(&tag.name) == "content" {
+        let mode = tag.attribute("mode").unwrap_or("xml").to_string();
+        let kind = match (mode.as_str(), tag.attribute("type").unwrap_or("text/plain")) {
+            (_, "text/plain" | "text") => "text",
+            ("xml", _) => "xhtml",
+            _ => "html",
+        };
+        tag.base64 = mode == "base64";
+        tag.attributes.retain(|(n, _)| n != "mode");
+        tag.set("type", kind);
+    }
+    Some(Repair::Format("Atom 0.3 read as Atom 1.0"))
+}
+
+/// Atom 0.3 names that changed in 1.0.
+fn atom03_name(name: &str) -> Option<String> {
+    let (prefix, local) = name.rsplit_once(':').unwrap_or(("", name));
+    let renamed = match local {
+        "issued" => "published",
+        "modified" => "updated",
+        "tagline" => "subtitle",
+        "copyright" => "rights",
+        _ => return None,
+    };
+    Some(if prefix.is_empty() {
+        renamed.to_string()
+    } else {
+        format!("{prefix}:{renamed}")
+    })
+}
+
+/// Atom 1.0 text constructs allow only `text`, `html` and `xhtml` (feed-rs also takes
+/// `text/html`); MIME types such as `text/plain` are mapped to those.
+fn atom_text_type(tag: &mut StartTag) -> Option<Repair> {
+    if !is_atom_text(&tag.name) {
+        return None;
+    }
+    let kind = match tag.attribute("type")? {
+        "text" | "html" | "xhtml" | "text/html" => return None,
+        "application/xhtml+xml" => "xhtml",
+        t if t.ends_with("html") => "html",
+        _ => "text",
+    };
+    tag.set("type", kind);
+    Some(Repair::Format("Atom text types"))
+}
+
+fn is_atom_text(name: &str) -> bool {
+    let (prefix, local) = name.rsplit_once(':').unwrap_or(("", name));
+    matches!(prefix, "" | "atom") && matches!(local, "title" | "subtitle" | "summary" | "rights")
+}
+
+fn local_name(name: &str) -> &str {
+    name.rsplit_once(':').map_or(name, |(_, l)| l)
+}
+
+/// Base64 text (already XML-escaped, which base64 never needs) → its escaped decoding.
+pub fn decode_base64(text: &str) -> String {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
+        .map(|bytes| html_escape::encode_text(&String::from_utf8_lossy(&bytes)).into_owned())
+        .unwrap_or_default()
+}
+
+/// The root element's start tag, skipping the prolog.
+fn root_tag(doc: &str) -> Option<&str> {
+    let mut at = 0;
+    loop {
+        let start = at + doc.get(at..)?.find('<')?;
+        let rest = &doc[start..];
+        if rest.starts_with("<?") || rest.starts_with("<!") {
+            at = start + 2;
+            continue;
+        }
+        let end = rest.find('>').unwrap_or(rest.len()).min(4096);
+        return rest.get(..end);
+    }
+}
+
+/// JSON Feeds that feed-rs rejects for their types: numeric ids, numeric or mixed tags, a
+/// missing or old `version`, a missing `title`. `None` when there is nothing to change.
+pub fn repair_json(doc: &str) -> Option<(String, Repair)> {
+    let mut feed: serde_json::Value = serde_json::from_str(doc).ok()?;
+    let object = feed.as_object_mut()?;
+    let mut changed = false;
+    let version_ok = object
+        .get("version")
+        .and_then(|v| v.as_str())
+        .is_some_and(|v| v.starts_with("https://jsonfeed.org/version/1"));
+    if !version_ok {
+        object.insert("version".into(), "https://jsonfeed.org/version/1.1".into());
+        changed = true;
+    }
+    if !object.get("title").is_some_and(|t| t.is_string()) {
+        let title = object.get("title").map(scalar_text).unwrap_or_default();
+        object.insert("title".into(), title.into());
+        changed = true;
+    }
+    for item in object
+        .get_mut("items")
+        .and_then(|i| i.as_array_mut())
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i.as_object_mut())
+    {
+        for field in JSON_ITEM_STRINGS {
+            if let Some(value) = item
+                .get_mut(field)
+                .filter(|v| v.is_number() || v.is_boolean())
+            {
+                *value = scalar_text(value).into();
+                changed = true;
+            }
+        }
+        match item.get_mut("tags") {
+            Some(serde_json::Value::Array(tags)) if tags.iter().any(|t| !t.is_string()) => {
+                tags.retain(|t| t.is_string() || t.is_number() || t.is_boolean());
+                for tag in tags.iter_mut() {
+                    *tag = scalar_text(tag).into();
+                }
+                changed = true;
+            }
+            Some(serde_json::Value::Array(_)) | None => {}
+            Some(_) => {
+                item.remove("tags");
+                changed = true;
+            }
+        }
+    }
+    changed.then(|| (feed.to_string(), Repair::Format("JSON Feed types coerced")))
+}
+
+/// Item fields feed-rs wants as strings.
+const JSON_ITEM_STRINGS: [&str; 9] = [
+    "id",
+    "url",
+    "external_url",
+    "title",
+    "content_html",
+    "content_text",
+    "summary",
+    "date_published",
+    "date_modified",
+];
+
+fn scalar_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,82 @@
+//! XML's lexical rules as the repair step needs them, and the quick check run on every
+//! document that parsed: does it hold text feed-rs reads without complaint but mangles?
+
+/// Whether a document that parsed has text feed-rs silently mangles: control characters, or
+/// references other than XML's own outside CDATA. A quick scan, run on every document.
+pub fn suspicious(doc: &str) -> bool {
+    let bytes = doc.as_bytes();
+    if bytes
+        .iter()
+        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+    {
+        return true;
+    }
+    let mut at = 0;
+    while let Some(offset) = memchr::memchr2(b'&', b'<', &bytes[at..]) {
+        at += offset;
+        let rest = &doc[at..];
+        if rest.starts_with("<![CDATA[") {
+            match rest.find("]]>") {
+                Some(end) => at += end + 3,
+                None => return true,
+            }
+            continue;
+        }
+        if rest.starts_with('&') && !is_xml_reference(&rest[1..]) {
+            return true;
+        }
+        at += 1;
+    }
+    false
+}
+
+/// `amp;`, `lt;`, `gt;`, `quot;`, `apos;`, `#123;` or `#x1F;` at the start of `after`.
+fn is_xml_reference(after: &str) -> bool {
+    let Some(end) = after
+        .as_bytes()
+        .iter()
+        .take(MAX_REFERENCE + 1)
+        .position(|&b| b == b';')
+    else {
+        return false;
+    };
+    let body = &after[..end];
+    match body.strip_prefix('#') {
+        Some(number) => match number.strip_prefix(['x', 'X']) {
+            Some(hex) => !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()),
+            None => !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()),
+        },
+        None => matches!(body, "amp" | "lt" | "gt" | "quot" | "apos"),
+    }
+}
+
+/// The longest reference looked for after an `&`.
+pub const MAX_REFERENCE: usize = 40;
+
+/// Characters XML 1.0 does not allow anywhere.
+pub fn is_forbidden(c: char) -> bool {
+    matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// The characters of an HTML named entity (`eacute` → "é"), if it is one.
+pub fn html_entity(name: &str) -> Option<String> {
+    let reference = format!("&{name};");
+    let decoded = html_escape::decode_html_entities(&reference);
+    (decoded != reference).then(|| decoded.into_owned())
+}
+
+/// The XML name at the start of `text` (empty when there is none).
+pub fn name_of(text: &str) -> &str {
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| {
+            let ok = c.is_alphabetic() || c == '_' || c == ':' || !c.is_ascii();
+            !(ok || (i > 0 && (c.is_ascii_digit() || c == '-' || c == '.')))
+        })
+        .map_or(text.len(), |(i, _)| i);
+    &text[..end]
+}
+
+pub fn find(doc: &str, from: usize, needle: &str) -> Option<usize> {
+    doc.get(from..)?.find(needle).map(|i| i + from)
+}

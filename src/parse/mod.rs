@@ -1,0 +1,289 @@
+//! Feed documents (RSS, Atom, JSON Feed) → model items, with feed-rs. No network, no database.
+
+mod dates;
+mod decode;
+mod formats;
+mod lexical;
+mod repair;
+mod scan;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use feed_rs::model::{Entry, Feed, Link, Text};
+use feed_rs::parser::Builder;
+
+use crate::model::{ParsedFeed, ParsedItem};
+
+pub use dates::parse_date;
+pub use decode::decode;
+pub use repair::{Refused, repair_xml};
+
+/// A document that is not a usable feed.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("not a feed: {0}")]
+    NotAFeed(String),
+    #[error("the document has {0} items but none could be read")]
+    NoItemsRead(usize),
+    #[error("refused: {0}")]
+    Refused(#[from] Refused),
+    #[error("the feed parser crashed on this document")]
+    Panicked,
+    #[error("parsing took longer than {0:?}")]
+    TooSlow(std::time::Duration),
+}
+
+/// Parses raw bytes: decoded here (BOM, then `charset` from HTTP, then the XML declaration),
+/// parsed strictly, and only when that fails or reads no items, repaired and parsed again
+/// (the repairs are listed on the result). `base` resolves relative links. Blocking; run it
+/// off the async executor.
+pub fn parse_feed(
+    bytes: &[u8],
+    base: Option<&str>,
+    charset: Option<&str>,
+) -> Result<ParsedFeed, ParseError> {
+    let decoded = decode(bytes, charset);
+    let text = decoded.text.as_ref();
+    let mut repairs: Vec<String> = decoded.fallback.into_iter().collect();
+    let strict_result = strict(text, base);
+    let items = match &strict_result {
+        Ok(feed) if !feed.entries.is_empty() => feed.entries.len(),
+        _ => count_items(text),
+    };
+    let readable = matches!(&strict_result, Ok(f) if !f.entries.is_empty() || items == 0);
+    // feed-rs reads control characters and undefined entities without complaint, but
+    // mangles the text: those documents are repaired too.
+    let feed = if readable && !repair::suspicious(text) {
+        strict_result?
+    } else {
+        let repaired = match repaired(text)? {
+            Some((repaired, done)) => strict(&repaired, base).ok().map(|feed| (feed, done)),
+            None => None,
+        };
+        match (repaired, strict_result) {
+            (Some((feed, done)), _) if !feed.entries.is_empty() || items == 0 => {
+                repairs.extend(done);
+                feed
+            }
+            (_, Ok(feed)) if readable => feed,
+            (_, failed) => return Err(unreadable(failed, items)),
+        }
+    };
+    let ttl = feed
+        .ttl
+        .map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
+    let mut parsed = convert_feed(feed, text, base, Utc::now());
+    parsed.update_every = ttl.max(syndication_period(text.as_bytes()));
+    parsed.repairs = repairs;
+    Ok(parsed)
+}
+
+/// feed-rs on UTF-8 text, with feedsift's identity rule and dates.
+fn strict(text: &str, base: Option<&str>) -> Result<Feed, ParseError> {
+    // feed-rs can panic on hostile values; one bad document must not take the daemon down.
+    std::panic::catch_unwind(|| {
+        Builder::new()
+            .base_uri(base)
+            // An empty id marks "the feed gave none": feed-rs's made-up ids change when a
+            // title is edited, or on every parse when there is no link (SPEC identity rule).
+            .id_generator(|_, _, _| String::new())
+            .sanitize_content(false)
+            .timestamp_parser(parse_date)
+            .build()
+            .parse(text.as_bytes())
+    })
+    .map_err(|_| ParseError::Panicked)?
+    .map_err(|e| ParseError::NotAFeed(e.to_string()))
+}
+
+/// The error to report when neither the document nor its repair could be read: the strict
+/// parser's, or the items that were lost.
+fn unreadable(strict: Result<Feed, ParseError>, items: usize) -> ParseError {
+    match strict {
+        Err(e) => e,
+        Ok(_) => ParseError::NoItemsRead(items),
+    }
+}
+
+/// The repaired document and the names of its repairs; `None` when nothing could be done.
+fn repaired(text: &str) -> Result<Option<(String, Vec<String>)>, ParseError> {
+    if text.trim_start().starts_with('{') {
+        return Ok(formats::repair_json(text).map(|(json, done)| (json, vec![done.to_string()])));
+    }
+    let repaired = repair_xml(text)?;
+    if repaired.repairs.is_empty() {
+        return Ok(None);
+    }
+    let done = repaired.repairs.iter().map(ToString::to_string).collect();
+    Ok(Some((repaired.text, done)))
+}
+
+/// How many items a document seems to hold, for telling "empty" from "unreadable".
+fn count_items(text: &str) -> usize {
+    ["<item", "<entry", "\"id\""]
+        .iter()
+        .map(|open| {
+            text.match_indices(open)
+                .filter(|(at, _)| {
+                    let next = text.as_bytes().get(at + open.len());
+                    open.starts_with('"')
+                        || matches!(next, Some(b'>' | b' ' | b'\n' | b'\t' | b'\r'))
+                })
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The RSS 1.0 syndication module's hint (`sy:updatePeriod` / `sy:updateFrequency`), which
+/// feed-rs does not read. Only the document's head is searched: the hint sits in the channel.
+fn syndication_period(bytes: &[u8]) -> Option<Duration> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(SYNDICATION_HEAD)]);
+    let element = |name: &str| {
+        let start = head.find(&format!(":{name}>"))? + name.len() + 2;
+        let end = head[start..].find('<')? + start;
+        Some(head[start..end].trim().to_ascii_lowercase())
+    };
+    let period = match element("updatePeriod")?.as_str() {
+        "hourly" => 3600,
+        "daily" => 86_400,
+        "weekly" => 7 * 86_400,
+        "monthly" => 30 * 86_400,
+        "yearly" => 365 * 86_400,
+        _ => return None,
+    };
+    let frequency = element("updateFrequency")
+        .and_then(|f| f.parse::<u64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    Some(Duration::from_secs(period / frequency))
+}
+
+/// How much of a document is searched for the syndication hint.
+const SYNDICATION_HEAD: usize = 64 * 1024;
+
+fn convert_feed(feed: Feed, text: &str, base: Option<&str>, now: DateTime<Utc>) -> ParsedFeed {
+    let undated = feed
+        .entries
+        .iter()
+        .any(|e| e.published.is_none() && e.updated.is_none());
+    let scan = (undated || text.contains("xml:base"))
+        .then(|| scan::scan(text))
+        .filter(|s| s.items.len() == feed.entries.len())
+        .unwrap_or_default();
+    let root_base = resolve(base, scan.root_base.as_deref());
+    let mut extras = scan.items.into_iter();
+    let items = feed
+        .entries
+        .into_iter()
+        .map(|entry| {
+            let extra = extras.next().unwrap_or_default();
+            let mut item = convert_entry(entry);
+            if item.published.is_none() && item.updated.is_none() {
+                item.published = extra.date;
+            }
+            if item.base.is_none() {
+                item.base = extra
+                    .base
+                    .and_then(|b| resolve(root_base.as_deref().or(base), Some(&b)))
+                    .or_else(|| scan.root_base.as_ref().and(root_base.clone()));
+            }
+            item.published = item.published.map(|d| not_future(d, now));
+            item.updated = item.updated.map(|d| not_future(d, now));
+            item
+        })
+        .collect();
+    ParsedFeed {
+        title: feed.title.as_ref().map(text_to_html),
+        site_link: main_link(&feed.links),
+        items,
+        update_every: None,
+        repairs: Vec::new(),
+    }
+}
+
+/// Dates more than a day ahead are clock or time-zone mistakes; they would pin an item to
+/// the top of every merged feed.
+fn not_future(date: DateTime<Utc>, now: DateTime<Utc>) -> DateTime<Utc> {
+    if date > now + chrono::Duration::days(1) {
+        now
+    } else {
+        date
+    }
+}
+
+/// `relative` resolved against `base`, as text.
+fn resolve(base: Option<&str>, relative: Option<&str>) -> Option<String> {
+    let relative = relative?;
+    let joined = match base.and_then(|b| url::Url::parse(b).ok()) {
+        Some(base) => base.join(relative),
+        None => url::Url::parse(relative),
+    };
+    joined.ok().map(String::from)
+}
+
+fn convert_entry(entry: Entry) -> ParsedItem {
+    let content = entry
+        .content
+        .and_then(|c| {
+            let kind = c.content_type.essence().to_string();
+            // Anything else (an image, base64 of some file) is not the item's text.
+            let textual = kind.starts_with("text/") || kind.ends_with("xml");
+            let plain = kind == "text/plain";
+            c.body
+                .filter(|_| textual)
+                .map(|b| if plain { escape(&b) } else { b })
+        })
+        .filter(|b| !b.trim().is_empty())
+        .or_else(|| entry.summary.as_ref().map(text_to_html));
+    ParsedItem {
+        guid: Some(entry.id).filter(|id| !id.trim().is_empty()),
+        title: entry.title.as_ref().map(text_to_html),
+        link: main_link(&entry.links),
+        content,
+        base: entry.base,
+        author: entry.authors.iter().find_map(|p| p.name.clone()),
+        published: entry.published,
+        updated: entry.updated,
+        categories: entry
+            .categories
+            .iter()
+            .map(|c| {
+                c.label
+                    .clone()
+                    .filter(|l| !l.trim().is_empty())
+                    .unwrap_or_else(|| c.term.clone())
+            })
+            .collect(),
+    }
+}
+
+/// The link to the page itself: `rel="alternate"` or no rel, else the first one.
+fn main_link(links: &[Link]) -> Option<String> {
+    links
+        .iter()
+        .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+        .or_else(|| links.first())
+        .map(|l| l.href.clone())
+}
+
+fn is_plain(text: &Text) -> bool {
+    text.content_type.essence().to_string() == "text/plain"
+}
+
+/// Every text as HTML, so later stages handle one kind of markup.
+fn text_to_html(text: &Text) -> String {
+    if is_plain(text) {
+        escape(&text.content)
+    } else {
+        text.content.clone()
+    }
+}
+
+fn escape(text: &str) -> String {
+    html_escape::encode_text(text).into_owned()
+}
+
+#[cfg(test)]
+mod tests;

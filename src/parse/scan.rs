@@ -1,0 +1,151 @@
+//! A light second look at the raw document for what feed-rs drops: dates under other names
+//! (`dcterms:modified`, `atom:published` inside RSS, …) and `xml:base` on the feed and its
+//! entries. Only run when an item came out without a date or the document uses `xml:base`.
+
+use chrono::{DateTime, Utc};
+
+use super::dates::parse_date;
+
+/// What the scan found for one `<item>` / `<entry>`, in document order.
+#[derive(Debug, Default, PartialEq)]
+pub struct ItemExtras {
+    pub date: Option<DateTime<Utc>>,
+    pub base: Option<String>,
+}
+
+/// The document's own `xml:base` (on its root) and each item's extras.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub root_base: Option<String>,
+    pub items: Vec<ItemExtras>,
+}
+
+/// Element names (without prefix) that carry an item's date, best first.
+const DATE_NAMES: [&str; 7] = [
+    "published",
+    "issued",
+    "created",
+    "date",
+    "pubDate",
+    "updated",
+    "modified",
+];
+
+pub fn scan(doc: &str) -> Scan {
+    let mut scan = Scan::default();
+    let mut depth = 0usize;
+    // Depth of the item being read, and the rank of the date it has so far.
+    let mut item: Option<(usize, usize)> = None;
+    let mut at = 0;
+    while let Some(offset) = doc[at..].find('<') {
+        let start = at + offset;
+        let rest = &doc[start..];
+        let skip_to = |close: &str| {
+            rest.find(close)
+                .map_or(doc.len(), |e| start + e + close.len())
+        };
+        if rest.starts_with("<!--") {
+            at = skip_to("-->");
+            continue;
+        }
+        if rest.starts_with("<![CDATA[") {
+            at = skip_to("]]>");
+            continue;
+        }
+        let Some(end) = rest.find('>') else { break };
+        let tag = &rest[1..end];
+        at = start + end + 1;
+        if tag.starts_with(['?', '!']) {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            depth = depth.saturating_sub(1);
+            if item.is_some_and(|(d, _)| d == depth) && is_item(local(name.trim())) {
+                item = None;
+            }
+            continue;
+        }
+        let self_closing = tag.ends_with('/');
+        let name = tag
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .next()
+            .unwrap_or("");
+        if depth == 0 {
+            scan.root_base = attribute(tag, "xml:base");
+        }
+        match item {
+            None if is_item(local(name)) && !self_closing => {
+                scan.items.push(ItemExtras {
+                    date: None,
+                    base: attribute(tag, "xml:base"),
+                });
+                item = Some((depth, usize::MAX));
+            }
+            Some((d, rank)) if depth == d + 1 && !self_closing => {
+                let found = DATE_NAMES.iter().position(|n| *n == local(name));
+                if let Some(r) = found.filter(|r| *r < rank) {
+                    let text = doc[at..].split('<').next().unwrap_or("");
+                    if let (Some(date), Some(current)) = (parse_date(text), scan.items.last_mut()) {
+                        current.date = Some(date);
+                        item = Some((d, r));
+                    }
+                }
+            }
+            _ => {}
+        }
+        if !self_closing {
+            depth += 1;
+        }
+    }
+    scan
+}
+
+fn is_item(local: &str) -> bool {
+    matches!(local, "item" | "entry")
+}
+
+fn local(name: &str) -> &str {
+    name.rsplit_once(':').map_or(name, |(_, l)| l)
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let at = tag.find(&format!(" {name}="))? + name.len() + 2;
+    let rest = &tag[at..];
+    let quote = rest.chars().next().filter(|q| matches!(q, '"' | '\''))?;
+    let end = rest[1..].find(quote)?;
+    Some(html_escape::decode_html_entities(&rest[1..=end]).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_under_other_names_and_bases_are_found_per_item() {
+        let doc = r#"<rss version="2.0" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:atom="http://www.w3.org/2005/Atom">
+<channel><item><title>a</title><dcterms:modified>2024-01-06T00:00:00Z</dcterms:modified>
+<dcterms:created>2024-01-05T00:00:00Z</dcterms:created></item>
+<item><description><![CDATA[<date>not this</date>]]></description><atom:published>2024-02-01T00:00:00Z</atom:published></item>
+<item><title>no date <!-- <pubDate>2020-01-01</pubDate> --></title></item></channel></rss>"#;
+        let scan = scan(doc);
+        let dates: Vec<_> = scan
+            .items
+            .iter()
+            .map(|i| i.date.map(|d| d.to_rfc3339()))
+            .collect();
+        assert_eq!(
+            dates,
+            [
+                Some("2024-01-05T00:00:00+00:00".into()),
+                Some("2024-02-01T00:00:00+00:00".into()),
+                None
+            ]
+        );
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://example.com/blog/">
+<entry xml:base="posts/"><id>1</id></entry><entry><id>2</id></entry></feed>"#;
+        let scan = super::scan(atom);
+        assert_eq!(scan.root_base.as_deref(), Some("https://example.com/blog/"));
+        assert_eq!(scan.items[0].base.as_deref(), Some("posts/"));
+        assert_eq!(scan.items[1].base, None);
+    }
+}
