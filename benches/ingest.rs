@@ -12,9 +12,8 @@ use chrono::{DateTime, Utc};
 use feedsift::parse::parse_feed;
 use feedsift::process::process_feed;
 use feedsift::store::{FeedSpec, PollOutcome, PollWrite, Store};
-use support::{Rng, word};
+use support::{Rng, rss_document};
 
-const ITEMS_PER_DOC: usize = 50;
 /// Documents per transaction, as the daemon's writer groups polls that finish together.
 const GROUP: usize = 16;
 
@@ -101,36 +100,4 @@ fn fetched() -> PollOutcome {
         guid_fallback: false,
         repairs: None,
     }
-}
-
-/// An RSS 2.0 document of 50 items with HTML descriptions, like a news site's feed.
-fn rss_document(d: usize, rng: &mut Rng) -> String {
-    let mut xml = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>Feed {d}</title>\
-         <link>https://site{d}.example/</link><description>Bench feed</description>\n"
-    );
-    let base: DateTime<Utc> = DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default();
-    for i in 0..ITEMS_PER_DOC {
-        let words: Vec<String> = (0..120).map(|_| word(rng.skewed(5000))).collect();
-        let paragraphs: Vec<String> = words
-            .chunks(30)
-            .map(|c| format!("<p>{}</p>", c.join(" ")))
-            .collect();
-        let tags: Vec<String> = (0..3)
-            .map(|_| format!("#{}", word(rng.skewed(10_000))))
-            .collect();
-        let date = base + chrono::Duration::seconds(rng.below(30 * 86400) as i64);
-        xml.push_str(&format!(
-            "<item><title>Story {d}-{i} on {}</title><link>https://site{d}.example/{i}?utm_source=rss</link>\
-             <guid isPermaLink=\"false\">site{d}-{i}</guid><pubDate>{}</pubDate><category>{}</category>\
-             <description><![CDATA[{}<p>{}</p>]]></description></item>\n",
-            word(rng.below(2000)),
-            date.to_rfc2822(),
-            word(rng.skewed(300)),
-            paragraphs.join(""),
-            tags.join(" ")
-        ));
-    }
-    xml.push_str("</channel></rss>\n");
-    xml
 }
