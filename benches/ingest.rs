@@ -8,7 +8,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
 use feedsift::parse::parse_feed;
 use feedsift::process::process_feed;
 use feedsift::store::{FeedSpec, PollOutcome, PollWrite, Store};
