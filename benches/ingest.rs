@@ -9,7 +9,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use chrono::DateTime;
-use feedsift::parse::parse_feed;
+use feedsift::parse::{Source, parse_feed};
 use feedsift::process::process_feed;
 use feedsift::store::{FeedSpec, PollOutcome, PollWrite, Store};
 use support::{Rng, rss_document};
@@ -51,7 +51,7 @@ fn main() {
         let body = std::fs::read(path).expect("read");
         bytes += body.len();
         let t = Instant::now();
-        let parsed = parse_feed(&body, Some(&spec.url), None).expect("parse");
+        let parsed = parse_feed(&body, &Source::at(Some(&spec.url))).expect("parse");
         t_parse += t.elapsed();
         let t = Instant::now();
         let processed = process_feed(&parsed, None);

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use feed_rs::parser::Builder;
-use feedsift::parse::parse_feed;
+use feedsift::parse::{Source, parse_feed};
 use support::{Rng, rss_document};
 
 const BASE: &str = "https://bench.example/feed";
@@ -35,9 +35,9 @@ fn main() {
         corpus.iter().map(Vec::len).sum::<usize>() as f64 / 1e6
     );
 
-    let (clean, repaired): (Vec<&Vec<u8>>, Vec<&Vec<u8>>) = corpus
-        .iter()
-        .partition(|doc| parse_feed(doc, Some(BASE), None).is_ok_and(|f| f.repairs.is_empty()));
+    let (clean, repaired): (Vec<&Vec<u8>>, Vec<&Vec<u8>>) = corpus.iter().partition(|doc| {
+        parse_feed(doc, &Source::at(Some(BASE))).is_ok_and(|f| f.repairs.is_empty())
+    });
     for (label, docs) in [
         ("no repair needed", clean),
         ("repaired or refused", repaired),
@@ -48,7 +48,7 @@ fn main() {
             let _ = std::panic::catch_unwind(|| feed_rs_alone(doc));
         });
         let after = time(rounds, &docs, |doc| {
-            let _ = parse_feed(doc, Some(BASE), None);
+            let _ = parse_feed(doc, &Source::at(Some(BASE)));
         });
         let mbps = |t: Duration| (bytes * rounds) as f64 / 1e6 / t.as_secs_f64();
         println!(

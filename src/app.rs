@@ -53,6 +53,7 @@ pub fn poller(config: &Config, store: Store, metrics: Arc<Metrics>) -> anyhow::R
         store,
         fetcher: fetcher(config)?,
         metrics,
+        max_items: config.storage.max_items_per_feed as usize,
     })
 }
 

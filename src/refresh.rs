@@ -9,7 +9,7 @@ use crate::config::{FeedConfig, Fetch, Interval};
 use crate::fetch::{Content, FetchError, Fetched, Fetcher, Validators};
 use crate::metrics::Metrics;
 use crate::model::Item;
-use crate::parse::{ParseError, parse_feed};
+use crate::parse::{ParseError, Source, parse_feed};
 use crate::process::{Identity, html_to_text, process_feed};
 use crate::relocate::relocate;
 use crate::schedule::{self, Bounds, Outcome};
@@ -29,6 +29,8 @@ pub struct Poller {
     pub writer: Writer,
     pub fetcher: Fetcher,
     pub metrics: Arc<Metrics>,
+    /// Items of a document beyond this many are not read (`max_items_per_feed`).
+    pub max_items: usize,
 }
 
 /// The outcome's name in logs and metrics.
@@ -76,6 +78,7 @@ pub async fn refresh(
         writer,
         fetcher,
         metrics,
+        max_items,
     } = poller;
     let name = feed.name.as_str().to_string();
     let record = store
@@ -104,7 +107,7 @@ pub async fn refresh(
         }) => body.len(),
         _ => 0,
     };
-    let polled = interpret(fetched, &url, record.consecutive_failures).await;
+    let polled = interpret(fetched, &url, record.consecutive_failures, *max_items).await;
 
     let location = relocate(&url, &record.location, polled.moved_to.as_ref());
     if location != record.location {
@@ -157,7 +160,12 @@ pub async fn refresh(
 }
 
 /// Turns a fetch result into what is stored, parsing the document when there is one.
-async fn interpret(fetched: Result<Fetched, FetchError>, url: &Url, failures: u32) -> Polled {
+async fn interpret(
+    fetched: Result<Fetched, FetchError>,
+    url: &Url,
+    failures: u32,
+    max_items: usize,
+) -> Polled {
     let failure = |reason: String, retry_after| Polled {
         outcome: PollOutcome::Failed { reason },
         items: Vec::new(),
@@ -187,7 +195,7 @@ async fn interpret(fetched: Result<Fetched, FetchError>, url: &Url, failures: u3
                 },
             fresh_for,
             moved_to,
-        }) => match parse_and_process(body, url.clone(), charset).await {
+        }) => match parse_and_process(body, url.clone(), charset, max_items).await {
             Ok(doc) => Polled {
                 outcome: PollOutcome::Fetched {
                     etag: validators.etag,
@@ -256,9 +264,15 @@ async fn parse_and_process(
     body: Vec<u8>,
     url: Url,
     charset: Option<String>,
+    max_items: usize,
 ) -> Result<Document, ParseError> {
     let work = move || {
-        let parsed = parse_feed(&body, Some(url.as_str()), charset.as_deref())?;
+        let source = Source {
+            base: Some(url.as_str()),
+            charset: charset.as_deref(),
+            max_items,
+        };
+        let parsed = parse_feed(&body, &source)?;
         let processed = process_feed(&parsed, Some(&url));
         Ok(Document {
             title: parsed

@@ -4,15 +4,17 @@
 
 mod hints;
 mod hosts;
+mod reach;
 
 use std::collections::HashSet;
-use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::header::{ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION};
 use tokio::io::AsyncReadExt;
-use url::{Host, Url};
+use url::Url;
+
+use reach::{PublicOnly, Reach};
 
 pub use hosts::HostGate;
 
@@ -107,24 +109,33 @@ pub struct FetchSettings {
 /// Fetches documents; cheap to clone, shares one connection pool and one host gate.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
-    client: reqwest::Client,
+    /// For feeds that may reach public addresses only: resolves through `PublicOnly`.
+    public: reqwest::Client,
+    /// For feeds on a private network (or with `allow_private`).
+    open: reqwest::Client,
     settings: FetchSettings,
     hosts: std::sync::Arc<HostGate>,
 }
 
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Result<Fetcher, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .user_agent(settings.user_agent.clone())
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .read_timeout(settings.timeout)
-            // RFC 9110 §15.4.2: a 301 means "update your stored URL", which only we can do.
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(settings.user_agent.clone())
+                .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+                .read_timeout(settings.timeout)
+                // RFC 9110 §15.4.2: a 301 means "update your stored URL", which only we can do.
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+        };
+        let public = builder()
+            .dns_resolver(std::sync::Arc::new(PublicOnly))
             .build()?;
+        let open = builder().build()?;
         let hosts = std::sync::Arc::new(HostGate::new(settings.per_host, settings.per_host_delay));
         Ok(Fetcher {
-            client,
+            public,
+            open,
             settings,
             hosts,
         })
@@ -153,7 +164,12 @@ impl Fetcher {
         validators: &Validators,
         allow_private: bool,
     ) -> Result<Fetched, FetchError> {
-        let allow_private = allow_private || is_private(url);
+        let reach = Reach::of_feed(url, allow_private).await;
+        let client = if reach == Reach::PUBLIC {
+            &self.public
+        } else {
+            &self.open
+        };
         let mut current = url.clone();
         let mut seen = HashSet::from([current.clone()]);
         let mut moved_to = None;
@@ -161,7 +177,7 @@ impl Fetcher {
         for _ in 0..=MAX_REDIRECTS {
             let host = current.host_str().unwrap_or_default().to_string();
             let permit = self.hosts.enter(&host).await;
-            let mut response = self.request(&current, validators).await?;
+            let mut response = self.request(client, &current, validators).await?;
             let status = response.status();
             if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
                 let result = self.finish(&mut response, status).await;
@@ -179,7 +195,7 @@ impl Fetcher {
                 .and_then(|l| l.to_str().ok())
                 .and_then(|l| current.join(l).ok())
                 .ok_or(FetchError::BadRedirect)?;
-            if !allow_private && is_private(&next) {
+            if !reach.admits(&next).await {
                 return Err(FetchError::PrivateAddress(next));
             }
             if !seen.insert(next.clone()) {
@@ -200,10 +216,11 @@ impl Fetcher {
 
     async fn request(
         &self,
+        client: &reqwest::Client,
         url: &Url,
         validators: &Validators,
     ) -> Result<reqwest::Response, FetchError> {
-        let mut request = self.client.get(url.clone());
+        let mut request = client.get(url.clone());
         if let Some(etag) = &validators.etag {
             request = request.header(IF_NONE_MATCH, etag);
         }
@@ -295,27 +312,6 @@ impl Fetcher {
     }
 }
 
-/// Whether the URL names a loopback, private, link-local or unspecified address literally.
-fn is_private(url: &Url) -> bool {
-    let ip = match url.host() {
-        Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
-        Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
-        Some(Host::Domain(d)) => return d.eq_ignore_ascii_case("localhost"),
-        None => return false,
-    };
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified()
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_unique_local()
-                || v6.is_unicast_link_local()
-        }
-    }
-}
-
 fn validators_of(headers: &HeaderMap) -> Validators {
     let header = |name| {
         headers
@@ -336,31 +332,4 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
         current = source;
     }
     current.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_private_and_link_local_literals_are_private() {
-        for url in [
-            "http://127.0.0.1/",
-            "http://10.1.2.3/",
-            "http://192.168.0.1/",
-            "http://169.254.1.1/",
-            "http://[::1]/",
-            "http://[fd00::1]/",
-            "http://localhost:8080/",
-        ] {
-            assert!(is_private(&Url::parse(url).expect("url")), "{url}");
-        }
-        for url in [
-            "https://example.com/",
-            "http://93.184.216.34/",
-            "http://[2001:db8::1]/",
-        ] {
-            assert!(!is_private(&Url::parse(url).expect("url")), "{url}");
-        }
-    }
 }

@@ -4,6 +4,7 @@ mod dates;
 mod decode;
 mod formats;
 mod lexical;
+mod limits;
 mod repair;
 mod scan;
 
@@ -26,6 +27,8 @@ pub enum ParseError {
     NotAFeed(String),
     #[error("the document has {0} items but none could be read")]
     NoItemsRead(usize),
+    #[error("the document has {total} items, more than the {max} a feed keeps")]
+    TooManyItems { total: usize, max: usize },
     #[error("refused: {0}")]
     Refused(#[from] Refused),
     #[error("the feed parser crashed on this document")]
@@ -34,22 +37,43 @@ pub enum ParseError {
     TooSlow(std::time::Duration),
 }
 
-/// Parses raw bytes: decoded here (BOM, then `charset` from HTTP, then the XML declaration),
-/// parsed strictly, and only when that fails or reads no items, repaired and parsed again
-/// (the repairs are listed on the result). `base` resolves relative links. Blocking; run it
-/// off the async executor.
-pub fn parse_feed(
-    bytes: &[u8],
-    base: Option<&str>,
-    charset: Option<&str>,
-) -> Result<ParsedFeed, ParseError> {
-    let decoded = decode(bytes, charset);
-    let text = decoded.text.as_ref();
+/// Where a document came from, and how much of it to read.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// The document's URL: relative links resolve against it.
+    pub base: Option<&'a str>,
+    /// The `charset` of the HTTP Content-Type.
+    pub charset: Option<&'a str>,
+    /// Items beyond this many are not read (`max_items_per_feed`: no more would be kept).
+    pub max_items: usize,
+}
+
+impl<'a> Source<'a> {
+    /// A document from `base` with no HTTP charset and no item limit.
+    pub fn at(base: Option<&'a str>) -> Source<'a> {
+        Source {
+            base,
+            charset: None,
+            max_items: usize::MAX,
+        }
+    }
+}
+
+/// Parses raw bytes: decoded here (BOM, then the HTTP charset, then the XML declaration),
+/// cut to `max_items`, parsed strictly, and only when that fails, reads no items or would
+/// mangle text, repaired and parsed again (what was done is listed on the result).
+/// Blocking; run it off the async executor.
+pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseError> {
+    let base = source.base;
+    let decoded = decode(bytes, source.charset);
     let mut repairs: Vec<String> = decoded.fallback.into_iter().collect();
+    let (text, cut) = limits::first_items(decoded.text, source.max_items)?;
+    repairs.extend(cut);
+    let text = text.as_ref();
     let strict_result = strict(text, base);
     let items = match &strict_result {
         Ok(feed) if !feed.entries.is_empty() => feed.entries.len(),
-        _ => count_items(text),
+        _ => limits::count_items(text),
     };
     let readable = matches!(&strict_result, Ok(f) if !f.entries.is_empty() || items == 0);
     // feed-rs reads control characters and undefined entities without complaint, but
@@ -117,23 +141,6 @@ fn repaired(text: &str) -> Result<Option<(String, Vec<String>)>, ParseError> {
     }
     let done = repaired.repairs.iter().map(ToString::to_string).collect();
     Ok(Some((repaired.text, done)))
-}
-
-/// How many items a document seems to hold, for telling "empty" from "unreadable".
-fn count_items(text: &str) -> usize {
-    ["<item", "<entry", "\"id\""]
-        .iter()
-        .map(|open| {
-            text.match_indices(open)
-                .filter(|(at, _)| {
-                    let next = text.as_bytes().get(at + open.len());
-                    open.starts_with('"')
-                        || matches!(next, Some(b'>' | b' ' | b'\n' | b'\t' | b'\r'))
-                })
-                .count()
-        })
-        .max()
-        .unwrap_or(0)
 }
 
 /// The RSS 1.0 syndication module's hint (`sy:updatePeriod` / `sy:updateFrequency`), which

@@ -10,8 +10,11 @@ const RSS: &str = r#"<?xml version="1.0"?>
 
 #[test]
 fn rss_items_keep_their_own_guids_and_no_made_up_ones() {
-    let feed =
-        parse_feed(RSS.as_bytes(), Some("https://example.com/feed"), None).expect("valid RSS");
+    let feed = parse_feed(
+        RSS.as_bytes(),
+        &Source::at(Some("https://example.com/feed")),
+    )
+    .expect("valid RSS");
     assert_eq!(feed.items.len(), 3);
     assert_eq!(feed.items[0].guid.as_deref(), Some("id-1"));
     assert_eq!(feed.items[1].guid, None);
@@ -27,7 +30,7 @@ fn plain_text_is_escaped_into_html() {
     let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:f</id><updated>2026-01-01T00:00:00Z</updated>
 <entry><id>urn:e</id><title type="text">a &lt;b&gt; c</title><updated>2026-01-01T00:00:00Z</updated>
 <content type="text">1 &lt; 2</content></entry></feed>"#;
-    let feed = parse_feed(atom.as_bytes(), None, None).expect("valid Atom");
+    let feed = parse_feed(atom.as_bytes(), &Source::at(None)).expect("valid Atom");
     assert_eq!(feed.items[0].title.as_deref(), Some("a &lt;b&gt; c"));
     assert_eq!(feed.items[0].content.as_deref(), Some("1 &lt; 2"));
 }
@@ -36,17 +39,20 @@ fn plain_text_is_escaped_into_html() {
 fn json_feed_items_parse() {
     let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
         {"id":"j1","url":"https://example.com/j1","content_html":"<b>x</b>","tags":["Rust"]}]}"#;
-    let feed = parse_feed(json.as_bytes(), None, None).expect("valid JSON Feed");
+    let feed = parse_feed(json.as_bytes(), &Source::at(None)).expect("valid JSON Feed");
     assert_eq!(feed.items[0].guid.as_deref(), Some("j1"));
     assert_eq!(feed.items[0].categories, ["Rust"]);
 }
 
 #[test]
 fn html_pages_are_not_feeds() {
-    let err = parse_feed(b"<!doctype html><html><body>hi</body></html>", None, None)
-        .expect_err("not a feed");
+    let err = parse_feed(
+        b"<!doctype html><html><body>hi</body></html>",
+        &Source::at(None),
+    )
+    .expect_err("not a feed");
     assert!(matches!(err, ParseError::NotAFeed(_)), "{err}");
-    assert!(parse_feed(b"", None, None).is_err());
+    assert!(parse_feed(b"", &Source::at(None)).is_err());
 }
 
 #[test]
@@ -55,15 +61,15 @@ fn ttl_and_syndication_hints_are_read() {
         "<title>Example &amp; Co</title>",
         "<title>E</title><ttl>90</ttl>",
     );
-    let feed = parse_feed(ttl.as_bytes(), None, None).expect("valid");
+    let feed = parse_feed(ttl.as_bytes(), &Source::at(None)).expect("valid");
     assert_eq!(feed.update_every, Some(Duration::from_secs(90 * 60)));
     let sy = RSS
         .replace("<rss version=\"2.0\">", "<rss version=\"2.0\" xmlns:sy=\"http://purl.org/rss/1.0/modules/syndication/\">")
         .replace("<title>Example &amp; Co</title>", "<title>E</title><sy:updatePeriod>daily</sy:updatePeriod><sy:updateFrequency>4</sy:updateFrequency>");
-    let feed = parse_feed(sy.as_bytes(), None, None).expect("valid");
+    let feed = parse_feed(sy.as_bytes(), &Source::at(None)).expect("valid");
     assert_eq!(feed.update_every, Some(Duration::from_secs(6 * 3600)));
     assert_eq!(
-        parse_feed(RSS.as_bytes(), None, None)
+        parse_feed(RSS.as_bytes(), &Source::at(None))
             .expect("valid")
             .update_every,
         None

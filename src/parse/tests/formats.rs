@@ -12,8 +12,11 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn parse(name: &str) -> ParsedFeed {
-    parse_feed(&fixture(name), Some("https://feeds.example/feed"), None)
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
+    parse_feed(
+        &fixture(name),
+        &Source::at(Some("https://feeds.example/feed")),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn at(text: &str) -> Option<DateTime<Utc>> {
@@ -227,14 +230,20 @@ fn dates_in_many_formats_are_read_and_bad_ones_never_invented() {
 #[test]
 fn documents_with_items_never_come_out_empty_silently() {
     let rss = b"<rss version=\"2.0\"><channel><title>t</title><item><title>a</title></item></channel></rss>";
-    assert_eq!(parse_feed(rss, None, None).expect("valid").items.len(), 1);
+    assert_eq!(
+        parse_feed(rss, &Source::at(None))
+            .expect("valid")
+            .items
+            .len(),
+        1
+    );
     // An unknown root with items cannot be read: an error names how many were lost.
     let unknown = b"<feeds><item><title>a</title></item><item><title>b</title></item></feeds>";
-    let err = parse_feed(unknown, None, None).expect_err("not a feed");
+    let err = parse_feed(unknown, &Source::at(None)).expect_err("not a feed");
     assert!(matches!(err, ParseError::NotAFeed(_)), "{err}");
     let empty = b"<rss version=\"2.0\"><channel><title>t</title></channel></rss>";
     assert!(
-        parse_feed(empty, None, None)
+        parse_feed(empty, &Source::at(None))
             .expect("valid")
             .items
             .is_empty()
@@ -245,6 +254,13 @@ fn documents_with_items_never_come_out_empty_silently() {
 fn the_http_charset_is_followed() {
     let rss = "<rss version=\"2.0\"><channel><title>t</title><item><guid>k</guid><title>привет</title></item></channel></rss>";
     let (koi8, _, _) = encoding_rs::KOI8_R.encode(rss);
-    let feed = parse_feed(&koi8, None, Some("KOI8-R")).expect("valid");
+    let feed = parse_feed(
+        &koi8,
+        &Source {
+            charset: Some("KOI8-R"),
+            ..Source::at(None)
+        },
+    )
+    .expect("valid");
     assert_eq!(feed.items[0].title.as_deref(), Some("привет"));
 }

@@ -1,0 +1,81 @@
+//! How many items a document holds, and reading only the first of them: a document of a
+//! million tiny items must not become a million parsed entries in memory.
+
+use std::borrow::Cow;
+
+use super::ParseError;
+use super::repair::repair_xml;
+
+/// How many items a document seems to hold (`<item>`, `<entry>`, or JSON `"id"`s).
+pub fn count_items(text: &str) -> usize {
+    ITEM_OPENINGS
+        .iter()
+        .map(|open| starts(text, open).count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// The document with only its first `max` items (the rest cut and the open elements
+/// closed), and a note saying so; unchanged when it has no more than `max`.
+pub fn first_items(
+    text: Cow<'_, str>,
+    max: usize,
+) -> Result<(Cow<'_, str>, Option<String>), ParseError> {
+    let total = count_items(&text);
+    if total <= max {
+        return Ok((text, None));
+    }
+    if text.trim_start().starts_with('{') {
+        return Err(ParseError::TooManyItems { total, max });
+    }
+    let cut = ITEM_OPENINGS[..2]
+        .iter()
+        .filter_map(|open| starts(&text, open).nth(max))
+        .min()
+        .unwrap_or(text.len());
+    let closed = repair_xml(&text[..cut])?.text;
+    Ok((
+        Cow::Owned(closed),
+        Some(format!("only the first {max} of {total} items read")),
+    ))
+}
+
+const ITEM_OPENINGS: [&str; 3] = ["<item", "<entry", "\"id\""];
+
+/// Where each element opening with `open` starts (`<item>` and `<item …>`, not `<items>`).
+fn starts<'t>(text: &'t str, open: &'static str) -> impl Iterator<Item = usize> + 't {
+    text.match_indices(open)
+        .map(|(at, _)| at)
+        .filter(move |at| {
+            let next = text.as_bytes().get(at + open.len());
+            open.starts_with('"')
+                || matches!(next, Some(b'>' | b'/' | b' ' | b'\n' | b'\t' | b'\r'))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_over_the_limit_keep_their_first_items() {
+        let items: String = (0..5)
+            .map(|i| format!("<item><guid>{i}</guid></item>"))
+            .collect();
+        let doc = format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>");
+        assert_eq!(count_items(&doc), 5);
+        let (same, note) = first_items(Cow::Borrowed(&doc), 5).expect("fits");
+        assert_eq!((same.as_ref(), note), (doc.as_str(), None));
+        let (cut, note) = first_items(Cow::Borrowed(&doc), 2).expect("cut");
+        assert_eq!(
+            cut,
+            "<rss version=\"2.0\"><channel><title>t</title><item><guid>0</guid></item><item><guid>1</guid></item></channel></rss>"
+        );
+        assert_eq!(note.as_deref(), Some("only the first 2 of 5 items read"));
+        let json = r#"{"items":[{"id":"1"},{"id":"2"}]}"#;
+        assert!(matches!(
+            first_items(Cow::Borrowed(json), 1),
+            Err(ParseError::TooManyItems { total: 2, max: 1 })
+        ));
+    }
+}
