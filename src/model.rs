@@ -5,6 +5,25 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use url::Url;
 
+/// An item's content is cut to this size when read: feeds carry articles, not books, and
+/// one huge item must not cost a huge amount of memory in every later stage.
+pub const MAX_CONTENT_BYTES: usize = 2 * 1024 * 1024;
+/// An item's title is cut to this size when read.
+pub const MAX_TITLE_BYTES: usize = 4 * 1024;
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+pub fn truncate_utf8(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let end = (0..=max)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        text.truncate(end);
+        text.shrink_to_fit();
+    }
+    text
+}
+
 /// The unique, user-visible name of a configured feed (used in `feed:NAME` filters).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FeedName(String);

@@ -107,7 +107,15 @@ pub async fn refresh(
         }) => body.len(),
         _ => 0,
     };
-    let polled = interpret(fetched, &url, record.consecutive_failures, *max_items).await;
+    let max_text = usize::try_from(fetcher.max_body()).unwrap_or(usize::MAX);
+    let polled = interpret(
+        fetched,
+        &url,
+        record.consecutive_failures,
+        *max_items,
+        max_text,
+    )
+    .await;
 
     let location = relocate(&url, &record.location, polled.moved_to.as_ref());
     if location != record.location {
@@ -165,6 +173,7 @@ async fn interpret(
     url: &Url,
     failures: u32,
     max_items: usize,
+    max_text: usize,
 ) -> Polled {
     let failure = |reason: String, retry_after| Polled {
         outcome: PollOutcome::Failed { reason },
@@ -195,7 +204,7 @@ async fn interpret(
                 },
             fresh_for,
             moved_to,
-        }) => match parse_and_process(body, url.clone(), charset, max_items).await {
+        }) => match parse_and_process(body, url.clone(), charset, max_items, max_text).await {
             Ok(doc) => Polled {
                 outcome: PollOutcome::Fetched {
                     etag: validators.etag,
@@ -265,14 +274,18 @@ async fn parse_and_process(
     url: Url,
     charset: Option<String>,
     max_items: usize,
+    max_text: usize,
 ) -> Result<Document, ParseError> {
     let work = move || {
         let source = Source {
             base: Some(url.as_str()),
             charset: charset.as_deref(),
             max_items,
+            max_text,
         };
         let parsed = parse_feed(&body, &source)?;
+        // The document is no longer needed: its memory is free for processing.
+        drop(body);
         let processed = process_feed(&parsed, Some(&url));
         Ok(Document {
             title: parsed

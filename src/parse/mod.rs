@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use feed_rs::model::{Entry, Feed, Link, Text};
 use feed_rs::parser::Builder;
 
-use crate::model::{ParsedFeed, ParsedItem};
+use crate::model::{MAX_CONTENT_BYTES, MAX_TITLE_BYTES, ParsedFeed, ParsedItem, truncate_utf8};
 
 pub use dates::parse_date;
 pub use decode::decode;
@@ -29,6 +29,8 @@ pub enum ParseError {
     NoItemsRead(usize),
     #[error("the document has {total} items, more than the {max} a feed keeps")]
     TooManyItems { total: usize, max: usize },
+    #[error("the document decoded to UTF-8 is larger than {0} bytes (max_body)")]
+    TooLarge(usize),
     #[error("refused: {0}")]
     Refused(#[from] Refused),
     #[error("the feed parser crashed on this document")]
@@ -46,6 +48,9 @@ pub struct Source<'a> {
     pub charset: Option<&'a str>,
     /// Items beyond this many are not read (`max_items_per_feed`: no more would be kept).
     pub max_items: usize,
+    /// A document larger than this once decoded to UTF-8 is refused (`max_body`): decoding
+    /// can triple the size of single-byte text.
+    pub max_text: usize,
 }
 
 impl<'a> Source<'a> {
@@ -55,6 +60,7 @@ impl<'a> Source<'a> {
             base,
             charset: None,
             max_items: usize::MAX,
+            max_text: usize::MAX,
         }
     }
 }
@@ -66,6 +72,9 @@ impl<'a> Source<'a> {
 pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseError> {
     let base = source.base;
     let decoded = decode(bytes, source.charset);
+    if decoded.text.len() > source.max_text {
+        return Err(ParseError::TooLarge(source.max_text));
+    }
     let mut repairs: Vec<String> = decoded.fallback.into_iter().collect();
     let (text, cut) = limits::first_items(decoded.text, source.max_items)?;
     repairs.extend(cut);
@@ -240,13 +249,20 @@ fn convert_entry(entry: Entry) -> ParsedItem {
             let plain = kind == "text/plain";
             c.body
                 .filter(|_| textual)
-                .map(|b| if plain { escape(&b) } else { b })
+                .map(|b| bounded_html(b, plain, MAX_CONTENT_BYTES))
         })
         .filter(|b| !b.trim().is_empty())
-        .or_else(|| entry.summary.as_ref().map(text_to_html));
+        .or_else(|| {
+            let summary = entry.summary?;
+            let plain = is_plain(&summary);
+            Some(bounded_html(summary.content, plain, MAX_CONTENT_BYTES))
+        });
     ParsedItem {
         guid: Some(entry.id).filter(|id| !id.trim().is_empty()),
-        title: entry.title.as_ref().map(text_to_html),
+        title: entry.title.map(|t| {
+            let plain = is_plain(&t);
+            bounded_html(t.content, plain, MAX_TITLE_BYTES)
+        }),
         link: main_link(&entry.links),
         content,
         base: entry.base,
@@ -281,15 +297,18 @@ fn is_plain(text: &Text) -> bool {
 
 /// Every text as HTML, so later stages handle one kind of markup.
 fn text_to_html(text: &Text) -> String {
-    if is_plain(text) {
-        escape(&text.content)
-    } else {
-        text.content.clone()
-    }
+    bounded_html(text.content.clone(), is_plain(text), MAX_TITLE_BYTES)
 }
 
-fn escape(text: &str) -> String {
-    html_escape::encode_text(text).into_owned()
+/// `text` as HTML (escaped when it is plain text), at most `max` bytes. Cut before escaping
+/// too, so a huge text never costs several times its size.
+fn bounded_html(text: String, plain: bool, max: usize) -> String {
+    let text = truncate_utf8(text, max);
+    if plain {
+        truncate_utf8(html_escape::encode_text(&text).into_owned(), max)
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]

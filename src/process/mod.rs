@@ -109,9 +109,9 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
     );
     dedup_tags(&mut tags);
     let display_title = if title.is_empty() {
-        body.chars().take(80).collect()
+        shorten(&body, 80)
     } else {
-        title.clone()
+        shorten(&title, MAX_TITLE_CHARS)
     };
     Item {
         key: UpstreamKey(key),
@@ -133,6 +133,18 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
         updated: parsed.updated,
         tags,
         text: body,
+    }
+}
+
+/// Titles longer than this are cut for display (the hash still covers all of it): a
+/// megabyte-long title would otherwise fill every reader's list.
+const MAX_TITLE_CHARS: usize = 500;
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
     }
 }
 

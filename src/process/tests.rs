@@ -144,3 +144,15 @@ fn tracking_only_link_variants_are_the_same_identity() {
     assert_eq!(a.items[0].key, b.items[0].key);
     assert_eq!(a.items[0].link, b.items[0].link);
 }
+
+#[test]
+fn absurdly_long_titles_are_cut_for_display_but_hashed_whole() {
+    let long = "word ".repeat(100_000);
+    let longer = format!("{long} end");
+    let processed = process_feed(&feed(vec![item(Some("a"), None, &long, "x")]), None);
+    let title = &processed.items[0].title;
+    assert_eq!(title.chars().count(), MAX_TITLE_CHARS + 1);
+    assert!(title.ends_with('…'));
+    let other = process_feed(&feed(vec![item(Some("a"), None, &longer, "x")]), None);
+    assert_ne!(processed.items[0].hash, other.items[0].hash);
+}

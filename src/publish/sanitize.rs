@@ -7,8 +7,8 @@ use url::Url;
 /// is quadratic in the nesting depth (100,000 nested `<div>`s took minutes), and no real
 /// article nests this deep.
 const MAX_DEPTH: usize = 256;
-/// Larger content is left out for the same reason; feeds carry articles, not books.
-const MAX_BYTES: usize = 2 * 1024 * 1024;
+/// Larger content is left out for the same reason (new items are cut to it when read).
+const MAX_BYTES: usize = crate::model::MAX_CONTENT_BYTES;
 
 /// What replaces content that is too large or too deeply nested to sanitise safely.
 const OMITTED: &str = "<p>(content omitted: its markup is too large or too deeply nested)</p>";

@@ -5,6 +5,7 @@ mod cli;
 mod e2e;
 mod filters;
 mod formats;
+mod hostile;
 mod operations;
 mod pipeline;
 mod polling;
