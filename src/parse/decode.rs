@@ -79,9 +79,10 @@ fn declared_encoding(bytes: &[u8]) -> Option<&'static Encoding> {
     Encoding::for_label(value)
 }
 
+/// The inside of `<?xml … ?>` at the start, without the closing `?`.
 fn xml_declaration(bytes: &[u8]) -> Option<&[u8]> {
     let rest = bytes.strip_prefix(b"<?xml")?;
-    let end = rest.iter().take(512).position(|&b| b == b'>')?;
+    let end = rest.windows(2).take(512).position(|w| w == b"?>")?;
     Some(&rest[..end])
 }
 
@@ -103,16 +104,18 @@ fn with_declaration(text: Cow<'_, str>, fallback: Option<String>) -> Decoded<'_>
     let Some(declaration) = xml_declaration(text.as_bytes()) else {
         return Decoded { text, fallback };
     };
-    let claims_other = attribute(declaration, b"encoding")
-        .is_some_and(|label| !label.eq_ignore_ascii_case(b"utf-8"));
-    if !claims_other {
+    // Anything but one `encoding="utf-8"` is rewritten: the XML parser must not switch
+    // encodings (quick-xml even panics on some declarations).
+    let mentions = declaration.windows(8).filter(|w| w == b"encoding").count();
+    let utf8 =
+        attribute(declaration, b"encoding").is_some_and(|l| l.eq_ignore_ascii_case(b"utf-8"));
+    if mentions == 0 || (mentions == 1 && utf8) {
         return Decoded { text, fallback };
     }
-    let end = "<?xml".len() + declaration.len() + 1;
-    let rest = &text[end..];
+    let end = "<?xml".len() + declaration.len() + "?>".len();
     let text = Cow::Owned(format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>{}",
-        rest.strip_prefix('>').unwrap_or(rest)
+        &text[end..]
     ));
     Decoded { text, fallback }
 }
@@ -183,6 +186,15 @@ mod tests {
             decode(DOC.as_bytes(), Some("ISO-8859-1"))
                 .text
                 .contains("café")
+        );
+    }
+
+    #[test]
+    fn odd_declarations_are_rewritten_to_utf8() {
+        let doc = "<?xml version=\"1.0\" x=\"a>b\" encoding=\"koi8-r\" encoding=\"utf-8\"?><rss/>";
+        assert_eq!(
+            decode(doc.as_bytes(), None).text,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss/>"
         );
     }
 

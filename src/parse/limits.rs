@@ -6,13 +6,47 @@ use std::borrow::Cow;
 use super::ParseError;
 use super::repair::repair_xml;
 
-/// How many items a document seems to hold (`<item>`, `<entry>`, or JSON `"id"`s).
+/// How many items a document seems to hold: `<item>`s or `<entry>`s, or the objects in the
+/// top-level arrays of a JSON document (its `items`, and a few authors at most).
 pub fn count_items(text: &str) -> usize {
+    if text.trim_start().starts_with('{') {
+        return json_array_objects(text);
+    }
     ITEM_OPENINGS
         .iter()
         .map(|open| starts(text, open).count())
         .max()
         .unwrap_or(0)
+}
+
+/// Objects directly inside arrays that are values of the root object; strings skipped.
+fn json_array_objects(text: &str) -> usize {
+    let mut stack = Vec::new();
+    let (mut count, mut in_string, mut escaped) = (0, false, false);
+    for byte in text.bytes() {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' => {
+                count += usize::from(stack == [b'{', b'[']);
+                stack.push(byte);
+            }
+            b'[' => stack.push(byte),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    count
 }
 
 /// The document with only its first `max` items (the rest cut and the open elements
@@ -28,7 +62,7 @@ pub fn first_items(
     if text.trim_start().starts_with('{') {
         return Err(ParseError::TooManyItems { total, max });
     }
-    let cut = ITEM_OPENINGS[..2]
+    let cut = ITEM_OPENINGS
         .iter()
         .filter_map(|open| starts(&text, open).nth(max))
         .min()
@@ -40,7 +74,7 @@ pub fn first_items(
     ))
 }
 
-const ITEM_OPENINGS: [&str; 3] = ["<item", "<entry", "\"id\""];
+const ITEM_OPENINGS: [&str; 2] = ["<item", "<entry"];
 
 /// Where each element opening with `open` starts (`<item>` and `<item …>`, not `<items>`).
 fn starts<'t>(text: &'t str, open: &'static str) -> impl Iterator<Item = usize> + 't {
@@ -48,8 +82,7 @@ fn starts<'t>(text: &'t str, open: &'static str) -> impl Iterator<Item = usize> 
         .map(|(at, _)| at)
         .filter(move |at| {
             let next = text.as_bytes().get(at + open.len());
-            open.starts_with('"')
-                || matches!(next, Some(b'>' | b'/' | b' ' | b'\n' | b'\t' | b'\r'))
+            matches!(next, Some(b'>' | b'/' | b' ' | b'\n' | b'\t' | b'\r'))
         })
 }
 
@@ -72,7 +105,8 @@ mod tests {
             "<rss version=\"2.0\"><channel><title>t</title><item><guid>0</guid></item><item><guid>1</guid></item></channel></rss>"
         );
         assert_eq!(note.as_deref(), Some("only the first 2 of 5 items read"));
-        let json = r#"{"items":[{"id":"1"},{"id":"2"}]}"#;
+        let json = r#"{"title":"{[{","items":[{"id":"1","x":[{}]},{"url":"\"}{"}]}"#;
+        assert_eq!(count_items(json), 2);
         assert!(matches!(
             first_items(Cow::Borrowed(json), 1),
             Err(ParseError::TooManyItems { total: 2, max: 1 })

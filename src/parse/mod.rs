@@ -87,7 +87,7 @@ pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseErro
     let readable = matches!(&strict_result, Ok(f) if !f.entries.is_empty() || items == 0);
     // feed-rs reads control characters and undefined entities without complaint, but
     // mangles the text: those documents are repaired too.
-    let feed = if readable && !repair::suspicious(text) {
+    let mut feed = if readable && !repair::suspicious(text) {
         strict_result?
     } else {
         let repaired = match repaired(text)? {
@@ -103,6 +103,15 @@ pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseErro
             (_, failed) => return Err(unreadable(failed, items)),
         }
     };
+    // The counts above are estimates; the limit is not.
+    if feed.entries.len() > source.max_items {
+        repairs.push(format!(
+            "only the first {} of {} items read",
+            source.max_items,
+            feed.entries.len()
+        ));
+        feed.entries.truncate(source.max_items);
+    }
     let ttl = feed
         .ttl
         .map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
@@ -114,6 +123,15 @@ pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseErro
 
 /// feed-rs on UTF-8 text, with feedsift's identity rule and dates.
 fn strict(text: &str, base: Option<&str>) -> Result<Feed, ParseError> {
+    // quick-xml panics when a declaration naming an encoding comes after the start.
+    let after_start = &text.as_bytes()[text.len().min(1)..];
+    if memchr::memmem::find_iter(after_start, b"<?xml")
+        .any(|at| after_start.get(at + 5).is_some_and(u8::is_ascii_whitespace))
+    {
+        return Err(ParseError::NotAFeed(
+            "an XML declaration in the middle of the document".into(),
+        ));
+    }
     // feed-rs can panic on hostile values; one bad document must not take the daemon down.
     std::panic::catch_unwind(|| {
         Builder::new()

@@ -21,6 +21,7 @@ pub enum Repair {
     StrayEndTag,
     Truncated,
     Attribute,
+    MisplacedDeclaration,
     Format(&'static str),
 }
 
@@ -35,6 +36,7 @@ impl fmt::Display for Repair {
             Repair::StrayEndTag => "stray end tags",
             Repair::Truncated => "truncated document",
             Repair::Attribute => "malformed attributes",
+            Repair::MisplacedDeclaration => "misplaced XML declarations",
             Repair::Format(what) => what,
         })
     }
@@ -107,6 +109,12 @@ impl Writer {
             return Ok(self.verbatim(doc, at, end));
         }
         if let Some(end) = delimited("<?", "?>") {
+            let declaration = rest.starts_with("<?xml")
+                && rest.as_bytes().get(5).is_some_and(u8::is_ascii_whitespace);
+            if at > 0 && declaration {
+                self.repairs.insert(Repair::MisplacedDeclaration);
+                return Ok(end.unwrap_or(doc.len()));
+            }
             return Ok(self.verbatim(doc, at, end));
         }
         if rest.starts_with("<!") {

@@ -2,9 +2,11 @@
 //! in temp dirs, and the real binary end to end.
 
 mod cli;
+mod crash;
 mod e2e;
 mod filters;
 mod formats;
+mod fuzz;
 mod hostile;
 mod operations;
 mod pipeline;

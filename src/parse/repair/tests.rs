@@ -53,6 +53,14 @@ fn truncated_documents_are_closed() {
 }
 
 #[test]
+fn declarations_after_the_start_are_dropped() {
+    let (text, done) =
+        repaired("<?xml version=\"1.0\"?><a><?xml version=\"1.0\" encoding=\"utf-16\"?>x</a>");
+    assert_eq!(text, "<?xml version=\"1.0\"?><a>x</a>");
+    assert_eq!(done, ["misplaced XML declarations"]);
+}
+
+#[test]
 fn mismatched_tags_are_closed_or_dropped() {
     let (text, done) = repaired("<item><description>a<br>b</description></p></item>");
     assert_eq!(text, "<item><description>a<br>b</br></description></item>");
