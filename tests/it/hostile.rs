@@ -141,6 +141,11 @@ fn cases(server: &TestServer) -> Vec<(&'static str, Route)> {
             "hostile_content",
             Route::ok(fixture("hostile_content.atom")),
         ),
+        (
+            "to_metadata",
+            Route::redirect(302, "http://169.254.169.254/latest/meta-data/"),
+        ),
+        ("to_lan", Route::redirect(301, "http://10.1.2.3/feed")),
     ]
 }
 
@@ -225,6 +230,9 @@ async fn hostile_feeds_are_refused_or_contained_and_the_good_one_is_unaffected()
     read("long_title", 1, None);
     read("dup_guids", 3, None);
     assert!(feed("dup_guids").guid_fallback);
+    // A loopback feed may not redirect into other private ranges (cloud metadata, the LAN).
+    failed("to_metadata", "redirect to a private address");
+    failed("to_lan", "redirect to a private address");
     read("shared_a", 1, None);
     read("shared_b", 1, None);
 
