@@ -190,25 +190,44 @@ impl Store {
         Ok(stats)
     }
 
-    /// Records several polls in one transaction (group commit), each in its own savepoint:
-    /// a poll whose writes fail is rolled back alone and gets its error; the others commit.
+    /// Records several polls in one transaction (group commit); a poll whose writes fail is
+    /// rolled back alone and gets its error, the others commit.
     pub fn record_polls(
         &self,
         polls: &[PollWrite],
     ) -> Result<Vec<Result<items::IngestStats, StoreError>>, StoreError> {
-        let mut conn = self.writer();
-        let mut tx = conn.transaction()?;
-        let mut results = Vec::with_capacity(polls.len());
-        for poll in polls {
-            let savepoint = tx.savepoint()?;
-            let result = write_poll(
-                &savepoint,
+        let write = |conn: &Connection, poll: &PollWrite| {
+            write_poll(
+                conn,
                 &poll.name,
                 &poll.outcome,
                 &poll.items,
                 poll.now,
                 poll.next_poll,
-            );
+            )
+        };
+        let mut conn = self.writer();
+        // First all in one transaction without savepoints: a savepoint makes FTS5 flush its
+        // buffer and SQLite journal every page it touches (measured: ~40 % of ingest time).
+        // Only when a poll fails is the group redone with a savepoint per poll.
+        let tx = conn.transaction()?;
+        let mut results = Vec::with_capacity(polls.len());
+        for poll in polls {
+            match write(&tx, poll) {
+                Ok(stats) => results.push(Ok(stats)),
+                Err(_) => break,
+            }
+        }
+        if results.len() == polls.len() {
+            tx.commit()?;
+            return Ok(results);
+        }
+        tx.rollback()?;
+        results.clear();
+        let mut tx = conn.transaction()?;
+        for poll in polls {
+            let savepoint = tx.savepoint()?;
+            let result = write(&savepoint, poll);
             if result.is_ok() {
                 savepoint.commit()?;
             }
