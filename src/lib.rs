@@ -10,9 +10,11 @@
 //! - [`schedule`] decides when each feed is due and hands due feeds out.
 //! - [`refresh`] is the only module where the stages meet: fetch → parse → process → store;
 //!   [`relocate`] decides when a permanently redirected feed has moved.
-//! - [`fetch`] retrieves documents (HTTP and `file://`), bounded in time and size.
-//! - [`parse`] turns bytes into [`model`] items with feed-rs; [`process`] normalises them,
-//!   computes the content hash and extracts tags. Both are pure.
+//! - [`fetch`] retrieves documents (HTTP and `file://`), bounded in time and size, reaching
+//!   only the address ranges a feed may reach.
+//! - [`parse`] decodes bytes to UTF-8, parses them with feed-rs, and only when that fails or
+//!   would lose items or text, repairs and converts old formats; out come [`model`] items.
+//!   [`process`] normalises them, computes the content hash and extracts tags. Both are pure.
 //! - [`retention`] prunes old items in the background, leaving tombstones.
 //! - [`subscriptions`] moves OPML into and out of the config file.
 //! - [`store`] holds all SQL; [`filter`] is the filter language, which `store` turns into SQL.
