@@ -35,6 +35,10 @@ pub fn decode<'a>(bytes: &'a [u8], http_charset: Option<&str>) -> Decoded<'a> {
                     Cow::Borrowed(text),
                     Some(format!("labelled {} but is UTF-8", l.name())),
                 ),
+                // Pure ASCII reads the same in every ASCII-compatible encoding.
+                Some(l) if text.is_ascii() && l.is_ascii_compatible() => {
+                    with_declaration(Cow::Borrowed(text), None)
+                }
                 Some(l) => with_declaration(transcode(bytes, l), None),
                 None => with_declaration(Cow::Borrowed(text), None),
             }

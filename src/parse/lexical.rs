@@ -30,6 +30,40 @@ pub fn suspicious(doc: &str) -> bool {
     false
 }
 
+/// Whether an XML declaration appears after the start of the document, outside CDATA and
+/// comments (where it is only text, as in a post about XML).
+pub fn misplaced_declaration(doc: &str) -> bool {
+    let bytes = doc.as_bytes();
+    let after_start = &bytes[bytes.len().min(1)..];
+    if memchr::memmem::find(after_start, b"<?xml").is_none() {
+        return false;
+    }
+    let mut at = 1;
+    while let Some(offset) = bytes.get(at..).and_then(|rest| memchr::memchr(b'<', rest)) {
+        let start = at + offset;
+        let rest = &doc[start..];
+        let skip_past = |close: &str| rest.find(close).map(|end| start + end + close.len());
+        at = if rest.starts_with("<![CDATA[") {
+            match skip_past("]]>") {
+                Some(end) => end,
+                None => return false,
+            }
+        } else if rest.starts_with("<!--") {
+            match skip_past("-->") {
+                Some(end) => end,
+                None => return false,
+            }
+        } else if rest.starts_with("<?xml")
+            && bytes.get(start + 5).is_some_and(u8::is_ascii_whitespace)
+        {
+            return true;
+        } else {
+            start + 1
+        };
+    }
+    false
+}
+
 /// `amp;`, `lt;`, `gt;`, `quot;`, `apos;`, `#123;` or `#x1F;` at the start of `after`.
 fn is_xml_reference(after: &str) -> bool {
     let Some(end) = after

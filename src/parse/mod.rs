@@ -124,10 +124,7 @@ pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseErro
 /// feed-rs on UTF-8 text, with feedsift's identity rule and dates.
 fn strict(text: &str, base: Option<&str>) -> Result<Feed, ParseError> {
     // quick-xml panics when a declaration naming an encoding comes after the start.
-    let after_start = &text.as_bytes()[text.len().min(1)..];
-    if memchr::memmem::find_iter(after_start, b"<?xml")
-        .any(|at| after_start.get(at + 5).is_some_and(u8::is_ascii_whitespace))
-    {
+    if lexical::misplaced_declaration(text) {
         return Err(ParseError::NotAFeed(
             "an XML declaration in the middle of the document".into(),
         ));

@@ -76,4 +76,41 @@ fn ttl_and_syndication_hints_are_read() {
     );
 }
 
+/// Well-formed RSS with text that needs escaping, CDATA, entities and dates.
+fn valid_rss() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let text = "[a-zA-Z0-9 .,!?'\"<>&é“”–€\n]{0,40}";
+    let item = (text, text, any::<bool>(), 0i64..1_700_000_000).prop_map(|(title, body, cdata, at)| {
+        let body = if cdata {
+            format!("<![CDATA[<p>{}</p>]]>", body.replace("]]>", ""))
+        } else {
+            html_escape::encode_text(&body).into_owned()
+        };
+        let date = DateTime::from_timestamp(at, 0).unwrap_or_default().to_rfc2822();
+        format!(
+            "<item><title>{}</title><description>{body}</description><pubDate>{date}</pubDate></item>",
+            html_escape::encode_text(&title)
+        )
+    });
+    prop::collection::vec(item, 0..8).prop_map(|items| {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>t</title>{}</channel></rss>",
+            items.concat()
+        )
+    })
+}
+
+proptest::proptest! {
+    #[test]
+    fn documents_that_parse_strictly_are_read_unrepaired(doc in valid_rss()) {
+        let strict = strict(&doc, None).expect("valid RSS parses strictly");
+        let feed = parse_feed(doc.as_bytes(), &Source::at(None)).expect("valid RSS");
+        proptest::prop_assert!(feed.repairs.is_empty(), "{:?}", feed.repairs);
+        proptest::prop_assert_eq!(feed.items.len(), strict.entries.len());
+        for (item, entry) in feed.items.iter().zip(&strict.entries) {
+            proptest::prop_assert_eq!(item.published, entry.published);
+        }
+    }
+}
+
 mod formats;

@@ -251,6 +251,21 @@ fn documents_with_items_never_come_out_empty_silently() {
 }
 
 #[test]
+fn a_declaration_quoted_in_cdata_is_only_text() {
+    let rss = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><item><guid>x</guid>\
+        <description><![CDATA[<pre><?xml version=\"1.0\" encoding=\"utf-16\"?></pre>]]></description>\
+        </item><!-- <?xml version=\"1.0\"?> --></channel></rss>";
+    let feed = parse_feed(rss.as_bytes(), &Source::at(None)).expect("valid");
+    assert!(
+        feed.items[0]
+            .content
+            .as_deref()
+            .is_some_and(|c| c.contains("<?xml"))
+    );
+    assert!(feed.repairs.is_empty(), "{:?}", feed.repairs);
+}
+
+#[test]
 fn the_http_charset_is_followed() {
     let rss = "<rss version=\"2.0\"><channel><title>t</title><item><guid>k</guid><title>привет</title></item></channel></rss>";
     let (koi8, _, _) = encoding_rs::KOI8_R.encode(rss);
