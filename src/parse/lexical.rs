@@ -46,8 +46,10 @@ pub fn suspicious(doc: &str) -> bool {
     false
 }
 
-/// Whether an XML declaration appears after the start of the document, outside CDATA and
-/// comments (where it is only text, as in a post about XML).
+/// Whether an XML declaration appears after the start of the document, read the way the XML
+/// parser reads it: inside CDATA or a comment it is only text (as in a post about XML).
+/// When in doubt (an unterminated section, a tag) the answer is yes: the document then goes
+/// to the repair step, which drops misplaced declarations.
 pub fn misplaced_declaration(doc: &str) -> bool {
     let bytes = doc.as_bytes();
     let after_start = &bytes[bytes.len().min(1)..];
@@ -58,24 +60,24 @@ pub fn misplaced_declaration(doc: &str) -> bool {
     while let Some(offset) = bytes.get(at..).and_then(|rest| memchr::memchr(b'<', rest)) {
         let start = at + offset;
         let rest = &doc[start..];
-        let skip_past = |close: &str| rest.find(close).map(|end| start + end + close.len());
-        at = if rest.starts_with("<![CDATA[") {
-            match skip_past("]]>") {
-                Some(end) => end,
-                None => return false,
+        let close = if rest.starts_with("<?") {
+            if rest.starts_with("<?xml")
+                && bytes.get(start + 5).is_some_and(u8::is_ascii_whitespace)
+            {
+                return true;
             }
+            "?>"
+        } else if rest.starts_with("<![CDATA[") {
+            "]]>"
         } else if rest.starts_with("<!--") {
-            match skip_past("-->") {
-                Some(end) => end,
-                None => return false,
-            }
-        } else if rest.starts_with("<?xml")
-            && bytes.get(start + 5).is_some_and(u8::is_ascii_whitespace)
-        {
-            return true;
+            "-->"
         } else {
-            start + 1
+            ">"
         };
+        match rest[1..].find(close) {
+            Some(end) => at = start + 1 + end + close.len(),
+            None => return true,
+        }
     }
     false
 }
