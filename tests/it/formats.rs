@@ -2,7 +2,7 @@
 //! needed, stored, shown with their repairs, and republished with correct text and dates.
 
 use crate::support::{
-    Route, TestConfig, TestServer, feeds_toml, fixture, run_feedsift, serve_outputs,
+    Route, TestConfig, TestServer, feeds_toml, fixture, get_text, run_feedsift, serve_outputs,
 };
 
 #[tokio::test]
@@ -62,12 +62,7 @@ async fn repaired_and_mislabelled_feeds_are_read_and_their_repairs_shown() {
     );
 
     let (base, _stop) = serve_outputs(&config.load()).await;
-    let body = reqwest::get(format!("{base}/feeds/all.json"))
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("body");
+    let body = get_text(&format!("{base}/feeds/all.json")).await;
     let json: serde_json::Value = serde_json::from_str(&body).expect("JSON Feed");
     let items = json["items"].as_array().expect("items");
     let item = |title: &str| {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use feedsift::app;
 use feedsift::store::FeedHealth;
 
-use crate::support::{Route, TestConfig, TestServer, feeds_toml, fixture, serve_outputs};
+use crate::support::{Route, TestConfig, TestServer, feeds_toml, fixture, get_text, serve_outputs};
 
 fn rss(items: &str) -> String {
     format!(
@@ -237,12 +237,7 @@ async fn hostile_feeds_are_refused_or_contained_and_the_good_one_is_unaffected()
     read("shared_b", 1, None);
 
     let (base, _stop) = serve_outputs(&config).await;
-    let body = reqwest::get(format!("{base}/feeds/all.json"))
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("body");
+    let body = get_text(&format!("{base}/feeds/all.json")).await;
     let json: serde_json::Value = serde_json::from_str(&body).expect("JSON Feed");
     let items = json["items"].as_array().expect("items");
     let titled = |title: &str| items.iter().find(|i| i["title"] == title);
@@ -262,12 +257,7 @@ async fn hostile_feeds_are_refused_or_contained_and_the_good_one_is_unaffected()
     assert!(long <= 501, "longest title has {long} characters");
 
     for format in ["atom", "rss", "json"] {
-        let body = reqwest::get(format!("{base}/feeds/all.{format}"))
-            .await
-            .expect("GET")
-            .text()
-            .await
-            .expect("body");
+        let body = get_text(&format!("{base}/feeds/all.{format}")).await;
         let lower = body.to_lowercase();
         for bad in [
             "<script",

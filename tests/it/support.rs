@@ -444,3 +444,13 @@ pub fn assert_prometheus_text(text: &str) {
         );
     }
 }
+
+/// The body of a GET to `url`, failing the test on any error.
+pub async fn get_text(url: &str) -> String {
+    reqwest::get(url)
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body")
+}
