@@ -46,40 +46,62 @@ pub fn suspicious(doc: &str) -> bool {
     false
 }
 
+/// A piece of markup as the XML parser delimits it: a tag, processing instruction or
+/// declaration, from its `<` to its `>`. CDATA sections and comments are passed over.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Markup<'a> {
+    /// Starts at byte `at`; `text` is everything between `<` and `>`.
+    Piece { at: usize, text: &'a str },
+    /// The document ends inside a piece, a CDATA section or a comment.
+    Unterminated,
+}
+
+/// The markup of `doc` from byte `from` on, in order; ends after `Markup::Unterminated`.
+pub fn markup(doc: &str, from: usize) -> impl Iterator<Item = Markup<'_>> {
+    let mut at = Some(from);
+    std::iter::from_fn(move || {
+        loop {
+            let from = at?;
+            let start = from + memchr::memchr(b'<', doc.as_bytes().get(from..)?)?;
+            let rest = &doc[start..];
+            let (close, skipped) = if rest.starts_with("<![CDATA[") {
+                ("]]>", true)
+            } else if rest.starts_with("<!--") {
+                ("-->", true)
+            } else if rest.starts_with("<?") {
+                ("?>", false)
+            } else {
+                (">", false)
+            };
+            let Some(end) = rest[1..].find(close).map(|e| 1 + e + close.len()) else {
+                at = None;
+                return Some(Markup::Unterminated);
+            };
+            at = Some(start + end);
+            if !skipped {
+                return Some(Markup::Piece {
+                    at: start,
+                    text: &rest[1..end - 1],
+                });
+            }
+        }
+    })
+}
+
 /// Whether an XML declaration appears after the start of the document, read the way the XML
 /// parser reads it: inside CDATA or a comment it is only text (as in a post about XML).
-/// When in doubt (an unterminated section, a tag) the answer is yes: the document then goes
-/// to the repair step, which drops misplaced declarations.
+/// When in doubt (an unterminated piece) the answer is yes: the document then goes to the
+/// repair step, which drops misplaced declarations.
 pub fn misplaced_declaration(doc: &str) -> bool {
-    let bytes = doc.as_bytes();
-    let after_start = &bytes[bytes.len().min(1)..];
-    if memchr::memmem::find(after_start, b"<?xml").is_none() {
+    if memchr::memmem::find(&doc.as_bytes()[doc.len().min(1)..], b"<?xml").is_none() {
         return false;
     }
-    let mut at = 1;
-    while let Some(offset) = bytes.get(at..).and_then(|rest| memchr::memchr(b'<', rest)) {
-        let start = at + offset;
-        let rest = &doc[start..];
-        let close = if rest.starts_with("<?") {
-            if rest.starts_with("<?xml")
-                && bytes.get(start + 5).is_some_and(u8::is_ascii_whitespace)
-            {
-                return true;
-            }
-            "?>"
-        } else if rest.starts_with("<![CDATA[") {
-            "]]>"
-        } else if rest.starts_with("<!--") {
-            "-->"
-        } else {
-            ">"
-        };
-        match rest[1..].find(close) {
-            Some(end) => at = start + 1 + end + close.len(),
-            None => return true,
+    markup(doc, doc.len().min(1)).any(|piece| match piece {
+        Markup::Unterminated => true,
+        Markup::Piece { text, .. } => {
+            text.starts_with("?xml") && text.as_bytes().get(4).is_some_and(u8::is_ascii_whitespace)
         }
-    }
-    false
+    })
 }
 
 /// `amp;`, `lt;`, `gt;`, `quot;`, `apos;`, `#123;` or `#x1F;` at the start of `after`.
@@ -131,4 +153,34 @@ pub fn name_of(text: &str) -> &str {
 
 pub fn find(doc: &str, from: usize, needle: &str) -> Option<usize> {
     doc.get(from..)?.find(needle).map(|i| i + from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_passes_over_cdata_and_comments_and_stops_where_the_document_does() {
+        let doc = "<a x='1'><![CDATA[<b>]]><!-- <c> --><?pi x?></a><d";
+        let pieces: Vec<_> = markup(doc, 0).collect();
+        assert_eq!(
+            pieces,
+            [
+                Markup::Piece {
+                    at: 0,
+                    text: "a x='1'"
+                },
+                Markup::Piece {
+                    at: 36,
+                    text: "?pi x?"
+                },
+                Markup::Piece { at: 44, text: "/a" },
+                Markup::Unterminated,
+            ]
+        );
+        assert!(misplaced_declaration("<a><?xml version=\"1.0\"?></a>"));
+        assert!(!misplaced_declaration(
+            "<?xml version=\"1.0\"?><a><![CDATA[<?xml version=\"1.0\"?>]]></a>"
+        ));
+    }
 }

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::dates::parse_date;
+use super::lexical::{Markup, markup};
 
 /// What the scan found for one `<item>` / `<entry>`, in document order.
 #[derive(Debug, Default, PartialEq)]
@@ -36,25 +37,15 @@ pub fn scan(doc: &str) -> Scan {
     let mut depth = 0usize;
     // Depth of the item being read, and the rank of the date it has so far.
     let mut item: Option<(usize, usize)> = None;
-    let mut at = 0;
-    while let Some(offset) = doc[at..].find('<') {
-        let start = at + offset;
-        let rest = &doc[start..];
-        let skip_to = |close: &str| {
-            rest.find(close)
-                .map_or(doc.len(), |e| start + e + close.len())
+    for piece in markup(doc, 0) {
+        let Markup::Piece {
+            at: start,
+            text: tag,
+        } = piece
+        else {
+            break;
         };
-        if rest.starts_with("<!--") {
-            at = skip_to("-->");
-            continue;
-        }
-        if rest.starts_with("<![CDATA[") {
-            at = skip_to("]]>");
-            continue;
-        }
-        let Some(end) = rest.find('>') else { break };
-        let tag = &rest[1..end];
-        at = start + end + 1;
+        let at = start + tag.len() + 2;
         if tag.starts_with(['?', '!']) {
             continue;
         }
