@@ -10,6 +10,7 @@ use crate::config::{Config, FeedConfig};
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::metrics::Metrics;
 use crate::model::TagOrigin;
+use crate::parse::Limits;
 use crate::process::tag;
 use crate::refresh::{self, Poller, Report, Status};
 use crate::store::{FeedSpec, IngestStats, Store, Writer};
@@ -53,7 +54,10 @@ pub fn poller(config: &Config, store: Store, metrics: Arc<Metrics>) -> anyhow::R
         store,
         fetcher: fetcher(config)?,
         metrics,
-        max_items: config.storage.max_items_per_feed as usize,
+        limits: Limits {
+            max_items: config.storage.max_items_per_feed as usize,
+            max_text: usize::try_from(config.fetch.max_body).unwrap_or(usize::MAX),
+        },
     })
 }
 

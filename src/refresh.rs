@@ -9,7 +9,7 @@ use crate::config::{FeedConfig, Fetch, Interval};
 use crate::fetch::{Content, FetchError, Fetched, Fetcher, Validators};
 use crate::metrics::Metrics;
 use crate::model::Item;
-use crate::parse::{ParseError, Source, parse_feed};
+use crate::parse::{Limits, ParseError, Source, parse_feed};
 use crate::process::{Identity, html_to_text, process_feed};
 use crate::relocate::relocate;
 use crate::schedule::{self, Bounds, Outcome};
@@ -29,8 +29,8 @@ pub struct Poller {
     pub writer: Writer,
     pub fetcher: Fetcher,
     pub metrics: Arc<Metrics>,
-    /// Items of a document beyond this many are not read (`max_items_per_feed`).
-    pub max_items: usize,
+    /// How much of a document is read (`max_items_per_feed`, `max_body`).
+    pub limits: Limits,
 }
 
 /// The outcome's name in logs and metrics.
@@ -78,7 +78,7 @@ pub async fn refresh(
         writer,
         fetcher,
         metrics,
-        max_items,
+        limits,
     } = poller;
     let name = feed.name.as_str().to_string();
     let record = store
@@ -107,15 +107,7 @@ pub async fn refresh(
         }) => body.len(),
         _ => 0,
     };
-    let max_text = usize::try_from(fetcher.max_body()).unwrap_or(usize::MAX);
-    let polled = interpret(
-        fetched,
-        &url,
-        record.consecutive_failures,
-        *max_items,
-        max_text,
-    )
-    .await;
+    let polled = interpret(fetched, &url, record.consecutive_failures, *limits).await;
 
     let location = relocate(&url, &record.location, polled.moved_to.as_ref());
     if location != record.location {
@@ -172,8 +164,7 @@ async fn interpret(
     fetched: Result<Fetched, FetchError>,
     url: &Url,
     failures: u32,
-    max_items: usize,
-    max_text: usize,
+    limits: Limits,
 ) -> Polled {
     let failure = |reason: String, retry_after| Polled {
         outcome: PollOutcome::Failed { reason },
@@ -204,7 +195,7 @@ async fn interpret(
                 },
             fresh_for,
             moved_to,
-        }) => match parse_and_process(body, url.clone(), charset, max_items, max_text).await {
+        }) => match parse_and_process(body, url.clone(), charset, limits).await {
             Ok(doc) => Polled {
                 outcome: PollOutcome::Fetched {
                     etag: validators.etag,
@@ -273,15 +264,13 @@ async fn parse_and_process(
     body: Vec<u8>,
     url: Url,
     charset: Option<String>,
-    max_items: usize,
-    max_text: usize,
+    limits: Limits,
 ) -> Result<Document, ParseError> {
     let work = move || {
         let source = Source {
             base: Some(url.as_str()),
             charset: charset.as_deref(),
-            max_items,
-            max_text,
+            limits,
         };
         let parsed = parse_feed(&body, &source)?;
         // The document is no longer needed: its memory is free for processing.

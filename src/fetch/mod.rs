@@ -141,11 +141,6 @@ impl Fetcher {
         })
     }
 
-    /// The largest body a fetch returns (`max_body`).
-    pub fn max_body(&self) -> u64 {
-        self.settings.max_body
-    }
-
     /// Fetches `url`, conditionally when validators from the last poll are given, within the
     /// configured timeout for the whole poll (redirects and body included).
     pub async fn fetch(

@@ -113,11 +113,7 @@ impl Dialect {
     pub fn start(&self, tag: &mut StartTag, depth: usize) -> Option<Repair> {
         match self {
             Dialect::Rss if depth == 0 => rss_root(tag),
-            Dialect::Rss if depth == 1 && USERLAND.iter().any(|u| tag.rebind(u, "")) => {
-                tag.attributes
-                    .retain(|(n, v)| !(n == "xmlns" && v.is_empty()));
-                Some(Repair::Format("UserLand namespace removed"))
-            }
+            Dialect::Rss if depth == 1 => without_userland(tag),
             Dialect::Rss090 => tag
                 .rebind(RSS_090, RSS_10)
                 .then_some(Repair::Format("RSS 0.90 read as RSS 1.0")),
@@ -139,13 +135,17 @@ impl Dialect {
     }
 }
 
-fn rss_root(tag: &mut StartTag) -> Option<Repair> {
-    let mut repair = None;
-    if USERLAND.iter().any(|u| tag.rebind(u, "")) {
+/// RSS 2.0 under the UserLand default namespace is plain RSS 2.0 to feed-rs without it.
+fn without_userland(tag: &mut StartTag) -> Option<Repair> {
+    USERLAND.iter().any(|u| tag.rebind(u, "")).then(|| {
         tag.attributes
             .retain(|(n, v)| !(n == "xmlns" && v.is_empty()));
-        repair = Some(Repair::Format("UserLand namespace removed"));
-    }
+        Repair::Format("UserLand namespace removed")
+    })
+}
+
+fn rss_root(tag: &mut StartTag) -> Option<Repair> {
+    let mut repair = without_userland(tag);
     if !matches!(tag.attribute("version"), Some("2.0" | "0.91" | "0.92")) {
         tag.set("version", "2.0");
         repair = Some(Repair::Format("RSS version set to 2.0"));

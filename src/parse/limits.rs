@@ -49,15 +49,25 @@ fn json_array_objects(text: &str) -> usize {
     count
 }
 
+/// A document cut to its first items.
+pub struct FirstItems<'a> {
+    pub text: Cow<'a, str>,
+    /// About how many items `text` holds (see `count_items`).
+    pub items: usize,
+    /// Says what was cut, when anything was.
+    pub cut: Option<String>,
+}
+
 /// The document with only its first `max` items (the rest cut and the open elements
-/// closed), and a note saying so; unchanged when it has no more than `max`.
-pub fn first_items(
-    text: Cow<'_, str>,
-    max: usize,
-) -> Result<(Cow<'_, str>, Option<String>), ParseError> {
+/// closed); unchanged when it has no more than `max`.
+pub fn first_items(text: Cow<'_, str>, max: usize) -> Result<FirstItems<'_>, ParseError> {
     let total = count_items(&text);
     if total <= max {
-        return Ok((text, None));
+        return Ok(FirstItems {
+            text,
+            items: total,
+            cut: None,
+        });
     }
     if text.trim_start().starts_with('{') {
         return Err(ParseError::TooManyItems { total, max });
@@ -68,10 +78,16 @@ pub fn first_items(
         .min()
         .unwrap_or(text.len());
     let closed = repair_xml(&text[..cut])?.text;
-    Ok((
-        Cow::Owned(closed),
-        Some(format!("only the first {max} of {total} items read")),
-    ))
+    Ok(FirstItems {
+        text: Cow::Owned(closed),
+        items: max,
+        cut: Some(cut_note(max, total)),
+    })
+}
+
+/// What is recorded on a feed whose document had more items than are read.
+pub fn cut_note(max: usize, total: usize) -> String {
+    format!("only the first {max} of {total} items read")
 }
 
 const ITEM_OPENINGS: [&str; 2] = ["<item", "<entry"];
@@ -97,14 +113,18 @@ mod tests {
             .collect();
         let doc = format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>");
         assert_eq!(count_items(&doc), 5);
-        let (same, note) = first_items(Cow::Borrowed(&doc), 5).expect("fits");
-        assert_eq!((same.as_ref(), note), (doc.as_str(), None));
-        let (cut, note) = first_items(Cow::Borrowed(&doc), 2).expect("cut");
+        let same = first_items(Cow::Borrowed(&doc), 5).expect("fits");
         assert_eq!(
-            cut,
+            (same.text.as_ref(), same.items, same.cut),
+            (doc.as_str(), 5, None)
+        );
+        let cut = first_items(Cow::Borrowed(&doc), 2).expect("cut");
+        assert_eq!(
+            cut.text,
             "<rss version=\"2.0\"><channel><title>t</title><item><guid>0</guid></item><item><guid>1</guid></item></channel></rss>"
         );
-        assert_eq!(note.as_deref(), Some("only the first 2 of 5 items read"));
+        assert_eq!(cut.items, 2);
+        assert_eq!(cut.cut.as_deref(), Some("only the first 2 of 5 items read"));
         let json = r#"{"title":"{[{","items":[{"id":"1","x":[{}]},{"url":"\"}{"}]}"#;
         assert_eq!(count_items(json), 2);
         assert!(matches!(

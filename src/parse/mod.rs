@@ -46,6 +46,23 @@ pub struct Source<'a> {
     pub base: Option<&'a str>,
     /// The `charset` of the HTTP Content-Type.
     pub charset: Option<&'a str>,
+    pub limits: Limits,
+}
+
+impl<'a> Source<'a> {
+    /// A document from `base` with no HTTP charset and no limits.
+    pub fn at(base: Option<&'a str>) -> Source<'a> {
+        Source {
+            base,
+            charset: None,
+            limits: Limits::NONE,
+        }
+    }
+}
+
+/// How much of a document is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
     /// Items beyond this many are not read (`max_items_per_feed`: no more would be kept).
     pub max_items: usize,
     /// A document larger than this once decoded to UTF-8 is refused (`max_body`): decoding
@@ -53,41 +70,38 @@ pub struct Source<'a> {
     pub max_text: usize,
 }
 
-impl<'a> Source<'a> {
-    /// A document from `base` with no HTTP charset and no item limit.
-    pub fn at(base: Option<&'a str>) -> Source<'a> {
-        Source {
-            base,
-            charset: None,
-            max_items: usize::MAX,
-            max_text: usize::MAX,
-        }
-    }
+impl Limits {
+    pub const NONE: Limits = Limits {
+        max_items: usize::MAX,
+        max_text: usize::MAX,
+    };
 }
 
 /// Parses raw bytes: decoded here (BOM, then the HTTP charset, then the XML declaration),
-/// cut to `max_items`, parsed strictly, and only when that fails, reads no items or would
+/// cut to the limits, parsed strictly, and only when that fails, reads no items or would
 /// mangle text, repaired and parsed again (what was done is listed on the result).
 /// Blocking; run it off the async executor.
 pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseError> {
-    let base = source.base;
+    let (
+        base,
+        Limits {
+            max_items,
+            max_text,
+        },
+    ) = (source.base, source.limits);
     let decoded = decode(bytes, source.charset);
-    if decoded.text.len() > source.max_text {
-        return Err(ParseError::TooLarge(source.max_text));
+    if decoded.text.len() > max_text {
+        return Err(ParseError::TooLarge(max_text));
     }
     let mut repairs: Vec<String> = decoded.fallback.into_iter().collect();
-    let (text, cut) = limits::first_items(decoded.text, source.max_items)?;
-    repairs.extend(cut);
-    let text = text.as_ref();
+    let first = limits::first_items(decoded.text, max_items)?;
+    repairs.extend(first.cut);
+    let (text, items) = (first.text.as_ref(), first.items);
     let strict_result = strict(text, base);
-    let items = match &strict_result {
-        Ok(feed) if !feed.entries.is_empty() => feed.entries.len(),
-        _ => limits::count_items(text),
-    };
     let readable = matches!(&strict_result, Ok(f) if !f.entries.is_empty() || items == 0);
     // feed-rs reads control characters and undefined entities without complaint, but
     // mangles the text: those documents are repaired too.
-    let mut feed = if readable && !repair::suspicious(text) {
+    let mut feed = if readable && !lexical::suspicious(text) {
         strict_result?
     } else {
         let repaired = match repaired(text)? {
@@ -103,14 +117,10 @@ pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseErro
             (_, failed) => return Err(unreadable(failed, items)),
         }
     };
-    // The counts above are estimates; the limit is not.
-    if feed.entries.len() > source.max_items {
-        repairs.push(format!(
-            "only the first {} of {} items read",
-            source.max_items,
-            feed.entries.len()
-        ));
-        feed.entries.truncate(source.max_items);
+    // The count above is an estimate; the limit is not.
+    if feed.entries.len() > max_items {
+        repairs.push(limits::cut_note(max_items, feed.entries.len()));
+        feed.entries.truncate(max_items);
     }
     let ttl = feed
         .ttl

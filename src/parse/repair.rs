@@ -1,5 +1,5 @@
-//! Repairs for the ill-formed XML real feeds serve, used only after the strict parse failed
-//! or read no items: one linear pass that escapes stray `&` and `<`, turns HTML entities
+//! Repairs for the ill-formed XML real feeds serve, used only after the strict parse failed,
+//! read no items or would mangle text: one linear pass that escapes stray `&` and `<`, turns HTML entities
 //! into character references, drops control characters, closes what was left open and
 //! converts old formats (see `formats`). Each repair is named, to be shown on the feed.
 
@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use super::formats::{Dialect, StartTag};
-pub use super::lexical::suspicious;
 use super::lexical::{MAX_REFERENCE, find, html_entity, is_forbidden, name_of};
 
 /// One kind of repair, as shown to users.

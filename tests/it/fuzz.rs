@@ -12,7 +12,7 @@ use std::path::Path;
 
 use chrono::Utc;
 use feedsift::model::{MAX_CONTENT_BYTES, MAX_TITLE_BYTES};
-use feedsift::parse::{ParseError, Source, parse_feed};
+use feedsift::parse::{Limits, ParseError, Source, parse_feed};
 use feedsift::process::process_feed;
 use feedsift::publish::sanitize_html;
 use proptest::prelude::*;
@@ -140,8 +140,10 @@ fn check_document(doc: &[u8], charset: Option<&str>, max_items: usize) {
     let source = Source {
         base: Some("https://fuzz.example/feed"),
         charset,
-        max_items,
-        max_text: 1 << 20,
+        limits: Limits {
+            max_items,
+            max_text: 1 << 20,
+        },
     };
     let parsed = match parse_feed(doc, &source) {
         Ok(parsed) => parsed,

@@ -1,6 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::parse::lexical::suspicious;
 
 fn repaired(doc: &str) -> (String, Vec<String>) {
     let r = repair_xml(doc).expect("not refused");

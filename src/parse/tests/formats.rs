@@ -237,8 +237,14 @@ fn documents_with_items_never_come_out_empty_silently() {
             .len(),
         1
     );
-    // An unknown root with items cannot be read: an error names how many were lost.
-    let unknown = b"<feeds><item><title>a</title></item><item><title>b</title></item></feeds>";
+    // RSS under a namespace feed-rs does not know parses "fine" with no entries, and no
+    // repair helps: the error names how many items were lost instead.
+    let foreign =
+        b"<rss version=\"2.0\" xmlns=\"http://unknown.example/rss\"><channel><title>t</title>\
+        <item><title>a</title></item><item><title>b</title></item></channel></rss>";
+    let err = parse_feed(foreign, &Source::at(None)).expect_err("items lost");
+    assert!(matches!(err, ParseError::NoItemsRead(2)), "{err}");
+    let unknown = b"<feeds><item><title>a</title></item></feeds>";
     let err = parse_feed(unknown, &Source::at(None)).expect_err("not a feed");
     assert!(matches!(err, ParseError::NotAFeed(_)), "{err}");
     let empty = b"<rss version=\"2.0\"><channel><title>t</title></channel></rss>";
