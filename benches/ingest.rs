@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::DateTime;
 use feedsift::parse::{Source, parse_feed};
 use feedsift::process::process_feed;
-use feedsift::store::{FeedSpec, PollOutcome, PollWrite, Store};
+use feedsift::store::{PollOutcome, PollWrite, Store};
 use support::{Rng, rss_document};
 
 /// Documents per transaction, as the daemon's writer groups polls that finish together.
@@ -32,14 +32,7 @@ fn main() {
         })
         .collect();
     let store = Store::open(&dir.path().join("bench.db")).expect("open");
-    let specs: Vec<FeedSpec> = (0..docs)
-        .map(|d| FeedSpec {
-            name: format!("feed{d}"),
-            url: format!("file:///feed{d}.xml"),
-            tags: Vec::new(),
-        })
-        .collect();
-    store.sync_feeds(&specs).expect("sync");
+    let specs = support::register_feeds(&store, docs, |d| format!("file:///feed{d}.xml"));
 
     let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
     let (mut bytes, mut items) = (0usize, 0usize);

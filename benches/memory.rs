@@ -7,6 +7,8 @@
 //! Run: `cargo bench --bench memory` (needs /usr/bin/time; `-- C M` for concurrency C and
 //! max_body M MiB; default 4 and 8).
 
+mod support;
+
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
@@ -58,28 +60,12 @@ async fn main() {
         }
         let path = dir.path().join("feedsift.toml");
         std::fs::write(&path, config).expect("config");
-        let out = tokio::process::Command::new("/usr/bin/time")
-            .args(["-f", "%e s wall, %M KiB peak RSS"])
-            .arg(env!("CARGO_BIN_EXE_feedsift"))
-            .args(["poll", "--all", "-c"])
-            .arg(&path)
-            .env("RUST_LOG", "warn")
-            .output()
-            .await
-            .expect("run feedsift under /usr/bin/time");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let timing = stderr.lines().last().unwrap_or("");
-        let peak_mib = timing
-            .split(", ")
-            .nth(1)
-            .and_then(|s| s.split(' ').next())
-            .and_then(|k| k.parse::<f64>().ok())
-            .unwrap_or(0.0)
-            / 1024.0;
+        let polled = support::timed_poll(&path).await;
         println!(
-            "{kind:<12} {:<70} {timing} → {}",
-            String::from_utf8_lossy(&out.stdout).trim(),
-            if peak_mib <= bound as f64 {
+            "{kind:<12} {:<70} {} → {}",
+            polled.summary,
+            polled.timing,
+            if polled.peak_rss_mib <= bound as f64 {
                 "within"
             } else {
                 "EXCEEDS"

@@ -67,23 +67,8 @@ async fn main() {
         total_bytes as f64 / 1e6
     );
     for round in ["cold", "warm"] {
-        let out = tokio::process::Command::new("/usr/bin/time")
-            .args(["-f", "%e s wall, %U s user, %S s system, %M KiB peak RSS"])
-            .arg(env!("CARGO_BIN_EXE_feedsift"))
-            .arg("poll")
-            .arg("-c")
-            .arg(&path)
-            .arg("--all")
-            .env("RUST_LOG", "warn")
-            .output()
-            .await
-            .expect("run feedsift under /usr/bin/time");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let timing = stderr.lines().last().unwrap_or("");
-        println!(
-            "{round}: {} | {timing}",
-            String::from_utf8_lossy(&out.stdout).trim()
-        );
+        let polled = support::timed_poll(&path).await;
+        println!("{round}: {} | {}", polled.summary, polled.timing);
     }
 }
 

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use feedsift::filter::parse;
 use feedsift::model::{Item, Tag, TagOrigin, UpstreamKey};
 use feedsift::process::{content_hash, tag_key};
-use feedsift::store::{FeedSpec, PollOutcome, Store};
+use feedsift::store::{PollOutcome, Store};
 use support::{Rng, word};
 
 const FEEDS: usize = 100;
@@ -35,14 +35,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = kept.unwrap_or_else(|| dir.path().join("bench.db"));
     let store = Store::open(&path).expect("open");
-    let specs: Vec<FeedSpec> = (0..FEEDS)
-        .map(|f| FeedSpec {
-            name: format!("feed{f}"),
-            url: format!("https://feed{f}.example/rss"),
-            tags: Vec::new(),
-        })
-        .collect();
-    store.sync_feeds(&specs).expect("sync");
+    let specs = support::register_feeds(&store, FEEDS, |f| format!("https://feed{f}.example/rss"));
 
     let mut rng = Rng::new(42);
     let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();

@@ -49,6 +49,58 @@ pub fn word(i: usize) -> String {
     w
 }
 
+/// Feeds `feed0` … `feed{count-1}` at `url(n)`, registered in `store`.
+pub fn register_feeds(
+    store: &feedsift::store::Store,
+    count: usize,
+    url: impl Fn(usize) -> String,
+) -> Vec<feedsift::store::FeedSpec> {
+    let specs: Vec<_> = (0..count)
+        .map(|n| feedsift::store::FeedSpec {
+            name: format!("feed{n}"),
+            url: url(n),
+            tags: Vec::new(),
+        })
+        .collect();
+    store.sync_feeds(&specs).expect("sync feeds");
+    specs
+}
+
+/// What one `feedsift poll --all` of the real binary under GNU time printed.
+pub struct TimedPoll {
+    /// feedsift's summary line.
+    pub summary: String,
+    /// GNU time's line: wall, user and system time, peak RSS.
+    pub timing: String,
+    pub peak_rss_mib: f64,
+}
+
+/// Runs `feedsift poll --all -c CONFIG` under `/usr/bin/time`.
+pub async fn timed_poll(config: &std::path::Path) -> TimedPoll {
+    let out = tokio::process::Command::new("/usr/bin/time")
+        .args(["-f", "%e s wall, %U s user, %S s system, %M KiB peak RSS"])
+        .arg(env!("CARGO_BIN_EXE_feedsift"))
+        .args(["poll", "--all", "-c"])
+        .arg(config)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("run feedsift under /usr/bin/time");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let timing = stderr.lines().last().unwrap_or("").to_string();
+    let peak_kib = timing
+        .split(", ")
+        .nth(3)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|k| k.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    TimedPoll {
+        summary: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        timing,
+        peak_rss_mib: peak_kib / 1024.0,
+    }
+}
+
 /// This process's peak resident set size, from /proc (Linux).
 pub fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
