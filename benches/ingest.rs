@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::DateTime;
 use feedsift::parse::{Source, parse_feed};
 use feedsift::process::process_feed;
-use feedsift::store::{PollOutcome, PollWrite, Store};
+use feedsift::store::{PollWrite, Store};
 use support::{Rng, rss_document};
 
 /// Documents per transaction, as the daemon's writer groups polls that finish together.
@@ -52,7 +52,7 @@ fn main() {
         items += processed.items.len();
         pending.push(PollWrite {
             name: spec.name.clone(),
-            outcome: fetched(),
+            outcome: support::fetched(),
             items: processed.items,
             now,
             next_poll: now,
@@ -82,15 +82,4 @@ fn main() {
         share(t_store)
     );
     println!("peak RSS: {:.0} MiB", support::peak_rss_mib());
-}
-
-fn fetched() -> PollOutcome {
-    PollOutcome::Fetched {
-        etag: None,
-        last_modified: None,
-        title: None,
-        site_link: None,
-        guid_fallback: false,
-        repairs: None,
-    }
 }

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use feedsift::filter::parse;
 use feedsift::model::{Item, Tag, TagOrigin, UpstreamKey};
 use feedsift::process::{content_hash, tag_key};
-use feedsift::store::{PollOutcome, Store};
+use feedsift::store::Store;
 use support::{Rng, word};
 
 const FEEDS: usize = 100;
@@ -44,16 +44,14 @@ fn main() {
     if store.item_count().expect("count") < total as i64 {
         let start = Instant::now();
         for (batch, chunk) in items.chunks(BATCH).enumerate() {
-            let fetched = PollOutcome::Fetched {
-                etag: None,
-                last_modified: None,
-                title: None,
-                site_link: None,
-                guid_fallback: false,
-                repairs: None,
-            };
             store
-                .record_poll(&specs[batch % FEEDS].name, &fetched, chunk, now, now)
+                .record_poll(
+                    &specs[batch % FEEDS].name,
+                    &support::fetched(),
+                    chunk,
+                    now,
+                    now,
+                )
                 .expect("poll");
         }
         let insert = start.elapsed();

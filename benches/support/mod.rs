@@ -66,6 +66,18 @@ pub fn register_feeds(
     specs
 }
 
+/// A poll that fetched a document and learned nothing about the feed itself.
+pub fn fetched() -> feedsift::store::PollOutcome {
+    feedsift::store::PollOutcome::Fetched {
+        etag: None,
+        last_modified: None,
+        title: None,
+        site_link: None,
+        guid_fallback: false,
+        repairs: None,
+    }
+}
+
 /// What one `feedsift poll --all` of the real binary under GNU time printed.
 pub struct TimedPoll {
     /// feedsift's summary line.
