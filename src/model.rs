@@ -99,19 +99,12 @@ impl ContentHash {
     /// (version 8) `urn:uuid:`, so the same story gets the same id whichever feed brought it first.
     pub fn entry_id(&self) -> String {
         let digest = blake3::hash(&self.0);
-        let mut b = [0u8; 16];
-        b.copy_from_slice(&digest.as_bytes()[..16]);
-        b[6] = (b[6] & 0x0f) | 0x80;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        format!(
-            "urn:uuid:{}-{}-{}-{}-{}",
-            &hex[0..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        )
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest.as_bytes()[..16]);
+        uuid::Builder::from_custom_bytes(bytes)
+            .into_uuid()
+            .urn()
+            .to_string()
     }
 }
 
@@ -199,4 +192,22 @@ pub struct Item {
     pub tags: Vec<Tag>,
     /// Plain text of title and content, for phrase search.
     pub text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_ids_never_change_for_a_hash() {
+        // Published ids must survive upgrades, or every reader shows every story again.
+        let mut bytes = [0u8; 33];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        assert_eq!(
+            ContentHash(bytes).entry_id(),
+            "urn:uuid:4f4e6c1d-ffd3-86c9-9598-76d15aa96b5f"
+        );
+    }
 }

@@ -8,11 +8,29 @@ use crate::model::{Tag, TagOrigin};
 /// NFKC → full case folding → NFKC), without whitespace, `-` and `_`, so `#OpenAI`,
 /// "Open AI", `#open_ai` and `#ＯｐｅｎＡＩ` are one tag.
 pub fn tag_key(label: &str) -> String {
-    let nfkc: String = label.trim_start_matches('#').nfkc().collect();
+    let label = label.trim_start_matches('#');
+    if label.is_ascii() {
+        // On ASCII, NFKC changes nothing and case folding is lowercasing.
+        label
+            .chars()
+            .filter(|c| is_kept_in_key(*c))
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    } else {
+        folded_key(label)
+    }
+}
+
+fn folded_key(label: &str) -> String {
+    let nfkc: String = label.nfkc().collect();
     caseless::default_case_fold_str(&nfkc)
         .nfkc()
-        .filter(|c| !c.is_whitespace() && *c != '-' && *c != '_')
+        .filter(|c| is_kept_in_key(*c))
         .collect()
+}
+
+fn is_kept_in_key(c: char) -> bool {
+    !c.is_whitespace() && c != '-' && c != '_'
 }
 
 /// A tag from a spelling, or none when nothing is left to match by.
@@ -31,29 +49,23 @@ pub fn tag(label: &str, origin: TagOrigin) -> Option<Tag> {
 /// or another `#` is a URL fragment, a character reference or not a hashtag at all.
 pub fn hashtags(text: &str) -> Vec<String> {
     let mut found = Vec::new();
-    let mut prev: Option<char> = None;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let at_word_start =
-            prev.is_none_or(|p| !(p.is_alphanumeric() || matches!(p, '_' | '/' | '&' | '#')));
-        prev = Some(c);
-        if c != '#' || !at_word_start {
+    let mut from = 0;
+    while let Some(at) = memchr::memchr(b'#', &text.as_bytes()[from..]).map(|i| from + i) {
+        from = at + 1;
+        // `#` is ASCII, so `at` and `at + 1` are character boundaries.
+        let at_word_start = text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|p| !(p.is_alphanumeric() || matches!(p, '_' | '/' | '&' | '#')));
+        let rest = &text[at + 1..];
+        if !at_word_start || !rest.chars().next().is_some_and(char::is_alphabetic) {
             continue;
         }
-        if !chars.peek().is_some_and(|(_, n)| n.is_alphabetic()) {
-            continue;
-        }
-        let start = i + 1;
-        let mut end = start;
-        while let Some(&(j, n)) = chars.peek() {
-            if !(n.is_alphanumeric() || n == '_') {
-                break;
-            }
-            end = j + n.len_utf8();
-            prev = Some(n);
-            chars.next();
-        }
-        found.push(text[start..end].to_string());
+        let len = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        found.push(rest[..len].to_string());
+        from += len;
     }
     found
 }
@@ -84,6 +96,43 @@ mod tests {
         assert_eq!(tag_key("ＯｐｅｎＡＩ"), "openai");
         assert_eq!(tag_key("Straße"), tag_key("STRASSE"));
         assert_eq!(tag_key("#Café"), tag_key("cafe\u{301}"));
+    }
+
+    /// Hashtags by the rule read literally, one character at a time: the oracle for the
+    /// search that jumps from `#` to `#`.
+    fn hashtags_char_by_char(text: &str) -> Vec<String> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let starts_word = i == 0
+                || !(chars[i - 1].is_alphanumeric()
+                    || matches!(chars[i - 1], '_' | '/' | '&' | '#'));
+            if chars[i] == '#' && starts_word && chars.get(i + 1).is_some_and(|c| c.is_alphabetic())
+            {
+                let end = (i + 1..chars.len())
+                    .find(|&j| !(chars[j].is_alphanumeric() || chars[j] == '_'))
+                    .unwrap_or(chars.len());
+                found.push(chars[i + 1..end].iter().collect());
+                i = end;
+            } else {
+                i += 1;
+            }
+        }
+        found
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn hashtags_follow_the_rule(text in "([#a_/&1 .é人]|#[a-z]{1,3}){0,24}") {
+            proptest::prop_assert_eq!(hashtags(&text), hashtags_char_by_char(&text));
+        }
+
+        #[test]
+        fn ascii_keys_are_folded_as_any_other(label in "[ -~\t\x0b]{0,20}") {
+            let label = label.trim_start_matches('#');
+            proptest::prop_assert_eq!(tag_key(label), folded_key(label));
+        }
     }
 
     #[test]

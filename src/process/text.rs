@@ -50,7 +50,15 @@ pub fn html_to_text(html: &str) -> String {
 
 /// Unicode NFC with every run of whitespace folded into one space, trimmed.
 pub fn normalise(text: &str) -> String {
-    // Most text is already NFC (all ASCII is); the quick check spares composing it again.
+    if text.is_ascii() {
+        collapse_ascii_whitespace(text)
+    } else {
+        normalise_unicode(text)
+    }
+}
+
+fn normalise_unicode(text: &str) -> String {
+    // Most text is already NFC; the quick check spares composing it again.
     let composed = is_nfc_quick(text.chars()) == IsNormalized::Yes;
     let mut out = String::with_capacity(text.len());
     for word in text.split_whitespace() {
@@ -62,6 +70,29 @@ pub fn normalise(text: &str) -> String {
         } else {
             out.extend(word.nfc());
         }
+    }
+    out
+}
+
+/// ASCII text is already NFC, so only its whitespace (as `char::is_whitespace` defines it,
+/// which includes the vertical tab) is folded, copying each word in one piece.
+fn collapse_ascii_whitespace(text: &str) -> String {
+    let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut start = 0;
+    while let Some(skip) = bytes[start..].iter().position(|b| !is_space(b)) {
+        let word = start + skip;
+        let end = bytes[word..]
+            .iter()
+            .position(is_space)
+            .map_or(bytes.len(), |n| word + n);
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        // Every byte of ASCII text is a character boundary.
+        out.push_str(&text[word..end]);
+        start = end;
     }
     out
 }
@@ -94,23 +125,29 @@ fn strip_markup(html: &str) -> String {
         };
         let name = tag_name(&after[..gt]);
         rest = &after[gt + 1..];
-        if BLOCK_ELEMENTS.contains(&name.as_str()) {
+        if is_one_of(name, &BLOCK_ELEMENTS) {
             out.push(' ');
         }
-        if SKIPPED_ELEMENTS.contains(&name.as_str()) && !after.starts_with('/') {
-            rest = skip_element_content(rest, &name);
+        if is_one_of(name, &SKIPPED_ELEMENTS) && !after.starts_with('/') {
+            rest = skip_element_content(rest, name);
         }
     }
     out.push_str(rest);
     out
 }
 
-fn tag_name(tag: &str) -> String {
-    tag.trim_start_matches('/')
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect::<String>()
-        .to_ascii_lowercase()
+/// The element name at the start of a tag's inside (`/p class="x"` → `p`), as written.
+fn tag_name(tag: &str) -> &str {
+    let tag = tag.trim_start_matches('/');
+    let end = tag
+        .bytes()
+        .position(|b| !b.is_ascii_alphanumeric())
+        .unwrap_or(tag.len());
+    &tag[..end]
+}
+
+fn is_one_of(name: &str, names: &[&str]) -> bool {
+    names.iter().any(|n| n.eq_ignore_ascii_case(name))
 }
 
 /// The text after the closing tag of `name`, or nothing when it is never closed.
@@ -190,5 +227,14 @@ mod tests {
     #[test]
     fn text_is_nfc_normalised() {
         assert_eq!(normalise("cafe\u{301}"), "caf\u{e9}");
+        assert_eq!(normalise(" a\u{a0}b\u{2003}\u{b}c "), "a b c");
+        assert_eq!(normalise("\t a\x0b\x0cb\r\n"), "a b");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_text_is_normalised_as_any_other(text in "[ -~\t\n\x0b\x0c\r\x1c]{0,40}") {
+            proptest::prop_assert_eq!(collapse_ascii_whitespace(&text), normalise_unicode(&text));
+        }
     }
 }
