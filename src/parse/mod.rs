@@ -126,7 +126,7 @@ pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseErro
         .ttl
         .map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
     let mut parsed = convert_feed(feed, text, base, Utc::now());
-    parsed.update_every = ttl.max(syndication_period(text.as_bytes()));
+    parsed.update_every = ttl.max(syndication_period(text));
     parsed.repairs = repairs;
     Ok(parsed)
 }
@@ -179,8 +179,12 @@ fn repaired(text: &str) -> Result<Option<(String, Vec<String>)>, ParseError> {
 
 /// The RSS 1.0 syndication module's hint (`sy:updatePeriod` / `sy:updateFrequency`), which
 /// feed-rs does not read. Only the document's head is searched: the hint sits in the channel.
-fn syndication_period(bytes: &[u8]) -> Option<Duration> {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(SYNDICATION_HEAD)]);
+fn syndication_period(text: &str) -> Option<Duration> {
+    let mut end = text.len().min(SYNDICATION_HEAD);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &text[..end];
     let element = |name: &str| {
         let start = head.find(&format!(":{name}>"))? + name.len() + 2;
         let end = head[start..].find('<')? + start;

@@ -65,8 +65,7 @@ impl Store {
     /// The item that has (or once had) this content hash.
     pub fn item_for_hash(&self, hash: &ContentHash) -> Result<Option<i64>, StoreError> {
         let conn = self.reader();
-        let mut stmt = conn.prepare_cached("SELECT item_id FROM item_hashes WHERE hash = ?1")?;
-        Ok(stmt.query_row([hash.as_bytes()], |r| r.get(0)).optional()?)
+        super::items::item_by_hash(&conn, hash)
     }
 
     /// The item's stored data, sources and tag provenance.

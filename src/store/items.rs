@@ -1,7 +1,7 @@
 //! Canonical items: insert new stories, add sources to known ones, update changed ones in place.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
 use super::{StoreError, prune, unix};
 use crate::model::{ContentHash, Item};
@@ -30,6 +30,132 @@ struct Known {
     content_updates: i64,
 }
 
+/// What the store knows of an item's content when its feed has not delivered it before.
+enum Content {
+    /// Pruned earlier (by this feed's key or by hash): not stored again.
+    Pruned,
+    /// Stored already, from another feed or under another key.
+    Stored(i64),
+    New,
+}
+
+/// The statements of one document's ingest, prepared once rather than looked up per item.
+struct Statements<'c> {
+    by_key: CachedStatement<'c>,
+    by_content: CachedStatement<'c>,
+    insert_item: CachedStatement<'c>,
+    insert_text: CachedStatement<'c>,
+    insert_source: CachedStatement<'c>,
+    insert_tag: CachedStatement<'c>,
+}
+
+impl<'c> Statements<'c> {
+    fn prepare(tx: &'c Connection) -> Result<Statements<'c>, StoreError> {
+        Ok(Statements {
+            by_key: tx.prepare_cached(
+                "SELECT i.id, i.hash, i.content_updates FROM sources s JOIN items i ON i.id = s.item_id
+                 WHERE s.feed_id = ?1 AND s.upstream_key = ?2",
+            )?,
+            by_content: tx.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM pruned_keys WHERE feed_id = ?1 AND upstream_key = ?2)
+                        OR EXISTS (SELECT 1 FROM pruned_hashes WHERE hash = ?3),
+                        coalesce((SELECT id FROM items WHERE hash = ?3),
+                                 (SELECT item_id FROM earlier_hashes WHERE hash = ?3))",
+            )?,
+            insert_item: tx.prepare_cached(
+                "INSERT INTO items (entry_id, hash, title, link, author, content, published,
+                                    updated, first_seen, sort_time, base)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?,
+            insert_text: tx
+                .prepare_cached("INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)")?,
+            insert_source: tx.prepare_cached(
+                "INSERT INTO sources (feed_id, upstream_key, item_id, link, first_seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
+            insert_tag: tx.prepare_cached(
+                "INSERT OR IGNORE INTO item_tags (item_id, feed_id, origin, key, label)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
+        })
+    }
+
+    /// The item this feed already delivered under the same upstream key.
+    fn by_key(&mut self, feed_id: i64, item: &Item) -> Result<Option<Known>, StoreError> {
+        let known = self
+            .by_key
+            .query_row(params![feed_id, item.key.0], |r| {
+                Ok(Known {
+                    id: r.get(0)?,
+                    hash: r.get(1)?,
+                    content_updates: r.get(2)?,
+                })
+            })
+            .optional()?;
+        Ok(known)
+    }
+
+    /// Tombstones and stored items with this item's content, in one look.
+    fn by_content(&mut self, feed_id: i64, item: &Item) -> Result<Content, StoreError> {
+        let (pruned, stored) = self
+            .by_content
+            .query_row(params![feed_id, item.key.0, item.hash.as_bytes()], |r| {
+                Ok((r.get::<_, bool>(0)?, r.get::<_, Option<i64>>(1)?))
+            })?;
+        Ok(match (pruned, stored) {
+            (true, _) => Content::Pruned,
+            (false, Some(id)) => Content::Stored(id),
+            (false, None) => Content::New,
+        })
+    }
+
+    fn insert_item(&mut self, item: &Item, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        let updated = item.updated.or(item.published).unwrap_or(now).min(now);
+        let item_id = self.insert_item.insert(params![
+            item.hash.entry_id(),
+            item.hash.as_bytes(),
+            item.title,
+            item.link,
+            item.author,
+            item.content,
+            item.published.map(unix),
+            unix(updated),
+            unix(now),
+            sort_time(item, now),
+            item.base,
+        ])?;
+        self.insert_text
+            .execute(params![item_id, item.title, item.text])?;
+        Ok(item_id)
+    }
+
+    fn add_source(
+        &mut self,
+        feed_id: i64,
+        item_id: i64,
+        item: &Item,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.insert_source
+            .execute(params![feed_id, item.key.0, item_id, item.link, unix(now)])?;
+        self.insert_tags(item_id, feed_id, item)
+    }
+
+    /// The item's category and hashtag tags from this feed, which has none recorded for it yet.
+    fn insert_tags(&mut self, item_id: i64, feed_id: i64, item: &Item) -> Result<(), StoreError> {
+        for tag in &item.tags {
+            self.insert_tag.execute(params![
+                item_id,
+                feed_id,
+                tag.origin.as_str(),
+                tag.key,
+                tag.label
+            ])?;
+        }
+        Ok(())
+    }
+}
+
 /// Stores one feed's items inside the poll's transaction.
 pub fn ingest(
     tx: &Connection,
@@ -38,25 +164,27 @@ pub fn ingest(
     now: DateTime<Utc>,
 ) -> Result<IngestStats, StoreError> {
     let mut stats = IngestStats::default();
+    let mut stmts = Statements::prepare(tx)?;
     for item in items {
-        match source_item(tx, feed_id, item)? {
+        match stmts.by_key(feed_id, item)? {
             Some(known) if known.hash == item.hash.as_bytes() => {}
             Some(known) => {
-                if update_item(tx, feed_id, &known, item, now)? {
+                if update_item(tx, &mut stmts, feed_id, &known, item, now)? {
                     stats.updated += 1;
                 }
             }
-            None if prune::was_pruned(tx, feed_id, &item.key.0, item.hash.as_bytes(), now)? => {
-                stats.pruned += 1;
-            }
-            None => match item_by_hash(tx, &item.hash)? {
-                Some(item_id) => {
-                    add_source(tx, feed_id, item_id, item, now)?;
+            None => match stmts.by_content(feed_id, item)? {
+                Content::Pruned => {
+                    prune::refresh_tombstones(tx, feed_id, &item.key.0, item.hash.as_bytes(), now)?;
+                    stats.pruned += 1;
+                }
+                Content::Stored(item_id) => {
+                    stmts.add_source(feed_id, item_id, item, now)?;
                     stats.deduplicated += 1;
                 }
-                None => {
-                    let item_id = insert_item(tx, item, now)?;
-                    add_source(tx, feed_id, item_id, item, now)?;
+                Content::New => {
+                    let item_id = stmts.insert_item(item, now)?;
+                    stmts.add_source(feed_id, item_id, item, now)?;
                     stats.new += 1;
                 }
             },
@@ -65,26 +193,12 @@ pub fn ingest(
     Ok(stats)
 }
 
-/// The item this feed already delivered under the same upstream key.
-fn source_item(tx: &Connection, feed_id: i64, item: &Item) -> Result<Option<Known>, StoreError> {
+/// The item that has (or once had) this content hash.
+pub(super) fn item_by_hash(tx: &Connection, hash: &ContentHash) -> Result<Option<i64>, StoreError> {
     let mut stmt = tx.prepare_cached(
-        "SELECT id, hash, content_updates FROM items
-         WHERE id = (SELECT item_id FROM sources WHERE feed_id = ?1 AND upstream_key = ?2)",
+        "SELECT id FROM items WHERE hash = ?1
+         UNION ALL SELECT item_id FROM earlier_hashes WHERE hash = ?1 LIMIT 1",
     )?;
-    let known = stmt
-        .query_row(params![feed_id, item.key.0], |r| {
-            Ok(Known {
-                id: r.get(0)?,
-                hash: r.get(1)?,
-                content_updates: r.get(2)?,
-            })
-        })
-        .optional()?;
-    Ok(known)
-}
-
-fn item_by_hash(tx: &Connection, hash: &ContentHash) -> Result<Option<i64>, StoreError> {
-    let mut stmt = tx.prepare_cached("SELECT item_id FROM item_hashes WHERE hash = ?1")?;
     Ok(stmt.query_row([hash.as_bytes()], |r| r.get(0)).optional()?)
 }
 
@@ -93,52 +207,11 @@ fn sort_time(item: &Item, now: DateTime<Utc>) -> i64 {
     unix(item.published.or(item.updated).unwrap_or(now).min(now))
 }
 
-fn insert_item(tx: &Connection, item: &Item, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO items (entry_id, hash, title, link, author, content, published, updated,
-                            first_seen, sort_time, base)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?;
-    let updated = item.updated.or(item.published).unwrap_or(now).min(now);
-    stmt.execute(params![
-        item.hash.entry_id(),
-        item.hash.as_bytes(),
-        item.title,
-        item.link,
-        item.author,
-        item.content,
-        item.published.map(unix),
-        unix(updated),
-        unix(now),
-        sort_time(item, now),
-        item.base,
-    ])?;
-    let item_id = tx.last_insert_rowid();
-    tx.prepare_cached("INSERT OR IGNORE INTO item_hashes (hash, item_id) VALUES (?1, ?2)")?
-        .execute(params![item.hash.as_bytes(), item_id])?;
-    tx.prepare_cached("INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)")?
-        .execute(params![item_id, item.title, item.text])?;
-    Ok(item_id)
-}
-
-fn add_source(
-    tx: &Connection,
-    feed_id: i64,
-    item_id: i64,
-    item: &Item,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "INSERT INTO sources (feed_id, upstream_key, item_id, link, first_seen) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![feed_id, item.key.0, item_id, item.link, unix(now)])?;
-    insert_item_tags(tx, item_id, feed_id, item)
-}
-
 /// Updates a changed item in place; returns false when the change is not taken (the update cap
 /// is reached, or the new content is another stored story).
 fn update_item(
     tx: &Connection,
+    stmts: &mut Statements,
     feed_id: i64,
     known: &Known,
     item: &Item,
@@ -150,9 +223,14 @@ fn update_item(
     if item_by_hash(tx, &item.hash)?.is_some_and(|other| other != known.id) {
         return Ok(false);
     }
+    // The superseded hash stays known, so the older version arriving from elsewhere is
+    // recognised as this story.
+    tx.prepare_cached("INSERT OR IGNORE INTO earlier_hashes (hash, item_id) VALUES (?1, ?2)")?
+        .execute(params![known.hash, known.id])?;
     tx.prepare_cached(
         "UPDATE items SET hash = ?2, title = ?3, link = ?4, author = ?5, content = ?6,
-                          updated = max(updated + 1, ?7), content_updates = content_updates + 1, base = ?8
+                          updated = max(updated + 1, ?7), content_updates = content_updates + 1,
+                          base = ?8
          WHERE id = ?1",
     )?
     .execute(params![
@@ -162,48 +240,17 @@ fn update_item(
         item.link,
         item.author,
         item.content,
-        unix(now), item.base
+        unix(now),
+        item.base
     ])?;
-    tx.prepare_cached("INSERT OR IGNORE INTO item_hashes (hash, item_id) VALUES (?1, ?2)")?
-        .execute(params![item.hash.as_bytes(), known.id])?;
     tx.prepare_cached("DELETE FROM item_text WHERE rowid = ?1")?
         .execute([known.id])?;
-    tx.prepare_cached("INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)")?
+    stmts
+        .insert_text
         .execute(params![known.id, item.title, item.text])?;
-    replace_item_tags(tx, known.id, feed_id, item)?;
-    Ok(true)
-}
-
-/// The item's category and hashtag tags as this feed gives them now.
-fn replace_item_tags(
-    tx: &Connection,
-    item_id: i64,
-    feed_id: i64,
-    item: &Item,
-) -> Result<(), StoreError> {
+    // The item's tags as this feed gives them now.
     tx.prepare_cached("DELETE FROM item_tags WHERE item_id = ?1 AND feed_id = ?2")?
-        .execute(params![item_id, feed_id])?;
-    insert_item_tags(tx, item_id, feed_id, item)
-}
-
-/// The item's category and hashtag tags from this feed, which has none recorded for it yet.
-fn insert_item_tags(
-    tx: &Connection,
-    item_id: i64,
-    feed_id: i64,
-    item: &Item,
-) -> Result<(), StoreError> {
-    let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO item_tags (item_id, feed_id, origin, key, label) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for tag in &item.tags {
-        insert.execute(params![
-            item_id,
-            feed_id,
-            tag.origin.as_str(),
-            tag.key,
-            tag.label
-        ])?;
-    }
-    Ok(())
+        .execute(params![known.id, feed_id])?;
+    stmts.insert_tags(known.id, feed_id, item)?;
+    Ok(true)
 }

@@ -130,7 +130,9 @@ fn delete_item(tx: &Connection, item_id: i64, now: DateTime<Utc>) -> Result<(), 
         tombstone_key(tx, feed_id, &key, now)?;
     }
     tx.prepare_cached(
-        "INSERT INTO pruned_hashes (hash, seen) SELECT hash, ?2 FROM item_hashes WHERE item_id = ?1
+        "INSERT INTO pruned_hashes (hash, seen)
+         SELECT hash, ?2 FROM items WHERE id = ?1
+         UNION SELECT hash, ?2 FROM earlier_hashes WHERE item_id = ?1
          ON CONFLICT (hash) DO UPDATE SET seen = excluded.seen",
     )?
     .execute(params![item_id, unix(now)])?;
@@ -163,21 +165,17 @@ fn forget_tags(tx: &Connection, item_id: i64, feed_id: i64) -> Result<(), StoreE
     Ok(())
 }
 
-/// Whether this item of this feed was pruned before; a hit refreshes the tombstone.
-pub(super) fn was_pruned(
+/// Marks the tombstones of a pruned item as seen again, so they outlive the feed carrying it.
+pub(super) fn refresh_tombstones(
     tx: &Connection,
     feed_id: i64,
     key: &str,
     hash: &[u8],
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let by_key = tx
-        .prepare_cached(
-            "UPDATE pruned_keys SET seen = ?3 WHERE feed_id = ?1 AND upstream_key = ?2",
-        )?
+) -> Result<(), StoreError> {
+    tx.prepare_cached("UPDATE pruned_keys SET seen = ?3 WHERE feed_id = ?1 AND upstream_key = ?2")?
         .execute(params![feed_id, key, unix(now)])?;
-    let by_hash = tx
-        .prepare_cached("UPDATE pruned_hashes SET seen = ?2 WHERE hash = ?1")?
+    tx.prepare_cached("UPDATE pruned_hashes SET seen = ?2 WHERE hash = ?1")?
         .execute(params![hash, unix(now)])?;
-    Ok(by_key + by_hash > 0)
+    Ok(())
 }

@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use super::*;
 use crate::filter::parse;
 use crate::model::{Item, ParsedFeed, ParsedItem, Tag, TagOrigin};
-use crate::process::{process_feed, tag};
+use crate::process::{content_hash, process_feed, tag};
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -326,6 +326,50 @@ fn a_database_from_the_previous_version_upgrades_cleanly() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .expect("check");
     assert_eq!(integrity, "ok");
+}
+
+#[test]
+fn version_5_hashes_move_to_the_items_index_and_earlier_ones_stay_known() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("v5.db");
+    let mut conn = Connection::open(&path).expect("open");
+    migrations::migrate_to(&mut conn, 5).expect("version 5");
+    let (old, new) = (
+        content_hash("Story", "first"),
+        content_hash("Story", "second"),
+    );
+    conn.execute(
+        "INSERT INTO items (id, entry_id, hash, title, updated, first_seen, sort_time)
+         VALUES (1, 'urn:uuid:x', ?1, 'Story', 1, 1, 1)",
+        [new.as_bytes()],
+    )
+    .expect("item");
+    for hash in [old, new] {
+        conn.execute(
+            "INSERT INTO item_hashes (hash, item_id) VALUES (?1, 1)",
+            [hash.as_bytes()],
+        )
+        .expect("hash");
+    }
+    drop(conn);
+
+    let store = Store::open(&path).expect("upgrade");
+    assert_eq!(store.item_for_hash(&old).expect("old"), Some(1));
+    assert_eq!(store.item_for_hash(&new).expect("new"), Some(1));
+    let conn = store.reader();
+    let earlier: Vec<Vec<u8>> = conn
+        .prepare("SELECT hash FROM earlier_hashes")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .expect("earlier");
+    assert_eq!(earlier, [old.as_bytes().to_vec()]);
+    let automerge: i64 = conn
+        .query_row(
+            "SELECT v FROM item_text_config WHERE k = 'automerge'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("automerge");
+    assert_eq!(automerge, 16);
 }
 
 #[test]
