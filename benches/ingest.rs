@@ -1,11 +1,14 @@
 //! Ingest benchmark: parse + process + store of feed documents read from files, one core.
 //! Reports MB/s of feed XML and items/s end to end, and the share of each stage. Documents are
 //! stored 16 to a transaction, as the daemon's writer does when polls finish together.
+//! Then the floor: feed-rs reading the same documents and FTS5 indexing the same text, alone,
+//! which no work in feedsift's own code can go below.
 //!
 //! Run: `cargo bench --bench ingest` (or `-- N` for N documents of 50 items; default 400).
 
 mod support;
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::DateTime;
@@ -82,4 +85,59 @@ fn main() {
         share(t_store)
     );
     println!("peak RSS: {:.0} MiB", support::peak_rss_mib());
+
+    let (t_feed_rs, t_fts) = floor(dir.path(), &paths);
+    println!(
+        "floor: feed-rs alone {:.0} MB/s, FTS5 indexing alone {:.0} MB/s, both {:.1} MB/s",
+        mb / t_feed_rs.as_secs_f64(),
+        mb / t_fts.as_secs_f64(),
+        mb / (t_feed_rs + t_fts).as_secs_f64()
+    );
+}
+
+/// Times feed-rs reading every document, and FTS5 indexing every item's title and text into
+/// an empty table declared as the store declares `item_text`, in transactions as large as
+/// the ingest's.
+fn floor(dir: &Path, paths: &[PathBuf]) -> (Duration, Duration) {
+    let bodies: Vec<Vec<u8>> = paths
+        .iter()
+        .map(|p| std::fs::read(p).expect("read"))
+        .collect();
+    let texts: Vec<(String, String)> = bodies
+        .iter()
+        .flat_map(|body| {
+            let parsed = parse_feed(body, &Source::at(None)).expect("parse");
+            process_feed(&parsed, None).items
+        })
+        .map(|item| (item.title, item.text))
+        .collect();
+    let t = Instant::now();
+    for body in &bodies {
+        feed_rs::parser::parse(body.as_slice()).expect("feed-rs parses");
+    }
+    let t_feed_rs = t.elapsed();
+
+    let mut conn = rusqlite::Connection::open(dir.join("fts-only.db")).expect("open");
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+         CREATE VIRTUAL TABLE item_text USING fts5 (
+             title, body, content = '', contentless_delete = 1,
+             tokenize = 'unicode61 remove_diacritics 2');
+         INSERT INTO item_text (item_text, rank) VALUES ('automerge', 16);",
+    )
+    .expect("fts table");
+    let t = Instant::now();
+    for group in texts.chunks(GROUP * support::ITEMS_PER_DOC) {
+        let tx = conn.transaction().expect("begin");
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO item_text (title, body) VALUES (?1, ?2)")
+                .expect("prepare");
+            for (title, text) in group {
+                insert.execute([title, text]).expect("index");
+            }
+        }
+        tx.commit().expect("commit");
+    }
+    (t_feed_rs, t.elapsed())
 }
