@@ -96,10 +96,14 @@ pub fn misplaced_declaration(doc: &str) -> bool {
     if memchr::memmem::find(&doc.as_bytes()[doc.len().min(1)..], b"<?xml").is_none() {
         return false;
     }
-    markup(doc, doc.len().min(1)).any(|piece| match piece {
+    // From the first byte: starting later could begin inside the first piece and read its
+    // end as the start of a CDATA section that hides a declaration.
+    markup(doc, 0).any(|piece| match piece {
         Markup::Unterminated => true,
-        Markup::Piece { text, .. } => {
-            text.starts_with("?xml") && text.as_bytes().get(4).is_some_and(u8::is_ascii_whitespace)
+        Markup::Piece { at, text } => {
+            at > 0
+                && text.starts_with("?xml")
+                && text.as_bytes().get(4).is_some_and(u8::is_ascii_whitespace)
         }
     })
 }
@@ -181,6 +185,10 @@ mod tests {
         assert!(misplaced_declaration("<a><?xml version=\"1.0\"?></a>"));
         assert!(!misplaced_declaration(
             "<?xml version=\"1.0\"?><a><![CDATA[<?xml version=\"1.0\"?>]]></a>"
+        ));
+        // Read from byte 1, the first piece's `<![CDATA[` would hide the declaration.
+        assert!(misplaced_declaration(
+            "<?<![CDATA[x?><a><<![CDATA[b><?xml ]]>version=\"1.0\"?></a>"
         ));
     }
 }
