@@ -12,7 +12,7 @@ use crate::metrics::Metrics;
 use crate::model::TagOrigin;
 use crate::parse::Limits;
 use crate::process::tag;
-use crate::refresh::{self, Poller, Report, Status};
+use crate::refresh::{self, Parsing, Poller, Report, Status};
 use crate::store::{FeedSpec, IngestStats, Store, Writer};
 
 /// Opens the database and makes its feeds match the config.
@@ -54,10 +54,13 @@ pub fn poller(config: &Config, store: Store, metrics: Arc<Metrics>) -> anyhow::R
         store,
         fetcher: fetcher(config)?,
         metrics,
-        limits: Limits {
-            max_items: config.storage.max_items_per_feed as usize,
-            max_text: usize::try_from(config.fetch.max_body).unwrap_or(usize::MAX),
-        },
+        parsing: Parsing::new(
+            Limits {
+                max_items: config.storage.max_items_per_feed as usize,
+                max_text: usize::try_from(config.fetch.max_body).unwrap_or(usize::MAX),
+            },
+            config.fetch.concurrency,
+        ),
     })
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::config::{FeedConfig, Fetch, Interval};
@@ -29,8 +30,28 @@ pub struct Poller {
     pub writer: Writer,
     pub fetcher: Fetcher,
     pub metrics: Arc<Metrics>,
+    pub parsing: Parsing,
+}
+
+/// How documents are parsed: how much of each is read, and how many at once.
+#[derive(Clone)]
+pub struct Parsing {
     /// How much of a document is read (`max_items_per_feed`, `max_body`).
     pub limits: Limits,
+    /// One per document being parsed. A parse abandoned at the time budget runs on to its end
+    /// on its blocking thread, holding its slot, so never more documents than slots are being
+    /// parsed (and held in memory) at once.
+    pub slots: Arc<Semaphore>,
+}
+
+impl Parsing {
+    /// `concurrent` documents parsed at once, read within `limits`.
+    pub fn new(limits: Limits, concurrent: usize) -> Parsing {
+        Parsing {
+            limits,
+            slots: Arc::new(Semaphore::new(concurrent)),
+        }
+    }
 }
 
 /// The outcome's name in logs and metrics.
@@ -78,7 +99,7 @@ pub async fn refresh(
         writer,
         fetcher,
         metrics,
-        limits,
+        parsing,
     } = poller;
     let name = feed.name.as_str().to_string();
     let record = store
@@ -107,7 +128,7 @@ pub async fn refresh(
         }) => body.len(),
         _ => 0,
     };
-    let polled = interpret(fetched, &url, record.consecutive_failures, *limits).await;
+    let polled = interpret(fetched, &url, record.consecutive_failures, parsing).await;
 
     let location = relocate(&url, &record.location, polled.moved_to.as_ref());
     if location != record.location {
@@ -164,7 +185,7 @@ async fn interpret(
     fetched: Result<Fetched, FetchError>,
     url: &Url,
     failures: u32,
-    limits: Limits,
+    parsing: &Parsing,
 ) -> Polled {
     let failure = |reason: String, retry_after| Polled {
         outcome: PollOutcome::Failed { reason },
@@ -195,7 +216,7 @@ async fn interpret(
                 },
             fresh_for,
             moved_to,
-        }) => match parse_and_process(body, url.clone(), charset, limits).await {
+        }) => match parse_and_process(body, url.clone(), charset, parsing, PARSE_BUDGET).await {
             Ok(doc) => Polled {
                 outcome: PollOutcome::Fetched {
                     etag: validators.etag,
@@ -264,9 +285,14 @@ async fn parse_and_process(
     body: Vec<u8>,
     url: Url,
     charset: Option<String>,
-    limits: Limits,
+    parsing: &Parsing,
+    budget: std::time::Duration,
 ) -> Result<Document, ParseError> {
+    // The slot is never closed, so waiting for one only ever ends with a slot.
+    let slot = parsing.slots.clone().acquire_owned().await.ok();
+    let limits = parsing.limits;
     let work = move || {
+        let _slot = slot;
         let source = Source {
             base: Some(url.as_str()),
             charset: charset.as_deref(),
@@ -289,11 +315,10 @@ async fn parse_and_process(
             repairs: parsed.repairs,
         })
     };
-    // The poll gives up after the budget; the blocking thread finishes on its own, and at
-    // most `concurrency` of them can be busy so.
-    match tokio::time::timeout(PARSE_BUDGET, tokio::task::spawn_blocking(work)).await {
+    // The poll gives up after the budget; the blocking thread finishes on its own.
+    match tokio::time::timeout(budget, tokio::task::spawn_blocking(work)).await {
         Ok(done) => done.unwrap_or(Err(ParseError::Panicked)),
-        Err(_) => Err(ParseError::TooSlow(PARSE_BUDGET)),
+        Err(_) => Err(ParseError::TooSlow(budget)),
     }
 }
 
@@ -350,3 +375,6 @@ fn log_outcome(feed: &FeedConfig, outcome: &PollOutcome, stats: &IngestStats, ne
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,33 @@
+use std::time::Duration;
+
+use super::*;
+
+/// An RSS document big enough that parsing it takes a noticeable while.
+fn big_document() -> Vec<u8> {
+    let items: String = (0..20_000)
+        .map(|i| {
+            format!(
+                "<item><guid>g{i}</guid><title>Story {i}</title>\
+                 <description>&lt;p&gt;Text of story {i} #tag{i}&lt;/p&gt;</description></item>"
+            )
+        })
+        .collect();
+    format!("<rss version=\"2.0\"><channel><title>Big</title>{items}</channel></rss>").into_bytes()
+}
+
+#[tokio::test]
+async fn an_abandoned_parse_keeps_its_slot_until_it_ends() {
+    let parsing = Parsing::new(Limits::NONE, 1);
+    let url = Url::parse("https://big.example/feed").expect("url");
+    let given_up = parse_and_process(big_document(), url, None, &parsing, Duration::ZERO).await;
+    assert!(
+        matches!(given_up, Err(ParseError::TooSlow(_))),
+        "{:?}",
+        given_up.map(|d| d.items.len())
+    );
+    // The poll has given up, but the parse still runs and still holds the only slot: another
+    // document would wait rather than be parsed beside it.
+    assert_eq!(parsing.slots.available_permits(), 0);
+    let back = tokio::time::timeout(Duration::from_secs(60), parsing.slots.acquire()).await;
+    assert!(back.is_ok(), "the slot comes back when the parse ends");
+}
