@@ -102,37 +102,6 @@ fn all_titles(f: &Fixture) -> Vec<String> {
 }
 
 #[test]
-fn a_new_database_is_migrated_and_marked_as_ours() {
-    let f = fixture();
-    let conn = Connection::open(&f.path).expect("open");
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .expect("version");
-    let app_id: i32 = conn
-        .query_row("PRAGMA application_id", [], |r| r.get(0))
-        .expect("id");
-    let journal: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .expect("journal");
-    assert_eq!(version, latest_version());
-    assert_eq!(app_id, migrations::APPLICATION_ID);
-    assert_eq!(journal, "wal");
-}
-
-#[test]
-fn a_database_from_a_newer_feedsift_is_refused() {
-    let f = fixture();
-    let conn = Connection::open(&f.path).expect("open");
-    conn.pragma_update(None, "user_version", latest_version() + 1)
-        .expect("set version");
-    drop(conn);
-    assert!(matches!(
-        Store::open(&f.path),
-        Err(StoreError::NewerSchema(_))
-    ));
-}
-
-#[test]
 fn the_same_story_from_two_feeds_is_one_item_with_two_sources() {
     let f = fixture();
     assert_eq!(
@@ -296,83 +265,6 @@ fn reissued_items_with_new_guids_are_not_duplicates() {
 }
 
 #[test]
-fn a_database_from_the_previous_version_upgrades_cleanly() {
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("old.db");
-    let mut conn = Connection::open(&path).expect("open");
-    migrations::migrate_to(&mut conn, 1).expect("version 1");
-    conn.execute_batch(
-        "INSERT INTO feeds (id, name, url) VALUES (1, 'a', 'https://a.example/feed');
-         INSERT INTO items (id, entry_id, hash, title, updated, first_seen, sort_time)
-             VALUES (1, 'urn:uuid:old', x'01', 'Kept story', 1800000000, 1800000000, 1800000000);
-         INSERT INTO sources (feed_id, upstream_key, item_id, first_seen) VALUES (1, 'g:old', 1, 1800000000);",
-    )
-    .expect("v1 rows");
-    drop(conn);
-
-    let store = Store::open(&path).expect("upgrade");
-    let conn = Connection::open(&path).expect("open");
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .expect("version");
-    assert_eq!(version, latest_version());
-    let kept = store.items_matching(None, 10).expect("query");
-    assert_eq!(kept.len(), 1);
-    assert_eq!(
-        (kept[0].entry_id.as_str(), kept[0].base.as_deref()),
-        ("urn:uuid:old", None)
-    );
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .expect("check");
-    assert_eq!(integrity, "ok");
-}
-
-#[test]
-fn version_5_hashes_move_to_the_items_index_and_earlier_ones_stay_known() {
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("v5.db");
-    let mut conn = Connection::open(&path).expect("open");
-    migrations::migrate_to(&mut conn, 5).expect("version 5");
-    let (old, new) = (
-        content_hash("Story", "first"),
-        content_hash("Story", "second"),
-    );
-    conn.execute(
-        "INSERT INTO items (id, entry_id, hash, title, updated, first_seen, sort_time)
-         VALUES (1, 'urn:uuid:x', ?1, 'Story', 1, 1, 1)",
-        [new.as_bytes()],
-    )
-    .expect("item");
-    for hash in [old, new] {
-        conn.execute(
-            "INSERT INTO item_hashes (hash, item_id) VALUES (?1, 1)",
-            [hash.as_bytes()],
-        )
-        .expect("hash");
-    }
-    drop(conn);
-
-    let store = Store::open(&path).expect("upgrade");
-    assert_eq!(store.item_for_hash(&old).expect("old"), Some(1));
-    assert_eq!(store.item_for_hash(&new).expect("new"), Some(1));
-    let conn = store.reader();
-    let earlier: Vec<Vec<u8>> = conn
-        .prepare("SELECT hash FROM earlier_hashes")
-        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        .expect("earlier");
-    assert_eq!(earlier, [old.as_bytes().to_vec()]);
-    let automerge: i64 = conn
-        .query_row(
-            "SELECT v FROM item_text_config WHERE k = 'automerge'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("automerge");
-    assert_eq!(automerge, 16);
-}
-
-#[test]
 fn items_are_found_by_entry_id_link_and_hash() {
     let f = fixture();
     let story = items("1", "Story", "Body", &[]);
@@ -420,3 +312,4 @@ fn both_query_plans_select_the_same_items() {
 }
 
 mod retention;
+mod schema;
