@@ -119,17 +119,13 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE feeds ADD COLUMN repairs TEXT;
     "#,
-    // 6: ingest with fewer writes per item. The current hash is found through an index on
-    // `items`, so only superseded hashes need rows of their own; and the phrase index merges
-    // its segments 16 at a time (FTS5's default is 4), rewriting each posting about half as
-    // often. `crisismerge` (a whole level merged at once) moves up from 16 to stay the rarer.
+    // 6: fewer writes per new item. The current hash is found through an index on `items`,
+    // so only superseded hashes need rows of their own.
     r#"
     CREATE INDEX items_hash ON items (hash);
     DELETE FROM item_hashes
      WHERE EXISTS (SELECT 1 FROM items WHERE id = item_hashes.item_id AND hash = item_hashes.hash);
     ALTER TABLE item_hashes RENAME TO earlier_hashes;
-    INSERT INTO item_text (item_text, rank) VALUES ('automerge', 16);
-    INSERT INTO item_text (item_text, rank) VALUES ('crisismerge', 32);
     "#,
 ];
 

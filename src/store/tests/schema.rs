@@ -100,12 +100,4 @@ fn version_5_hashes_move_to_the_items_index_and_earlier_ones_stay_known() {
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .expect("earlier");
     assert_eq!(earlier, [old.as_bytes().to_vec()]);
-    let automerge: i64 = conn
-        .query_row(
-            "SELECT v FROM item_text_config WHERE k = 'automerge'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("automerge");
-    assert_eq!(automerge, 16);
 }
