@@ -196,10 +196,10 @@ pub fn ingest(
 /// The item that has (or once had) this content hash.
 pub(super) fn item_by_hash(tx: &Connection, hash: &ContentHash) -> Result<Option<i64>, StoreError> {
     let mut stmt = tx.prepare_cached(
-        "SELECT id FROM items WHERE hash = ?1
-         UNION ALL SELECT item_id FROM earlier_hashes WHERE hash = ?1 LIMIT 1",
+        "SELECT coalesce((SELECT id FROM items WHERE hash = ?1),
+                         (SELECT item_id FROM earlier_hashes WHERE hash = ?1))",
     )?;
-    Ok(stmt.query_row([hash.as_bytes()], |r| r.get(0)).optional()?)
+    Ok(stmt.query_row([hash.as_bytes()], |r| r.get(0))?)
 }
 
 /// Future dates would pin an item to the top of every merged feed.
