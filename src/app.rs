@@ -13,7 +13,7 @@ use crate::model::TagOrigin;
 use crate::parse::Limits;
 use crate::process::tag;
 use crate::refresh::{self, Parsing, Poller, Report, Status};
-use crate::store::{FeedSpec, IngestStats, Store, Writer};
+use crate::store::{FeedSpec, IngestStats, Retention, Store, Writer};
 
 /// Opens the database and makes its feeds match the config.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -54,25 +54,59 @@ pub fn poller(config: &Config, store: Store, metrics: Arc<Metrics>) -> anyhow::R
         store,
         fetcher: fetcher(config)?,
         metrics,
-        parsing: Parsing::new(
-            Limits {
-                max_items: config.storage.max_items_per_feed as usize,
-                max_text: usize::try_from(config.fetch.max_body).unwrap_or(usize::MAX),
-            },
-            config.fetch.concurrency,
-        ),
+        parsing: parsing(config),
     })
 }
 
+/// `poller` under the settings of a reloaded config: the same store, writer and counters, with
+/// a new HTTP client and parsing slots when `[fetch]` or `[storage]` changed how documents are
+/// fetched or read. `None` when nothing it depends on changed, so hosts keep their politeness
+/// state and parses their slots.
+pub fn repoller(poller: &Poller, old: &Config, new: &Config) -> anyhow::Result<Option<Poller>> {
+    let same = fetch_settings(old) == fetch_settings(new)
+        && limits(old) == limits(new)
+        && old.fetch.concurrency == new.fetch.concurrency;
+    if same {
+        return Ok(None);
+    }
+    Ok(Some(Poller {
+        fetcher: fetcher(new)?,
+        parsing: parsing(new),
+        ..poller.clone()
+    }))
+}
+
+/// What the pruner keeps under `config`.
+pub fn retention(config: &Config) -> Retention {
+    Retention {
+        max_age: config.storage.retention,
+        max_items_per_feed: config.storage.max_items_per_feed,
+    }
+}
+
+fn parsing(config: &Config) -> Parsing {
+    Parsing::new(limits(config), config.fetch.concurrency)
+}
+
+fn limits(config: &Config) -> Limits {
+    Limits {
+        max_items: config.storage.max_items_per_feed as usize,
+        max_text: usize::try_from(config.fetch.max_body).unwrap_or(usize::MAX),
+    }
+}
+
 fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
-    Fetcher::new(FetchSettings {
+    Fetcher::new(fetch_settings(config)).context("building the HTTP client")
+}
+
+fn fetch_settings(config: &Config) -> FetchSettings {
+    FetchSettings {
         timeout: config.fetch.timeout,
         max_body: config.fetch.max_body,
         user_agent: config.fetch.user_agent.clone(),
         per_host: config.fetch.per_host,
         per_host_delay: config.fetch.per_host_delay,
-    })
-    .context("building the HTTP client")
+    }
 }
 
 /// Totals of one `feedsift poll`.

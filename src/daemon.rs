@@ -8,20 +8,22 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use arc_swap::ArcSwap;
 use sd_notify::NotifyState;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{feed_specs, open_store, poller};
+use crate::app::{self, feed_specs, open_store};
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::refresh;
+use crate::refresh::{self, Poller};
 use crate::retention;
 use crate::schedule;
 use crate::serve::{self, AppState};
-use crate::store::{Retention, Store};
+use crate::store::Store;
 
 /// SPEC: work in flight gets this long after SIGTERM before the process exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
@@ -36,23 +38,27 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let metrics = Arc::new(Metrics::default());
-    let poller = poller(&config, store.clone(), metrics.clone())?;
+    let poller = app::poller(&config, store.clone(), metrics.clone())?;
     tracing::info!(addr = %listener.local_addr()?, feeds = config.feeds.len(), outputs = config.outputs.len(), "listening");
-    let retention = Retention {
-        max_age: config.storage.retention,
-        max_items_per_feed: config.storage.max_items_per_feed,
+    let running = Running {
+        state: AppState::new(store.clone(), Arc::new(config)).with_metrics(metrics),
+        poller: Arc::new(ArcSwap::from_pointee(poller)),
+        prune_now: Arc::new(Notify::new()),
     };
-    let concurrency = config.fetch.concurrency;
-    let state = AppState::new(store.clone(), Arc::new(config)).with_metrics(metrics);
+    let state = running.state.clone();
 
     let mut tasks = JoinSet::new();
     tasks.spawn(serve::serve(listener, state.clone(), shutdown.clone()));
     tasks.spawn(quietly(retention::run(
         store.clone(),
-        retention,
+        {
+            let state = state.clone();
+            move || app::retention(&state.config())
+        },
+        running.prune_now.clone(),
         shutdown.clone(),
     )));
-    tasks.spawn(quietly(reload_on_hangup(state.clone(), shutdown.clone())));
+    tasks.spawn(quietly(reload_on_hangup(running.clone(), shutdown.clone())));
     let heartbeat = state.heartbeat();
     if let Some(period) = sd_notify::watchdog_enabled() {
         tasks.spawn(quietly(feed_watchdog(
@@ -72,12 +78,16 @@ pub async fn run(
                 .collect()
         }
     };
-    let poll = {
+    let concurrency = {
         let state = state.clone();
+        move || state.config().fetch.concurrency
+    };
+    let poll = {
+        let running = running.clone();
         move |name: String| {
-            let (state, poller) = (state.clone(), poller.clone());
+            let running = running.clone();
             async move {
-                let config = state.config();
+                let (config, poller) = (running.state.config(), running.poller.load_full());
                 let Some(feed) = config.feeds.iter().find(|f| f.name.as_str() == name) else {
                     return;
                 };
@@ -151,8 +161,18 @@ async fn feed_watchdog(period: Duration, heartbeat: Arc<AtomicI64>, shutdown: Ca
     }
 }
 
+/// What a config reload puts in force besides the config itself.
+#[derive(Clone)]
+struct Running {
+    state: AppState,
+    /// Polls take the poller in force when they start; polls in flight finish with theirs.
+    poller: Arc<ArcSwap<Poller>>,
+    /// Wakes the pruner when the retention limits change.
+    prune_now: Arc<Notify>,
+}
+
 /// Reloads the config on every SIGHUP until shutdown.
-async fn reload_on_hangup(state: AppState, shutdown: CancellationToken) {
+async fn reload_on_hangup(running: Running, shutdown: CancellationToken) {
     let mut hangups = match signal(SignalKind::hangup()) {
         Ok(s) => s,
         Err(e) => {
@@ -163,19 +183,28 @@ async fn reload_on_hangup(state: AppState, shutdown: CancellationToken) {
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
-            _ = hangups.recv() => reload(&state).await,
+            _ = hangups.recv() => reload(&running).await,
         }
     }
 }
 
 /// Loads the config file again and puts it in force; a bad file is logged and the old config
 /// stays. Feeds added start polling, removed ones stop, changed ones keep their schedule
-/// state; outputs and filters change at once. `listen`, `[fetch]` and `[storage]` settings
-/// take effect at the next restart.
-pub async fn reload(state: &AppState) {
+/// state; outputs and filters change at once. `[fetch]` settings apply to polls that start
+/// from now on, retention limits to a pruning pass run at once. Only `listen` and the
+/// database path wait for the next restart.
+async fn reload(running: &Running) {
+    let state = &running.state;
     let old = state.config();
     let new = match Config::load(&old.path) {
         Ok(new) => new,
+        Err(e) => {
+            tracing::error!(error = %e, "config reload failed; the old config stays in force");
+            return;
+        }
+    };
+    let poller = match app::repoller(&running.poller.load(), &old, &new) {
+        Ok(poller) => poller,
         Err(e) => {
             tracing::error!(error = %e, "config reload failed; the old config stays in force");
             return;
@@ -188,12 +217,22 @@ pub async fn reload(state: &AppState) {
     if new.server.listen != old.server.listen {
         tracing::warn!(listen = %new.server.listen, "a new listen address takes effect at the next restart");
     }
+    if new.storage.path != old.storage.path {
+        tracing::warn!(path = %new.storage.path.display(), "a new database path takes effect at the next restart");
+    }
+    if let Some(poller) = poller {
+        running.poller.store(Arc::new(poller));
+    }
+    let prune = app::retention(&new) != app::retention(&old);
     tracing::info!(
         feeds = new.feeds.len(),
         outputs = new.outputs.len(),
         "config reloaded"
     );
     state.replace_config(new);
+    if prune {
+        running.prune_now.notify_one();
+    }
 }
 
 async fn sync_feeds(store: &Store, config: &Config) -> anyhow::Result<()> {

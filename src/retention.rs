@@ -1,9 +1,11 @@
 //! The background pruning loop: applies `retention` and `max_items_per_feed` every hour,
 //! in small transactions so polls are never held up for long.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{PruneStats, Retention, Store};
@@ -13,10 +15,16 @@ const EVERY: Duration = Duration::from_secs(3600);
 /// Items or sources removed per transaction.
 const BATCH: usize = 200;
 
-/// Prunes now and then every hour until `cancel` fires.
-pub async fn run(store: Store, retention: Retention, cancel: CancellationToken) {
+/// Prunes now, then every hour and whenever `wake` is notified (the limits changed), until
+/// `cancel` fires. `retention` gives the limits in force, asked before each pass.
+pub async fn run(
+    store: Store,
+    retention: impl Fn() -> Retention,
+    wake: Arc<Notify>,
+    cancel: CancellationToken,
+) {
     loop {
-        match prune_all(&store, retention, &cancel).await {
+        match prune_all(&store, retention(), &cancel).await {
             Ok(stats) if stats != PruneStats::default() => {
                 tracing::info!(items = stats.items, sources = stats.sources, "pruned");
             }
@@ -26,6 +34,7 @@ pub async fn run(store: Store, retention: Retention, cancel: CancellationToken) 
         tokio::select! {
             () = cancel.cancelled() => return,
             () = tokio::time::sleep(EVERY) => {}
+            () = wake.notified() => {}
         }
     }
 }

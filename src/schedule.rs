@@ -100,18 +100,20 @@ pub fn jitter(name: &str, now: DateTime<Utc>) -> f64 {
 }
 
 /// Polls due feeds until `cancel` fires, at most `concurrency` at a time; a feed is never
-/// polled twice at once. `configured` names the feeds of the config in force (asked on every
-/// tick, so a reload takes effect at once); `poll` polls one by name. Every tick is written
-/// to `heartbeat` (unix seconds) for health checks.
-pub async fn run<C, F, Fut>(
+/// polled twice at once. `configured` names the feeds of the config in force and
+/// `concurrency` gives its limit (both asked on every tick, so a reload takes effect at once);
+/// `poll` polls one by name. Every tick is written to `heartbeat` (unix seconds) for health
+/// checks.
+pub async fn run<C, N, F, Fut>(
     store: Store,
     configured: C,
-    concurrency: usize,
+    concurrency: N,
     heartbeat: Arc<AtomicI64>,
     cancel: CancellationToken,
     poll: F,
 ) where
     C: Fn() -> HashSet<String>,
+    N: Fn() -> usize,
     F: Fn(String) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
@@ -121,7 +123,7 @@ pub async fn run<C, F, Fut>(
     {
         tracing::error!(error = %e, "cannot spread the first polls");
     }
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut permits = Permits::new(concurrency());
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut tasks: JoinSet<String> = JoinSet::new();
     let mut ticker = tokio::time::interval(TICK);
@@ -136,6 +138,7 @@ pub async fn run<C, F, Fut>(
             }
             _ = ticker.tick() => {
                 heartbeat.store(Utc::now().timestamp(), Ordering::Relaxed);
+                permits.resize(concurrency());
                 let configured = configured();
                 let due = match store.call(|s| s.due_feeds(Utc::now())).await {
                     Ok(due) => due,
@@ -148,7 +151,7 @@ pub async fn run<C, F, Fut>(
                     if !configured.contains(&name) || !in_flight.insert(name.clone()) {
                         continue;
                     }
-                    let permits = permits.clone();
+                    let permits = permits.semaphore.clone();
                     let work = poll(name.clone());
                     tasks.spawn(async move {
                         let _permit = permits.acquire_owned().await;
@@ -161,6 +164,40 @@ pub async fn run<C, F, Fut>(
     }
     // Dropping a poll mid-fetch loses nothing: its writes happen in one transaction at the end.
     tasks.shutdown().await;
+}
+
+/// The polls allowed in flight, as a semaphore whose size can change while permits are out.
+struct Permits {
+    semaphore: Arc<Semaphore>,
+    size: usize,
+}
+
+impl Permits {
+    fn new(size: usize) -> Permits {
+        let size = size.max(1);
+        Permits {
+            semaphore: Arc::new(Semaphore::new(size)),
+            size,
+        }
+    }
+
+    /// Grows at once; shrinks as polls in flight return their permits. The semaphore is fair, so
+    /// no new poll starts before the surplus is retired.
+    fn resize(&mut self, size: usize) {
+        let size = size.max(1);
+        if size > self.size {
+            self.semaphore.add_permits(size - self.size);
+        } else if size < self.size {
+            let surplus = u32::try_from(self.size - size).unwrap_or(u32::MAX);
+            let semaphore = self.semaphore.clone();
+            tokio::spawn(async move {
+                if let Ok(retired) = semaphore.acquire_many_owned(surplus).await {
+                    retired.forget();
+                }
+            });
+        }
+        self.size = size;
+    }
 }
 
 #[cfg(test)]
@@ -279,6 +316,31 @@ mod tests {
             auto_interval(&[], BOUNDS, HALF_HOUR),
             HALF_HOUR,
             "a new feed is polled at the default"
+        );
+    }
+
+    #[tokio::test]
+    async fn poll_permits_grow_at_once_and_shrink_as_polls_return() {
+        let mut permits = Permits::new(2);
+        let held: Vec<_> = (0..2)
+            .map(|_| permits.semaphore.clone().try_acquire_owned())
+            .collect::<Result<_, _>>()
+            .expect("two permits");
+        permits.resize(3);
+        let third = permits.semaphore.clone().try_acquire_owned();
+        assert!(third.is_ok(), "a larger limit applies at once");
+
+        permits.resize(1);
+        drop(third);
+        drop(held);
+        // Let the task that retires the surplus run.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(permits.semaphore.available_permits(), 1);
+        let one = permits.semaphore.clone().try_acquire_owned();
+        assert!(one.is_ok());
+        assert!(
+            permits.semaphore.clone().try_acquire_owned().is_err(),
+            "once polls in flight return, only the new limit is handed out"
         );
     }
 }

@@ -97,7 +97,7 @@ impl FetchError {
 }
 
 /// Settings of the HTTP client.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchSettings {
     pub timeout: Duration,
     pub max_body: u64,

@@ -24,7 +24,7 @@ pub struct PruneStats {
 }
 
 /// Limits that decide what is pruned.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
     pub max_age: Duration,
     pub max_items_per_feed: u32,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::support::{Daemon, Route, TestConfig, TestServer, feeds_toml, fixture};
+use crate::support::{Daemon, Route, TestConfig, TestServer, feeds_toml, fixture, get_text};
 
 async fn status_code(url: &str) -> u16 {
     reqwest::get(url)
@@ -79,6 +79,64 @@ async fn sighup_reloads_feeds_and_outputs_and_keeps_the_old_config_when_the_new_
         status_code(&daemon.url("/feeds/hardware.atom")).await,
         200,
         "the old config stays in force"
+    );
+    assert_eq!(daemon.stop().await, Some(0));
+}
+
+/// The entries of the output `all` as the running daemon serves them.
+async fn entries(daemon: &Daemon) -> usize {
+    let body = get_text(&daemon.url("/feeds/all.json?limit=100")).await;
+    let json: serde_json::Value = serde_json::from_str(&body).expect("JSON Feed");
+    json["items"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_applies_fetch_and_storage_settings() {
+    let server = TestServer::start().await;
+    server.serve("/tags.rss", Route::ok(fixture("tag_cases.rss")));
+    server.serve("/story.rss", Route::ok(fixture("openai_story.rss")));
+    let config = |agent: &str, storage: &str, feeds: &[(&str, &str, &[&str])]| {
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\n{storage}\n\
+             [fetch]\nper_host_delay = \"1ms\"\nuser_agent = \"{agent}\"\n\n{}\
+             [[output]]\nname = \"all\"\nlimit = 100\n",
+            feeds_toml(feeds)
+        )
+    };
+    let tags = ("tags", server.url("/tags.rss"));
+    let file = TestConfig::write(&config("first/1", "", &[(tags.0, &tags.1, &[])]));
+    let daemon = Daemon::start(&file.path).await;
+    daemon
+        .wait_for_log("feed=\"tags\" status=\"fetched\"")
+        .await;
+    assert_eq!(entries(&daemon).await, 8);
+    assert_eq!(server.requests("/tags.rss")[0]["user-agent"], "first/1");
+
+    let story = ("story", server.url("/story.rss"));
+    std::fs::write(
+        &file.path,
+        config(
+            "second/2",
+            "max_items_per_feed = 2",
+            &[(tags.0, &tags.1, &[]), (story.0, &story.1, &[])],
+        ),
+    )
+    .expect("rewrite config");
+    daemon.signal("HUP").await;
+    daemon.wait_for_log("config reloaded").await;
+    daemon
+        .wait_for_log("feed=\"story\" status=\"fetched\"")
+        .await;
+    assert_eq!(
+        server.requests("/story.rss")[0]["user-agent"],
+        "second/2",
+        "polls after the reload use the new [fetch] settings"
+    );
+    daemon.wait_for_log("pruned").await;
+    assert_eq!(
+        entries(&daemon).await,
+        2 + 2,
+        "the new max_items_per_feed is applied at once, not at the next hourly pass"
     );
     assert_eq!(daemon.stop().await, Some(0));
 }
