@@ -84,8 +84,11 @@ pub fn retention(config: &Config) -> Retention {
     }
 }
 
+/// Parsing is CPU-bound, so more documents parsed at once than there are cores would only
+/// hold more of them in memory: polls beyond that wait for a slot with just their body.
 fn parsing(config: &Config) -> Parsing {
-    Parsing::new(limits(config), config.fetch.concurrency)
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    Parsing::new(limits(config), config.fetch.concurrency.min(cores))
 }
 
 fn limits(config: &Config) -> Limits {
@@ -199,3 +202,45 @@ async fn select(
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct BadArgument(pub String);
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZero;
+    use std::path::Path;
+
+    use super::*;
+
+    fn config(settings: &str) -> Config {
+        let text = format!("{settings}\n[[feed]]\nurl = \"https://example.com/feed\"\n");
+        Config::parse(Path::new("/tmp/feedsift.toml"), &text).expect("valid config")
+    }
+
+    #[test]
+    fn at_most_one_document_per_core_is_parsed_at_once() {
+        let cores = std::thread::available_parallelism().map_or(1, NonZero::get);
+        let slots = |concurrency: usize| {
+            let config = config(&format!("[fetch]\nconcurrency = {concurrency}"));
+            parsing(&config).slots.available_permits()
+        };
+        assert_eq!(slots(64), cores.min(64));
+        assert_eq!(slots(1), 1);
+    }
+
+    #[test]
+    fn a_reload_replaces_the_poller_only_when_its_settings_change() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("feedsift.db")).expect("open");
+        let old = config("");
+        let poller = poller(&old, store, Arc::default()).expect("poller");
+        let replaced = |settings: &str| repoller(&poller, &old, &config(settings)).expect("builds");
+
+        assert!(
+            replaced("[[output]]\nname = \"all\"").is_none(),
+            "outputs alone keep the poller, and with it each host's politeness state"
+        );
+        let fewer = replaced("[storage]\nmax_items_per_feed = 5").expect("new limits");
+        assert_eq!(fewer.parsing.limits.max_items, 5);
+        assert!(replaced("[fetch]\nuser_agent = \"other/1\"").is_some());
+        assert!(replaced("[fetch]\nconcurrency = 1").is_some());
+    }
+}
