@@ -58,20 +58,30 @@ pub fn poller(config: &Config, store: Store, metrics: Arc<Metrics>) -> anyhow::R
     })
 }
 
-/// `poller` under the settings of a reloaded config: the same store, writer and counters, with
-/// a new HTTP client and parsing slots when `[fetch]` or `[storage]` changed how documents are
-/// fetched or read. `None` when nothing it depends on changed, so hosts keep their politeness
-/// state and parses their slots.
+/// `poller` under the settings of a reloaded config: the same store, writer and counters. The
+/// HTTP client is new only when its settings changed, so hosts otherwise keep their politeness
+/// state; the parsing slots are new only when their number changed, so parses in flight still
+/// count against the memory bound. `None` when nothing the poller depends on changed.
 pub fn repoller(poller: &Poller, old: &Config, new: &Config) -> anyhow::Result<Option<Poller>> {
-    let same = fetch_settings(old) == fetch_settings(new)
-        && limits(old) == limits(new)
-        && old.fetch.concurrency == new.fetch.concurrency;
-    if same {
+    let same_client = fetch_settings(old) == fetch_settings(new);
+    let same_slots = parsers(old) == parsers(new);
+    if same_client && same_slots && limits(old) == limits(new) {
         return Ok(None);
     }
     Ok(Some(Poller {
-        fetcher: fetcher(new)?,
-        parsing: parsing(new),
+        fetcher: if same_client {
+            poller.fetcher.clone()
+        } else {
+            fetcher(new)?
+        },
+        parsing: Parsing {
+            limits: limits(new),
+            slots: if same_slots {
+                poller.parsing.slots.clone()
+            } else {
+                parsing(new).slots
+            },
+        },
         ..poller.clone()
     }))
 }
@@ -84,11 +94,15 @@ pub fn retention(config: &Config) -> Retention {
     }
 }
 
-/// Parsing is CPU-bound, so more documents parsed at once than there are cores would only
-/// hold more of them in memory: polls beyond that wait for a slot with just their body.
 fn parsing(config: &Config) -> Parsing {
+    Parsing::new(limits(config), parsers(config))
+}
+
+/// Documents parsed at once. Parsing is CPU-bound, so more than there are cores would only hold
+/// more documents in memory: polls beyond that wait for a slot with just their body.
+fn parsers(config: &Config) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    Parsing::new(limits(config), config.fetch.concurrency.min(cores))
+    config.fetch.concurrency.min(cores)
 }
 
 fn limits(config: &Config) -> Limits {
@@ -240,7 +254,17 @@ mod tests {
         );
         let fewer = replaced("[storage]\nmax_items_per_feed = 5").expect("new limits");
         assert_eq!(fewer.parsing.limits.max_items, 5);
+        assert!(
+            Arc::ptr_eq(&fewer.parsing.slots, &poller.parsing.slots),
+            "parses in flight keep counting against the same slots"
+        );
         assert!(replaced("[fetch]\nuser_agent = \"other/1\"").is_some());
-        assert!(replaced("[fetch]\nconcurrency = 1").is_some());
+        let one = replaced("[fetch]\nconcurrency = 1");
+        if parsers(&old) > 1 {
+            let one = one.expect("fewer parsing slots");
+            assert_eq!(one.parsing.slots.available_permits(), 1);
+        } else {
+            assert!(one.is_none(), "one core: one parsing slot either way");
+        }
     }
 }
