@@ -12,7 +12,7 @@ use arc_swap::ArcSwap;
 use sd_notify::NotifyState;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -40,15 +40,22 @@ pub async fn run(
     let metrics = Arc::new(Metrics::default());
     let poller = app::poller(&config, store.clone(), metrics.clone())?;
     tracing::info!(addr = %listener.local_addr()?, feeds = config.feeds.len(), outputs = config.outputs.len(), "listening");
+    let (move_to, moves) = mpsc::channel(1);
     let running = Running {
         state: AppState::new(store.clone(), Arc::new(config)).with_metrics(metrics),
         poller: Arc::new(ArcSwap::from_pointee(poller)),
         prune_now: Arc::new(Notify::new()),
+        move_to,
     };
     let state = running.state.clone();
 
     let mut tasks = JoinSet::new();
-    tasks.spawn(serve::serve(listener, state.clone(), shutdown.clone()));
+    tasks.spawn(serve_moving(
+        listener,
+        state.clone(),
+        moves,
+        shutdown.clone(),
+    ));
     tasks.spawn(quietly(retention::run(
         store.clone(),
         {
@@ -169,6 +176,33 @@ struct Running {
     poller: Arc<ArcSwap<Poller>>,
     /// Wakes the pruner when the retention limits change.
     prune_now: Arc<Notify>,
+    /// Hands the server a listener on a new `listen` address.
+    move_to: mpsc::Sender<TcpListener>,
+}
+
+/// Serves HTTP on `listener` until shutdown, moving to each listener that arrives on `moves`:
+/// the one before stops accepting and finishes the requests it has.
+async fn serve_moving(
+    listener: TcpListener,
+    state: AppState,
+    mut moves: mpsc::Receiver<TcpListener>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let mut servers = JoinSet::new();
+    let mut current = shutdown.child_token();
+    servers.spawn(serve::serve(listener, state.clone(), current.clone()));
+    while let Some(listener) = tokio::select! {
+        () = shutdown.cancelled() => None,
+        next = moves.recv() => next,
+    } {
+        current.cancel();
+        current = shutdown.child_token();
+        servers.spawn(serve::serve(listener, state.clone(), current.clone()));
+    }
+    while let Some(done) = servers.join_next().await {
+        done.map_err(std::io::Error::other)??;
+    }
+    Ok(())
 }
 
 /// Reloads the config on every SIGHUP until shutdown.
@@ -190,9 +224,9 @@ async fn reload_on_hangup(running: Running, shutdown: CancellationToken) {
 
 /// Loads the config file again and puts it in force; a bad file is logged and the old config
 /// stays. Feeds added start polling, removed ones stop, changed ones keep their schedule
-/// state; outputs and filters change at once. `[fetch]` settings apply to polls that start
-/// from now on, retention limits to a pruning pass run at once. Only `listen` and the
-/// database path wait for the next restart.
+/// state; outputs and filters change at once. A new `listen` address is served at once and
+/// the old one closed; `[fetch]` settings apply to polls that start from now on, retention
+/// limits to a pruning pass run at once. Only the database path waits for the next restart.
 async fn reload(running: &Running) {
     let state = &running.state;
     let old = state.config();
@@ -210,12 +244,29 @@ async fn reload(running: &Running) {
             return;
         }
     };
+    let listener = if new.server.listen == old.server.listen {
+        None
+    } else {
+        match TcpListener::bind(new.server.listen).await {
+            Ok(listener) => Some(listener),
+            Err(e) => {
+                tracing::error!(listen = %new.server.listen, error = %e, "config reload failed: cannot listen there; the old config stays in force");
+                return;
+            }
+        }
+    };
     if let Err(e) = sync_feeds(&state.store, &new).await {
         tracing::error!(error = %e, "config reload failed; the old config stays in force");
         return;
     }
-    if new.server.listen != old.server.listen {
-        tracing::warn!(listen = %new.server.listen, "a new listen address takes effect at the next restart");
+    if let Some(listener) = listener {
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(%addr, "listening");
+        }
+        // The server takes each listener at once; the channel never holds more than one.
+        if running.move_to.send(listener).await.is_err() {
+            tracing::error!("the HTTP server has stopped; the new listen address is not served");
+        }
     }
     if new.storage.path != old.storage.path {
         tracing::warn!(path = %new.storage.path.display(), "a new database path takes effect at the next restart");

@@ -142,6 +142,38 @@ async fn sighup_applies_fetch_and_storage_settings() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_moves_the_server_to_a_new_listen_address() {
+    let config = TestConfig::write("[server]\nlisten = \"127.0.0.1:0\"\n");
+    let daemon = Daemon::start(&config.path).await;
+    let before = daemon.url("/healthz");
+    assert_eq!(status_code(&before).await, 200);
+
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let addr = free.local_addr().expect("addr");
+    drop(free);
+    std::fs::write(&config.path, format!("[server]\nlisten = \"{addr}\"\n"))
+        .expect("rewrite config");
+    daemon.signal("HUP").await;
+    daemon.wait_for_log("config reloaded").await;
+    assert_eq!(status_code(&format!("http://{addr}/healthz")).await, 200);
+    wait_for_status(&before, 0).await;
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port in use");
+    let busy = taken.local_addr().expect("addr");
+    std::fs::write(&config.path, format!("[server]\nlisten = \"{busy}\"\n"))
+        .expect("rewrite config");
+    daemon.signal("HUP").await;
+    let error = daemon.wait_for_log("cannot listen there").await;
+    assert!(error.contains(&busy.to_string()), "{error}");
+    assert_eq!(
+        status_code(&format!("http://{addr}/healthz")).await,
+        200,
+        "a listen address that cannot be bound leaves the server where it was"
+    );
+    assert_eq!(daemon.stop().await, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_during_polls_leaves_a_database_that_opens_whole() {
     let server = TestServer::start().await;
     let mut feeds = Vec::new();
