@@ -96,14 +96,18 @@ pub async fn run(
             async move {
                 let (config, poller) = (running.state.config(), running.poller.load_full());
                 let Some(feed) = config.feeds.iter().find(|f| f.name.as_str() == name) else {
-                    return;
+                    return true;
                 };
                 match refresh::refresh(&poller, &config.fetch, feed).await {
                     Ok(_) => {
                         let status = poller.metrics.status_line();
                         notify(&[NotifyState::Status(&status)]);
+                        true
                     }
-                    Err(e) => tracing::error!(feed = %name, error = %e, "cannot record poll"),
+                    Err(e) => {
+                        tracing::error!(feed = %name, error = %e, "cannot record poll");
+                        false
+                    }
                 }
             }
         }

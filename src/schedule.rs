@@ -1,10 +1,10 @@
 //! When each feed is due, and the loop that hands due feeds to the poller.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
@@ -15,6 +15,10 @@ use crate::store::Store;
 
 /// How often the loop looks for due feeds.
 const TICK: Duration = Duration::from_secs(1);
+
+/// The first wait of a feed whose poll could not be recorded, and the longest.
+const HOLD_FIRST: Duration = Duration::from_secs(60);
+const HOLD_MAX: Duration = Duration::from_secs(3600);
 
 /// Overdue feeds at start are polled within this time, not all at once.
 const START_SPREAD: Duration = Duration::from_secs(60);
@@ -102,8 +106,9 @@ pub fn jitter(name: &str, now: DateTime<Utc>) -> f64 {
 /// Polls due feeds until `cancel` fires, at most `concurrency` at a time; a feed is never
 /// polled twice at once. `configured` names the feeds of the config in force and
 /// `concurrency` gives its limit (both asked on every tick, so a reload takes effect at once);
-/// `poll` polls one by name. Every tick is written to `heartbeat` (unix seconds) for health
-/// checks.
+/// `poll` polls one by name and says whether its outcome was recorded; a feed whose poll was
+/// not (the database cannot be written) is held back, see [`Holds`]. Every tick is written to
+/// `heartbeat` (unix seconds) for health checks.
 pub async fn run<C, N, F, Fut>(
     store: Store,
     configured: C,
@@ -115,7 +120,7 @@ pub async fn run<C, N, F, Fut>(
     C: Fn() -> HashSet<String>,
     N: Fn() -> usize,
     F: Fn(String) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
+    Fut: Future<Output = bool> + Send + 'static,
 {
     if let Err(e) = store
         .call(|s| s.spread_overdue(Utc::now(), START_SPREAD))
@@ -125,14 +130,16 @@ pub async fn run<C, N, F, Fut>(
     }
     let mut permits = Permits::new(concurrency());
     let mut in_flight: HashSet<String> = HashSet::new();
-    let mut tasks: JoinSet<String> = JoinSet::new();
+    let mut holds = Holds::default();
+    let mut tasks: JoinSet<(String, bool)> = JoinSet::new();
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
             Some(done) = tasks.join_next() => {
-                if let Ok(name) = done {
+                if let Ok((name, recorded)) = done {
+                    holds.after_poll(&name, recorded, Instant::now());
                     in_flight.remove(&name);
                 }
             }
@@ -140,6 +147,7 @@ pub async fn run<C, N, F, Fut>(
                 heartbeat.store(Utc::now().timestamp(), Ordering::Relaxed);
                 permits.resize(concurrency());
                 let configured = configured();
+                holds.keep_only(&configured);
                 let due = match store.call(|s| s.due_feeds(Utc::now())).await {
                     Ok(due) => due,
                     Err(e) => {
@@ -147,16 +155,20 @@ pub async fn run<C, N, F, Fut>(
                         continue;
                     }
                 };
+                let now = Instant::now();
                 for name in due {
-                    if !configured.contains(&name) || !in_flight.insert(name.clone()) {
+                    if !configured.contains(&name)
+                        || holds.holds(&name, now)
+                        || !in_flight.insert(name.clone())
+                    {
                         continue;
                     }
                     let permits = permits.semaphore.clone();
                     let work = poll(name.clone());
                     tasks.spawn(async move {
                         let _permit = permits.acquire_owned().await;
-                        work.await;
-                        name
+                        let recorded = work.await;
+                        (name, recorded)
                     });
                 }
             }
@@ -164,6 +176,49 @@ pub async fn run<C, N, F, Fut>(
     }
     // Dropping a poll mid-fetch loses nothing: its writes happen in one transaction at the end.
     tasks.shutdown().await;
+}
+
+/// Feeds whose last polls could not be recorded (a full disk, a file system remounted
+/// read-only, a lock held elsewhere). Their schedule in the database still says they are due,
+/// so without a hold they would be fetched again every tick: each waits `HOLD_FIRST`, doubling
+/// with every such poll in a row up to `HOLD_MAX`.
+#[derive(Debug, Default)]
+struct Holds(HashMap<String, Hold>);
+
+#[derive(Debug, Clone, Copy)]
+struct Hold {
+    until: Instant,
+    in_a_row: u32,
+}
+
+impl Holds {
+    fn holds(&self, name: &str, now: Instant) -> bool {
+        self.0.get(name).is_some_and(|hold| hold.until > now)
+    }
+
+    fn after_poll(&mut self, name: &str, recorded: bool, now: Instant) {
+        if recorded {
+            self.0.remove(name);
+            return;
+        }
+        let in_a_row = self.0.get(name).map_or(1, |hold| hold.in_a_row + 1);
+        let wait = HOLD_FIRST
+            .saturating_mul(2u32.saturating_pow(in_a_row - 1))
+            .min(HOLD_MAX);
+        tracing::warn!(feed = name, retry_in = %humantime::format_duration(wait), "poll not recorded; the feed waits before it is polled again");
+        self.0.insert(
+            name.to_string(),
+            Hold {
+                until: now + wait,
+                in_a_row,
+            },
+        );
+    }
+
+    /// Forgets feeds no longer configured.
+    fn keep_only(&mut self, configured: &HashSet<String>) {
+        self.0.retain(|name, _| configured.contains(name));
+    }
 }
 
 /// The polls allowed in flight, as a semaphore whose size can change while permits are out.
@@ -201,146 +256,4 @@ impl Permits {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn at(s: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(s, 0).unwrap_or_default()
-    }
-
-    const MIN: u64 = 300;
-    const HOUR: u64 = 3600;
-    const HALF_HOUR: Duration = Duration::from_secs(1800);
-    const MAX_BACKOFF: Duration = Duration::from_secs(7 * 24 * HOUR);
-    const BOUNDS: Bounds = Bounds {
-        min: Duration::from_secs(MIN),
-        max: Duration::from_secs(24 * HOUR),
-        max_backoff: MAX_BACKOFF,
-    };
-
-    fn wait(interval: u64, outcome: Outcome) -> i64 {
-        (next_poll(at(0), Duration::from_secs(interval), BOUNDS, outcome, 0.0) - at(0))
-            .num_seconds()
-    }
-
-    fn success(hint: Option<u64>) -> Outcome {
-        Outcome::Success {
-            hint: hint.map(Duration::from_secs),
-        }
-    }
-
-    fn failure(failures: u32, retry_after: Option<u64>) -> Outcome {
-        Outcome::Failure {
-            failures,
-            retry_after: retry_after.map(Duration::from_secs),
-        }
-    }
-
-    #[test]
-    fn success_waits_the_interval_within_the_bounds() {
-        assert_eq!(wait(1800, success(None)), 1800);
-        assert_eq!(wait(60, success(None)), 300, "raised to min_interval");
-        assert_eq!(
-            wait(48 * HOUR, success(None)),
-            24 * 3600,
-            "lowered to max_interval"
-        );
-    }
-
-    #[test]
-    fn feed_hints_lengthen_the_wait_but_never_past_the_bound() {
-        assert_eq!(wait(1800, success(Some(HOUR))), 3600, "ttl of an hour");
-        assert_eq!(
-            wait(1800, success(Some(60))),
-            1800,
-            "a short max-age does not poll faster"
-        );
-        assert_eq!(
-            wait(1800, success(Some(7 * 24 * HOUR))),
-            24 * 3600,
-            "clamped to max_interval"
-        );
-    }
-
-    #[test]
-    fn failures_back_off_exponentially_up_to_the_cap() {
-        assert_eq!(wait(600, failure(1, None)), 600);
-        assert_eq!(wait(600, failure(2, None)), 1200);
-        assert_eq!(wait(600, failure(4, None)), 4800);
-        assert_eq!(wait(600, failure(1000, None)), MAX_BACKOFF.as_secs() as i64);
-    }
-
-    #[test]
-    fn retry_after_is_honoured_within_min_interval_and_the_cap() {
-        assert_eq!(wait(600, failure(1, Some(2 * HOUR))), 7200);
-        assert_eq!(wait(600, failure(1, Some(5))), 300);
-        assert_eq!(
-            wait(600, failure(1, Some(30 * 24 * HOUR))),
-            MAX_BACKOFF.as_secs() as i64
-        );
-    }
-
-    #[test]
-    fn jitter_adds_at_most_a_quarter() {
-        let base = next_poll(at(0), Duration::from_secs(1000), BOUNDS, success(None), 0.0);
-        let most = next_poll(
-            at(0),
-            Duration::from_secs(1000),
-            BOUNDS,
-            success(None),
-            0.999,
-        );
-        assert_eq!((base - at(0)).num_seconds(), 1000);
-        assert!((most - at(0)).num_seconds() <= 1250);
-        let spread: std::collections::HashSet<u64> = (0..50)
-            .map(|i| (jitter(&format!("feed{i}"), at(0)) * 100.0) as u64)
-            .collect();
-        assert!(spread.len() > 20, "jitter differs between feeds");
-    }
-
-    #[test]
-    fn auto_intervals_follow_the_median_gap() {
-        let hourly: Vec<_> = (0..10).map(|h| at(h * 3600)).collect();
-        assert_eq!(
-            auto_interval(&hourly, BOUNDS, HALF_HOUR),
-            Duration::from_secs(3600)
-        );
-        let bursty = [at(0), at(60), at(120), at(180), at(86400 * 3)];
-        assert_eq!(
-            auto_interval(&bursty, BOUNDS, HALF_HOUR),
-            Duration::from_secs(300),
-            "clamped to min"
-        );
-        assert_eq!(auto_interval(&[at(0)], BOUNDS, HALF_HOUR), HALF_HOUR);
-        assert_eq!(
-            auto_interval(&[], BOUNDS, HALF_HOUR),
-            HALF_HOUR,
-            "a new feed is polled at the default"
-        );
-    }
-
-    #[tokio::test]
-    async fn poll_permits_grow_at_once_and_shrink_as_polls_return() {
-        let mut permits = Permits::new(2);
-        let held: Vec<_> = (0..2)
-            .map(|_| permits.semaphore.clone().try_acquire_owned())
-            .collect::<Result<_, _>>()
-            .expect("two permits");
-        permits.resize(3);
-        let third = permits.semaphore.clone().try_acquire_owned();
-        assert!(third.is_ok(), "a larger limit applies at once");
-
-        permits.resize(1);
-        drop(third);
-        drop(held);
-        // Let the task that retires the surplus run.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(permits.semaphore.available_permits(), 1);
-        let one = permits.semaphore.clone().try_acquire_owned();
-        assert!(one.is_ok());
-        assert!(
-            permits.semaphore.clone().try_acquire_owned().is_err(),
-            "once polls in flight return, only the new limit is handed out"
-        );
-    }
-}
+mod tests;

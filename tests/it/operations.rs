@@ -174,6 +174,32 @@ async fn sighup_moves_the_server_to_a_new_listen_address() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_whose_poll_cannot_be_recorded_is_not_fetched_again_at_once() {
+    let server = TestServer::start().await;
+    let route = Route::ok(fixture("openai_story.rss")).with_delay(Duration::from_secs(2));
+    server.serve("/slow.rss", route);
+    let config = TestConfig::write(&format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[fetch]\nper_host_delay = \"1ms\"\n\n{}",
+        feeds_toml(&[("slow", &server.url("/slow.rss"), &[])])
+    ));
+    let daemon = Daemon::start(&config.path).await;
+    while server.requests("/slow.rss").is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // While the feed is fetched, another process takes the database's write lock, as a backup
+    // tool might; a full disk or a read-only remount fail the write the same way.
+    let lock = rusqlite::Connection::open(config.path.with_file_name("feedsift.db")).expect("open");
+    lock.execute_batch("BEGIN IMMEDIATE").expect("write lock");
+    daemon.wait_for_log("cannot record poll").await;
+    daemon.wait_for_log("poll not recorded").await;
+    // Its schedule still says due; without a hold it would be fetched again on the next tick.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(server.requests("/slow.rss").len(), 1);
+    drop(lock);
+    assert_eq!(daemon.stop().await, Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_during_polls_leaves_a_database_that_opens_whole() {
     let server = TestServer::start().await;
     let mut feeds = Vec::new();
