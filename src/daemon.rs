@@ -106,6 +106,7 @@ pub async fn run(
                     }
                     Err(e) => {
                         tracing::error!(feed = %name, error = %e, "cannot record poll");
+                        poller.metrics.record_unrecorded(&e.to_string());
                         false
                     }
                 }

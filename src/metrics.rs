@@ -24,10 +24,14 @@ pub struct Metrics {
     latency_count: AtomicU64,
     latency_micros: AtomicU64,
     requests: Mutex<BTreeMap<u16, u64>>,
+    polls_unrecorded: AtomicU64,
+    /// Why the last poll could not be written to the database, until one is written again.
+    unrecorded: Mutex<Option<String>>,
 }
 
 impl Metrics {
-    /// Counts one poll: its outcome (one of [`OUTCOMES`]), items, bytes and fetch time.
+    /// Counts one poll recorded in the database: its outcome (one of [`OUTCOMES`]), items,
+    /// bytes and fetch time.
     pub fn record_poll(
         &self,
         outcome: &str,
@@ -35,6 +39,7 @@ impl Metrics {
         bytes: usize,
         fetch_time: Duration,
     ) {
+        *self.unrecorded.lock().unwrap_or_else(|p| p.into_inner()) = None;
         if let Some(i) = OUTCOMES.iter().position(|o| *o == outcome) {
             self.polls[i].fetch_add(1, Ordering::Relaxed);
         }
@@ -54,6 +59,20 @@ impl Metrics {
         self.latency_count.fetch_add(1, Ordering::Relaxed);
         self.latency_micros
             .fetch_add(fetch_time.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// Counts a poll whose outcome could not be written to the database.
+    pub fn record_unrecorded(&self, error: &str) {
+        self.polls_unrecorded.fetch_add(1, Ordering::Relaxed);
+        *self.unrecorded.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.to_string());
+    }
+
+    /// Why polls cannot be recorded now: the last one failed to be written, none since was.
+    pub fn unrecorded(&self) -> Option<String> {
+        self.unrecorded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// A one-line summary for systemd's STATUS: polls, failures and new items since start.
@@ -96,6 +115,17 @@ impl Metrics {
                 load(count)
             );
         }
+        header(
+            &mut out,
+            "feedsift_polls_unrecorded_total",
+            "counter",
+            "Polls whose outcome could not be written to the database.",
+        );
+        let _ = writeln!(
+            out,
+            "feedsift_polls_unrecorded_total {}",
+            load(&self.polls_unrecorded)
+        );
         header(
             &mut out,
             "feedsift_items_total",
@@ -205,5 +235,16 @@ mod tests {
                 "missing {line:?} in\n{text}"
             );
         }
+    }
+
+    #[test]
+    fn a_poll_that_cannot_be_recorded_is_the_problem_until_one_is() {
+        let m = Metrics::default();
+        assert_eq!(m.unrecorded(), None);
+        m.record_unrecorded("database is locked");
+        assert_eq!(m.unrecorded().as_deref(), Some("database is locked"));
+        assert!(m.render().contains("feedsift_polls_unrecorded_total 1\n"));
+        m.record_poll("not_modified", (0, 0, 0), 0, Duration::from_millis(5));
+        assert_eq!(m.unrecorded(), None);
     }
 }

@@ -12,7 +12,8 @@ use super::AppState;
 /// The scheduler looks for due feeds every second; this much silence means it is stuck.
 const STALLED_AFTER_SECONDS: i64 = 60;
 
-/// 200 with a small JSON body while the database answers and the scheduler runs; 503 otherwise.
+/// 200 with a small JSON body while the database answers, polls are recorded in it and the
+/// scheduler runs; 503 with the problem otherwise.
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     // Counting items would scan a large table on every probe; asking the database's change
     // counter proves it answers, cheaply.
@@ -20,16 +21,20 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let last_tick = state.heartbeat().load(Ordering::Relaxed);
     let stalled =
         last_tick > 0 && chrono::Utc::now().timestamp() - last_tick > STALLED_AFTER_SECONDS;
-    let (status, problem) = match (&database, stalled) {
-        (Err(e), _) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Some(format!("database: {e}")),
-        ),
-        (Ok(_), true) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Some("scheduler stalled".to_string()),
-        ),
-        (Ok(_), false) => (StatusCode::OK, None),
+    let problem = match (&database, stalled) {
+        (Err(e), _) => Some(format!("database: {e}")),
+        (Ok(_), true) => Some("scheduler stalled".to_string()),
+        // The database answers reads, yet polls cannot be written (a full disk, a read-only
+        // file system): nothing new reaches the outputs.
+        (Ok(_), false) => state
+            .metrics()
+            .unrecorded()
+            .map(|e| format!("polls cannot be recorded: {e}")),
+    };
+    let status = if problem.is_none() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
     };
     let body = serde_json::json!({
         "status": if problem.is_none() { "ok" } else { "unhealthy" },

@@ -174,7 +174,7 @@ async fn sighup_moves_the_server_to_a_new_listen_address() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_feed_whose_poll_cannot_be_recorded_is_not_fetched_again_at_once() {
+async fn a_poll_that_cannot_be_recorded_holds_its_feed_back_and_shows_in_health() {
     let server = TestServer::start().await;
     let route = Route::ok(fixture("openai_story.rss")).with_delay(Duration::from_secs(2));
     server.serve("/slow.rss", route);
@@ -195,6 +195,15 @@ async fn a_feed_whose_poll_cannot_be_recorded_is_not_fetched_again_at_once() {
     // Its schedule still says due; without a hold it would be fetched again on the next tick.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(server.requests("/slow.rss").len(), 1);
+    let health = reqwest::get(daemon.url("/healthz")).await.expect("GET");
+    assert_eq!(health.status().as_u16(), 503);
+    let body = health.text().await.expect("body");
+    assert!(body.contains("polls cannot be recorded"), "{body}");
+    let metrics = get_text(&daemon.url("/metrics")).await;
+    assert!(
+        metrics.contains("feedsift_polls_unrecorded_total 1\n"),
+        "{metrics}"
+    );
     drop(lock);
     assert_eq!(daemon.stop().await, Some(0));
 }
