@@ -39,6 +39,20 @@ enum Content {
     New,
 }
 
+/// SQL for the item whose current or an earlier content hash is the parameter `$hash`: one
+/// text for both lookups that need it, built at compile time.
+macro_rules! hash_owner {
+    ($hash:literal) => {
+        concat!(
+            "coalesce((SELECT id FROM items WHERE hash = ",
+            $hash,
+            "), (SELECT item_id FROM earlier_hashes WHERE hash = ",
+            $hash,
+            "))"
+        )
+    };
+}
+
 /// The statements of one document's ingest, prepared once rather than looked up per item.
 struct Statements<'c> {
     by_key: CachedStatement<'c>,
@@ -56,12 +70,11 @@ impl<'c> Statements<'c> {
                 "SELECT i.id, i.hash, i.content_updates FROM sources s JOIN items i ON i.id = s.item_id
                  WHERE s.feed_id = ?1 AND s.upstream_key = ?2",
             )?,
-            by_content: tx.prepare_cached(
+            by_content: tx.prepare_cached(concat!(
                 "SELECT EXISTS (SELECT 1 FROM pruned_keys WHERE feed_id = ?1 AND upstream_key = ?2)
-                        OR EXISTS (SELECT 1 FROM pruned_hashes WHERE hash = ?3),
-                        coalesce((SELECT id FROM items WHERE hash = ?3),
-                                 (SELECT item_id FROM earlier_hashes WHERE hash = ?3))",
-            )?,
+                        OR EXISTS (SELECT 1 FROM pruned_hashes WHERE hash = ?3), ",
+                hash_owner!("?3")
+            ))?,
             insert_item: tx.prepare_cached(
                 "INSERT INTO items (entry_id, hash, title, link, author, content, published,
                                     updated, first_seen, sort_time, base)
@@ -195,10 +208,7 @@ pub fn ingest(
 
 /// The item that has (or once had) this content hash.
 pub(super) fn item_by_hash(tx: &Connection, hash: &ContentHash) -> Result<Option<i64>, StoreError> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT coalesce((SELECT id FROM items WHERE hash = ?1),
-                         (SELECT item_id FROM earlier_hashes WHERE hash = ?1))",
-    )?;
+    let mut stmt = tx.prepare_cached(concat!("SELECT ", hash_owner!("?1")))?;
     Ok(stmt.query_row([hash.as_bytes()], |r| r.get(0))?)
 }
 
