@@ -3,8 +3,7 @@
 //! huge items that need repair, a flood of tiny items, windows-1252 that grows when decoded
 //! to UTF-8, UTF-16, deep nesting, a gzip bomb. Reports peak RSS (GNU time) against the
 //! bound stated in the README: 25 MiB + (concurrency + 5 × parsers) × max_body, where parsers
-//! = min(concurrency, cores). Runs feedsift with glibc's arenas capped as the systemd unit
-//! caps them.
+//! = min(concurrency, cores).
 //!
 //! Run: `cargo bench --bench memory` (needs /usr/bin/time; `-- C M` for concurrency C and
 //! max_body M MiB; default 4 and 8).

@@ -54,14 +54,14 @@ pub fn poller(config: &Config, store: Store, metrics: Arc<Metrics>) -> anyhow::R
         store,
         fetcher: fetcher(config)?,
         metrics,
-        parsing: parsing(config),
+        parsing: parsing(config)?,
     })
 }
 
 /// `poller` under the settings of a reloaded config: the same store, writer and counters. The
 /// HTTP client is new only when its settings changed, so hosts otherwise keep their politeness
-/// state; the parsing slots are new only when their number changed, so parses in flight still
-/// count against the memory bound. `None` when nothing the poller depends on changed.
+/// state; the parsing slots and threads are new only when their number changed, so parses in
+/// flight still count against the memory bound. `None` when nothing the poller depends on changed.
 pub fn repoller(poller: &Poller, old: &Config, new: &Config) -> anyhow::Result<Option<Poller>> {
     let same_client = fetch_settings(old) == fetch_settings(new);
     let same_slots = parsers(old) == parsers(new);
@@ -74,13 +74,10 @@ pub fn repoller(poller: &Poller, old: &Config, new: &Config) -> anyhow::Result<O
         } else {
             fetcher(new)?
         },
-        parsing: Parsing {
-            limits: limits(new),
-            slots: if same_slots {
-                poller.parsing.slots.clone()
-            } else {
-                parsing(new).slots
-            },
+        parsing: if same_slots {
+            poller.parsing.with_limits(limits(new))
+        } else {
+            parsing(new)?
         },
         ..poller.clone()
     }))
@@ -94,8 +91,8 @@ pub fn retention(config: &Config) -> Retention {
     }
 }
 
-fn parsing(config: &Config) -> Parsing {
-    Parsing::new(limits(config), parsers(config))
+fn parsing(config: &Config) -> anyhow::Result<Parsing> {
+    Parsing::new(limits(config), parsers(config)).context("starting the parsing threads")
 }
 
 /// Documents parsed at once. Parsing is CPU-bound, so more than there are cores would only hold
@@ -221,6 +218,7 @@ pub struct BadArgument(pub String);
 mod tests {
     use std::num::NonZero;
     use std::path::Path;
+    use std::time::Duration;
 
     use super::*;
 
@@ -234,14 +232,14 @@ mod tests {
         let cores = std::thread::available_parallelism().map_or(1, NonZero::get);
         let slots = |concurrency: usize| {
             let config = config(&format!("[fetch]\nconcurrency = {concurrency}"));
-            parsing(&config).slots.available_permits()
+            parsing(&config).expect("threads").free_slots()
         };
         assert_eq!(slots(64), cores.min(64));
         assert_eq!(slots(1), 1);
     }
 
-    #[test]
-    fn a_reload_replaces_the_poller_only_when_its_settings_change() {
+    #[tokio::test]
+    async fn a_reload_replaces_the_poller_only_when_its_settings_change() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("feedsift.db")).expect("open");
         let old = config("");
@@ -254,15 +252,31 @@ mod tests {
         );
         let fewer = replaced("[storage]\nmax_items_per_feed = 5").expect("new limits");
         assert_eq!(fewer.parsing.limits.max_items, 5);
-        assert!(
-            Arc::ptr_eq(&fewer.parsing.slots, &poller.parsing.slots),
-            "parses in flight keep counting against the same slots"
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let busy = poller.parsing.clone();
+        let parse = tokio::spawn(async move {
+            busy.run(Duration::from_secs(60), move |_| Ok(released.recv()))
+                .await
+        });
+        while poller.parsing.free_slots() == parsers(&old) {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            fewer.parsing.free_slots(),
+            parsers(&old) - 1,
+            "a parse in flight under the old limits counts against the new ones' slots"
         );
+        release.send(()).expect("release");
+        parse
+            .await
+            .expect("join")
+            .expect("parsed")
+            .expect("released");
         assert!(replaced("[fetch]\nuser_agent = \"other/1\"").is_some());
         let one = replaced("[fetch]\nconcurrency = 1");
         if parsers(&old) > 1 {
             let one = one.expect("fewer parsing slots");
-            assert_eq!(one.parsing.slots.available_permits(), 1);
+            assert_eq!(one.parsing.free_slots(), 1);
         } else {
             assert!(one.is_none(), "one core: one parsing slot either way");
         }

@@ -3,18 +3,21 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::config::{FeedConfig, Fetch, Interval};
 use crate::fetch::{Content, FetchError, Fetched, Fetcher, Validators};
 use crate::metrics::Metrics;
 use crate::model::Item;
-use crate::parse::{Limits, ParseError, Source, parse_feed};
+use crate::parse::{ParseError, Source, parse_feed};
 use crate::process::{Identity, html_to_text, process_feed};
 use crate::relocate::relocate;
 use crate::schedule::{self, Bounds, Outcome};
 use crate::store::{IngestStats, Location, PollOutcome, PollWrite, Store, StoreError, Writer};
+
+mod parsing;
+
+pub use parsing::Parsing;
 
 /// The interval of an `auto` feed that cannot be measured yet, when the default is `auto` too.
 const DEFAULT_AUTO_START: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -31,27 +34,6 @@ pub struct Poller {
     pub fetcher: Fetcher,
     pub metrics: Arc<Metrics>,
     pub parsing: Parsing,
-}
-
-/// How documents are parsed: how much of each is read, and how many at once.
-#[derive(Clone)]
-pub struct Parsing {
-    /// How much of a document is read (`max_items_per_feed`, `max_body`).
-    pub limits: Limits,
-    /// One per document being parsed. A parse abandoned at the time budget runs on to its end
-    /// on its blocking thread, holding its slot, so never more documents than slots are being
-    /// parsed (and held in memory) at once.
-    pub slots: Arc<Semaphore>,
-}
-
-impl Parsing {
-    /// `concurrent` documents parsed at once, read within `limits`.
-    pub fn new(limits: Limits, concurrent: usize) -> Parsing {
-        Parsing {
-            limits,
-            slots: Arc::new(Semaphore::new(concurrent)),
-        }
-    }
 }
 
 /// The outcome's name in logs and metrics.
@@ -280,7 +262,7 @@ struct Document {
     repairs: Vec<String>,
 }
 
-/// Parsing whole documents is CPU-bound: it runs on the blocking pool.
+/// Parsing whole documents is CPU-bound: it runs on a parsing thread.
 async fn parse_and_process(
     body: Vec<u8>,
     url: Url,
@@ -288,38 +270,31 @@ async fn parse_and_process(
     parsing: &Parsing,
     budget: std::time::Duration,
 ) -> Result<Document, ParseError> {
-    // The slot is never closed, so waiting for one only ever ends with a slot.
-    let slot = parsing.slots.clone().acquire_owned().await.ok();
-    let limits = parsing.limits;
-    let work = move || {
-        let _slot = slot;
-        let source = Source {
-            base: Some(url.as_str()),
-            charset: charset.as_deref(),
-            limits,
-        };
-        let parsed = parse_feed(&body, &source)?;
-        // The document is no longer needed: its memory is free for processing.
-        drop(body);
-        let processed = process_feed(&parsed, Some(&url));
-        Ok(Document {
-            title: parsed
-                .title
-                .as_deref()
-                .map(html_to_text)
-                .filter(|t| !t.is_empty()),
-            site_link: parsed.site_link,
-            items: processed.items,
-            identity: processed.identity,
-            update_every: parsed.update_every,
-            repairs: parsed.repairs,
+    parsing
+        .run(budget, move |limits| {
+            let source = Source {
+                base: Some(url.as_str()),
+                charset: charset.as_deref(),
+                limits,
+            };
+            let parsed = parse_feed(&body, &source)?;
+            // The document is no longer needed: its memory is free for processing.
+            drop(body);
+            let processed = process_feed(&parsed, Some(&url));
+            Ok(Document {
+                title: parsed
+                    .title
+                    .as_deref()
+                    .map(html_to_text)
+                    .filter(|t| !t.is_empty()),
+                site_link: parsed.site_link,
+                items: processed.items,
+                identity: processed.identity,
+                update_every: parsed.update_every,
+                repairs: parsed.repairs,
+            })
         })
-    };
-    // The poll gives up after the budget; the blocking thread finishes on its own.
-    match tokio::time::timeout(budget, tokio::task::spawn_blocking(work)).await {
-        Ok(done) => done.unwrap_or(Err(ParseError::Panicked)),
-        Err(_) => Err(ParseError::TooSlow(budget)),
-    }
+        .await
 }
 
 fn log_move(feed: &FeedConfig, before: &Location, after: &Location) {

@@ -87,8 +87,7 @@ pub struct TimedPoll {
     pub peak_rss_mib: f64,
 }
 
-/// Runs `feedsift poll --all -c CONFIG` under `/usr/bin/time`, with glibc's malloc arenas
-/// capped as `systemd/feedsift.service` caps them.
+/// Runs `feedsift poll --all -c CONFIG` under `/usr/bin/time`.
 pub async fn timed_poll(config: &std::path::Path) -> TimedPoll {
     let out = tokio::process::Command::new("/usr/bin/time")
         .args(["-f", "%e s wall, %U s user, %S s system, %M KiB peak RSS"])
@@ -96,7 +95,6 @@ pub async fn timed_poll(config: &std::path::Path) -> TimedPoll {
         .args(["poll", "--all", "-c"])
         .arg(config)
         .env("RUST_LOG", "warn")
-        .env("MALLOC_ARENA_MAX", "2")
         .output()
         .await
         .expect("run feedsift under /usr/bin/time");

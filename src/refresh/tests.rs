@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::parse::Limits;
 
 /// An RSS document big enough that parsing it takes a noticeable while.
 fn big_document() -> Vec<u8> {
@@ -17,7 +18,7 @@ fn big_document() -> Vec<u8> {
 
 #[tokio::test]
 async fn an_abandoned_parse_keeps_its_slot_until_it_ends() {
-    let parsing = Parsing::new(Limits::NONE, 1);
+    let parsing = Parsing::new(Limits::NONE, 1).expect("parsing thread");
     let url = Url::parse("https://big.example/feed").expect("url");
     let given_up = parse_and_process(big_document(), url, None, &parsing, Duration::ZERO).await;
     assert!(
@@ -27,7 +28,10 @@ async fn an_abandoned_parse_keeps_its_slot_until_it_ends() {
     );
     // The poll has given up, but the parse still runs and still holds the only slot: another
     // document would wait rather than be parsed beside it.
-    assert_eq!(parsing.slots.available_permits(), 0);
-    let back = tokio::time::timeout(Duration::from_secs(60), parsing.slots.acquire()).await;
-    assert!(back.is_ok(), "the slot comes back when the parse ends");
+    assert_eq!(parsing.free_slots(), 0);
+    let next = parsing.run(Duration::from_secs(60), |_| Ok(()));
+    assert!(
+        next.await.is_ok(),
+        "the slot comes back when the parse ends"
+    );
 }
