@@ -203,6 +203,12 @@ async fn serve_moving(
         current.cancel();
         current = shutdown.child_token();
         servers.spawn(serve::serve(listener, state.clone(), current.clone()));
+        // Servers left behind by earlier moves that have finished.
+        while let Some(done) = servers.try_join_next() {
+            if let Ok(Err(e)) = done {
+                tracing::error!(error = %e, "server failed");
+            }
+        }
     }
     while let Some(done) = servers.join_next().await {
         done.map_err(std::io::Error::other)??;
