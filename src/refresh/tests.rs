@@ -35,3 +35,16 @@ async fn an_abandoned_parse_keeps_its_slot_until_it_ends() {
         "the slot comes back when the parse ends"
     );
 }
+
+#[tokio::test]
+async fn a_panic_while_parsing_fails_that_document_and_the_thread_goes_on() {
+    let parsing = Parsing::new(Limits::NONE, 1).expect("parsing thread");
+    let crashed = parsing
+        .run(Duration::from_secs(60), |_| -> Result<(), ParseError> {
+            panic!("a parser bug")
+        })
+        .await;
+    assert!(matches!(crashed, Err(ParseError::Panicked)), "{crashed:?}");
+    let next = parsing.run(Duration::from_secs(60), |limits| Ok(limits.max_items));
+    assert_eq!(next.await.ok(), Some(Limits::NONE.max_items));
+}
