@@ -64,16 +64,17 @@ pub fn markup(doc: &str, from: usize) -> impl Iterator<Item = Markup<'_>> {
             let from = at?;
             let start = from + memchr::memchr(b'<', doc.as_bytes().get(from..)?)?;
             let rest = &doc[start..];
-            let (close, skipped) = if rest.starts_with("<![CDATA[") {
-                ("]]>", true)
+            let closed_by = |close: &str| rest[1..].find(close).map(|e| 1 + e + close.len());
+            let (end, skipped) = if rest.starts_with("<![CDATA[") {
+                (closed_by("]]>"), true)
             } else if rest.starts_with("<!--") {
-                ("-->", true)
+                (closed_by("-->"), true)
             } else if rest.starts_with("<?") {
-                ("?>", false)
+                (closed_by("?>"), false)
             } else {
-                (">", false)
+                (tag_end(rest), false)
             };
-            let Some(end) = rest[1..].find(close).map(|e| 1 + e + close.len()) else {
+            let Some(end) = end else {
                 at = None;
                 return Some(Markup::Unterminated);
             };
@@ -86,6 +87,22 @@ pub fn markup(doc: &str, from: usize) -> impl Iterator<Item = Markup<'_>> {
             }
         }
     })
+}
+
+/// Just past the `>` that ends the tag at the start of `rest`: the first one outside quotes,
+/// as quick-xml reads tags (even malformed ones, where a stray quote hides later markup).
+fn tag_end(rest: &str) -> Option<usize> {
+    let bytes = rest.as_bytes();
+    let mut quote = None;
+    for i in memchr::memchr3_iter(b'>', b'\'', b'"', bytes).filter(|&i| i > 0) {
+        match (quote, bytes[i]) {
+            (None, b'>') => return Some(i + 1),
+            (None, opening) => quote = Some(opening),
+            (Some(open), closing) if open == closing => quote = None,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Whether an XML declaration appears after the start of the document, read the way the XML
@@ -189,6 +206,10 @@ mod tests {
         // Read from byte 1, the first piece's `<![CDATA[` would hide the declaration.
         assert!(misplaced_declaration(
             "<?<![CDATA[x?><a><<![CDATA[b><?xml ]]>version=\"1.0\"?></a>"
+        ));
+        // A quote in a tag hides its `>`, and with it the `<![CDATA[` that seemed to follow.
+        assert!(misplaced_declaration(
+            "<a><b c=\"><![CDATA[\"><?xml ]]>version=\"1.0\"?></b></a>"
         ));
     }
 }
