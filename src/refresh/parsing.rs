@@ -63,7 +63,8 @@ impl Parsing {
     }
 
     /// Slots free now.
-    pub fn free_slots(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn free_slots(&self) -> usize {
         self.slots.available_permits()
     }
 
