@@ -59,9 +59,10 @@ pub fn poller(config: &Config, store: Store, metrics: Arc<Metrics>) -> anyhow::R
 }
 
 /// `poller` under the settings of a reloaded config: the same store, writer and counters. The
-/// HTTP client is new only when its settings changed, so hosts otherwise keep their politeness
-/// state; the parsing slots and threads are new only when their number changed, so parses in
-/// flight still count against the memory bound. `None` when nothing the poller depends on changed.
+/// HTTP client is new only when its settings changed, and keeps its host gate unless the
+/// per-host limits changed, so polls in flight and new ones share each host's limits; the
+/// parsing slots and threads are new only when their number changed, so parses in flight
+/// still count against the memory bound. `None` when nothing the poller depends on changed.
 pub fn repoller(poller: &Poller, old: &Config, new: &Config) -> anyhow::Result<Option<Poller>> {
     let same_client = fetch_settings(old) == fetch_settings(new);
     let same_slots = parsers(old) == parsers(new);
@@ -72,7 +73,10 @@ pub fn repoller(poller: &Poller, old: &Config, new: &Config) -> anyhow::Result<O
         fetcher: if same_client {
             poller.fetcher.clone()
         } else {
-            fetcher(new)?
+            poller
+                .fetcher
+                .reconfigured(fetch_settings(new))
+                .context("building the HTTP client")?
         },
         parsing: if same_slots {
             poller.parsing.with_limits(limits(new))
@@ -272,7 +276,10 @@ mod tests {
             .expect("join")
             .expect("parsed")
             .expect("released");
-        assert!(replaced("[fetch]\nuser_agent = \"other/1\"").is_some());
+        let agent = replaced("[fetch]\nuser_agent = \"other/1\"").expect("a new client");
+        assert!(agent.fetcher.shares_hosts_with(&poller.fetcher));
+        let slower = replaced("[fetch]\nper_host_delay = \"5s\"").expect("a new client");
+        assert!(!slower.fetcher.shares_hosts_with(&poller.fetcher));
         let one = replaced("[fetch]\nconcurrency = 1");
         if parsers(&old) > 1 {
             let one = one.expect("fewer parsing slots");

@@ -119,6 +119,32 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Result<Fetcher, reqwest::Error> {
+        let hosts = std::sync::Arc::new(HostGate::new(settings.per_host, settings.per_host_delay));
+        Fetcher::with_hosts(settings, hosts)
+    }
+
+    /// A fetcher under new settings that keeps this one's host gate when the per-host limits
+    /// are unchanged, so polls in flight and new ones still count against the same limits.
+    pub fn reconfigured(&self, settings: FetchSettings) -> Result<Fetcher, reqwest::Error> {
+        let same_limits = (settings.per_host, settings.per_host_delay)
+            == (self.settings.per_host, self.settings.per_host_delay);
+        if same_limits {
+            Fetcher::with_hosts(settings, self.hosts.clone())
+        } else {
+            Fetcher::new(settings)
+        }
+    }
+
+    /// Whether the two fetchers share one host gate.
+    #[cfg(test)]
+    pub(crate) fn shares_hosts_with(&self, other: &Fetcher) -> bool {
+        std::sync::Arc::ptr_eq(&self.hosts, &other.hosts)
+    }
+
+    fn with_hosts(
+        settings: FetchSettings,
+        hosts: std::sync::Arc<HostGate>,
+    ) -> Result<Fetcher, reqwest::Error> {
         let builder = || {
             reqwest::Client::builder()
                 .user_agent(settings.user_agent.clone())
@@ -132,7 +158,6 @@ impl Fetcher {
             .dns_resolver(std::sync::Arc::new(PublicOnly))
             .build()?;
         let open = builder().build()?;
-        let hosts = std::sync::Arc::new(HostGate::new(settings.per_host, settings.per_host_delay));
         Ok(Fetcher {
             public,
             open,
