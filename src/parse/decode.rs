@@ -83,10 +83,11 @@ fn declared_encoding(bytes: &[u8]) -> Option<&'static Encoding> {
     Encoding::for_label(value)
 }
 
-/// The inside of `<?xml … ?>` at the start, without the closing `?`.
+/// The inside of `<?xml … ?>` at the start, without the closing `?`. However long it is: the
+/// XML parser reads a long one too, and an encoding it names then makes quick-xml panic.
 fn xml_declaration(bytes: &[u8]) -> Option<&[u8]> {
     let rest = bytes.strip_prefix(b"<?xml")?;
-    let end = rest.windows(2).take(512).position(|w| w == b"?>")?;
+    let end = memchr::memmem::find(rest, b"?>")?;
     Some(&rest[..end])
 }
 
@@ -136,6 +137,17 @@ mod tests {
         assert!(matches!(decoded.text, Cow::Borrowed(_)));
         assert_eq!(decoded.text, DOC);
         assert_eq!(decoded.fallback, None);
+    }
+
+    #[test]
+    fn a_long_declaration_naming_another_encoding_is_rewritten_too() {
+        let padding = "\u{3000}".repeat(300);
+        let doc = format!("<?xml {padding} version=\"1.0\" encoding=\"UTF-16\"?><rss/>");
+        let decoded = decode(doc.as_bytes(), None);
+        assert_eq!(
+            decoded.text,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss/>"
+        );
     }
 
     #[test]
