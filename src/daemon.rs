@@ -239,37 +239,50 @@ async fn reload_on_hangup(running: Running, shutdown: CancellationToken) {
 /// the old one closed; `[fetch]` settings apply to polls that start from now on, retention
 /// limits to a pruning pass run at once. Only the database path waits for the next restart.
 async fn reload(running: &Running) {
-    let state = &running.state;
-    let old = state.config();
-    let new = match Config::load(&old.path) {
-        Ok(new) => new,
-        Err(e) => {
-            tracing::error!(error = %e, "config reload failed; the old config stays in force");
-            return;
-        }
-    };
-    let poller = match app::repoller(&running.poller.load(), &old, &new) {
-        Ok(poller) => poller,
-        Err(e) => {
-            tracing::error!(error = %e, "config reload failed; the old config stays in force");
-            return;
-        }
-    };
-    let listener = if new.server.listen == old.server.listen {
+    let old = running.state.config();
+    match stage(running, &old).await {
+        Ok(staged) => put_in_force(running, &old, staged).await,
+        Err(e) => tracing::error!(
+            error = %format_args!("{e:#}"),
+            "config reload failed; the old config stays in force"
+        ),
+    }
+}
+
+/// What a reload puts in force, all of it made before anything changes.
+struct Staged {
+    config: Config,
+    /// `None` when the poller in force fits the new config.
+    poller: Option<Poller>,
+    /// Bound when `listen` changed.
+    listener: Option<TcpListener>,
+}
+
+/// Everything that can fail, done first, so a failure leaves the old config whole. The feeds
+/// are synced last: that write is the point of no return.
+async fn stage(running: &Running, old: &Config) -> anyhow::Result<Staged> {
+    let config = Config::load(&old.path)?;
+    let poller = app::repoller(&running.poller.load(), old, &config)?;
+    let listener = if config.server.listen == old.server.listen {
         None
     } else {
-        match TcpListener::bind(new.server.listen).await {
-            Ok(listener) => Some(listener),
-            Err(e) => {
-                tracing::error!(listen = %new.server.listen, error = %e, "config reload failed: cannot listen there; the old config stays in force");
-                return;
-            }
-        }
+        let bound = TcpListener::bind(config.server.listen).await;
+        Some(bound.with_context(|| format!("cannot listen there: {}", config.server.listen))?)
     };
-    if let Err(e) = sync_feeds(&state.store, &new).await {
-        tracing::error!(error = %e, "config reload failed; the old config stays in force");
-        return;
-    }
+    sync_feeds(&running.state.store, &config).await?;
+    Ok(Staged {
+        config,
+        poller,
+        listener,
+    })
+}
+
+async fn put_in_force(running: &Running, old: &Config, staged: Staged) {
+    let Staged {
+        config,
+        poller,
+        listener,
+    } = staged;
     if let Some(listener) = listener {
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, "listening");
@@ -279,19 +292,19 @@ async fn reload(running: &Running) {
             tracing::error!("the HTTP server has stopped; the new listen address is not served");
         }
     }
-    if new.storage.path != old.storage.path {
-        tracing::warn!(path = %new.storage.path.display(), "a new database path takes effect at the next restart");
+    if config.storage.path != old.storage.path {
+        tracing::warn!(path = %config.storage.path.display(), "a new database path takes effect at the next restart");
     }
     if let Some(poller) = poller {
         running.poller.store(Arc::new(poller));
     }
-    let prune = app::retention(&new) != app::retention(&old);
+    let prune = app::retention(&config) != app::retention(old);
     tracing::info!(
-        feeds = new.feeds.len(),
-        outputs = new.outputs.len(),
+        feeds = config.feeds.len(),
+        outputs = config.outputs.len(),
         "config reloaded"
     );
-    state.replace_config(new);
+    running.state.replace_config(config);
     if prune {
         running.prune_now.notify_one();
     }
