@@ -94,7 +94,7 @@ pub fn markup(doc: &str, from: usize) -> impl Iterator<Item = Markup<'_>> {
 fn tag_end(rest: &str) -> Option<usize> {
     let bytes = rest.as_bytes();
     let mut quote = None;
-    for i in memchr::memchr3_iter(b'>', b'\'', b'"', bytes).filter(|&i| i > 0) {
+    for i in memchr::memchr3_iter(b'>', b'\'', b'"', bytes) {
         match (quote, bytes[i]) {
             (None, b'>') => return Some(i + 1),
             (None, opening) => quote = Some(opening),

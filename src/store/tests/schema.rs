@@ -2,20 +2,32 @@
 
 use super::*;
 
+/// A database file as the feedsift of schema `version` left it, with a connection to it; the
+/// directory lives as long as the first value.
+fn database_at(version: i64) -> (tempfile::TempDir, std::path::PathBuf, Connection) {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join(format!("v{version}.db"));
+    let mut conn = Connection::open(&path).expect("open");
+    migrations::migrate_to(&mut conn, version).expect("older version");
+    (dir, path, conn)
+}
+
+fn schema_version(conn: &Connection) -> i64 {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version")
+}
+
 #[test]
 fn a_new_database_is_migrated_and_marked_as_ours() {
     let f = fixture();
     let conn = Connection::open(&f.path).expect("open");
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .expect("version");
     let app_id: i32 = conn
         .query_row("PRAGMA application_id", [], |r| r.get(0))
         .expect("id");
     let journal: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .expect("journal");
-    assert_eq!(version, latest_version());
+    assert_eq!(schema_version(&conn), latest_version());
     assert_eq!(app_id, migrations::APPLICATION_ID);
     assert_eq!(journal, "wal");
 }
@@ -35,10 +47,7 @@ fn a_database_from_a_newer_feedsift_is_refused() {
 
 #[test]
 fn a_database_from_the_previous_version_upgrades_cleanly() {
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("old.db");
-    let mut conn = Connection::open(&path).expect("open");
-    migrations::migrate_to(&mut conn, 1).expect("version 1");
+    let (_dir, path, conn) = database_at(1);
     conn.execute_batch(
         "INSERT INTO feeds (id, name, url) VALUES (1, 'a', 'https://a.example/feed');
          INSERT INTO items (id, entry_id, hash, title, updated, first_seen, sort_time)
@@ -50,10 +59,7 @@ fn a_database_from_the_previous_version_upgrades_cleanly() {
 
     let store = Store::open(&path).expect("upgrade");
     let conn = Connection::open(&path).expect("open");
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .expect("version");
-    assert_eq!(version, latest_version());
+    assert_eq!(schema_version(&conn), latest_version());
     let kept = store.items_matching(None, 10).expect("query");
     assert_eq!(kept.len(), 1);
     assert_eq!(
@@ -68,10 +74,7 @@ fn a_database_from_the_previous_version_upgrades_cleanly() {
 
 #[test]
 fn version_5_hashes_move_to_the_items_index_and_earlier_ones_stay_known() {
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("v5.db");
-    let mut conn = Connection::open(&path).expect("open");
-    migrations::migrate_to(&mut conn, 5).expect("version 5");
+    let (_dir, path, conn) = database_at(5);
     let (old, new) = (
         content_hash("Story", "first"),
         content_hash("Story", "second"),
