@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use feedsift::filter::parse;
-use feedsift::model::{Item, Tag, TagOrigin, UpstreamKey};
-use feedsift::process::{content_hash, tag_key};
+use feedsift::model::{ContentHash, Item, Tag, TagOrigin, UpstreamKey};
+use feedsift::process::tag_key;
 use feedsift::store::Store;
 use support::{Rng, word};
 
@@ -139,7 +139,7 @@ fn item(n: usize, rng: &mut Rng, now: DateTime<Utc>) -> Item {
             }
         })
         .collect();
-    let hash = content_hash(&title, &text);
+    let hash = ContentHash::of_story(&title, &text, &[], None).expect("generated text");
     let published = now - chrono::Duration::seconds(rng.below(90 * 86400) as i64);
     Item {
         key: UpstreamKey(format!("g:{n}")),

@@ -5,11 +5,9 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-/// An item's content is cut to this size when read: feeds carry articles, not books, and
-/// one huge item must not cost a huge amount of memory in every later stage.
+/// An item's content is cut to this size once hashed: feeds carry articles, not books, and
+/// one huge item must not cost a huge amount of memory in the store and every output.
 pub const MAX_CONTENT_BYTES: usize = 2 * 1024 * 1024;
-/// An item's title is cut to this size when read.
-pub const MAX_TITLE_BYTES: usize = 4 * 1024;
 
 /// `text` cut to at most `max` bytes, at a character boundary.
 pub fn truncate_utf8(mut text: String, max: usize) -> String {
@@ -65,12 +63,66 @@ impl fmt::Display for FeedName {
     }
 }
 
+/// The normalisation version; the first byte of every content hash. 2: letter case folded,
+/// media URLs covered, the canonical link joins short stories.
+pub const HASH_VERSION: u8 = 2;
+
+/// Stories of fewer words than this (title and text together) also hash their canonical
+/// link: two sites' "Open thread" posts are not one story.
+pub const SHORT_STORY_WORDS: usize = 8;
+
 /// A versioned hash of an item's normalised title and text; the first byte is the
 /// normalisation version, so a future change of normalisation never silently mixes with old hashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ContentHash(pub [u8; 33]);
 
 impl ContentHash {
+    /// The hash of a story: its whole normalised title and text with letter case folded,
+    /// its media URLs, and its canonical link when title and text are only a few words.
+    /// `None` when there is no title, text or media: such items are never merged.
+    pub fn of_story(
+        title: &str,
+        text: &str,
+        media: &[String],
+        link: Option<&str>,
+    ) -> Option<ContentHash> {
+        if title.is_empty() && text.is_empty() && media.is_empty() {
+            return None;
+        }
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(caseless::default_case_fold_str(title).as_bytes());
+        hasher.update(b"\n");
+        hasher.update(caseless::default_case_fold_str(text).as_bytes());
+        for url in media {
+            hasher.update(b"\nmedia:");
+            hasher.update(url.as_bytes());
+        }
+        let words = title.split_whitespace().count() + text.split_whitespace().count();
+        if let Some(link) = link.filter(|_| words < SHORT_STORY_WORDS) {
+            hasher.update(b"\nlink:");
+            hasher.update(link.as_bytes());
+        }
+        Some(ContentHash::versioned(hasher.finalize()))
+    }
+
+    /// A hash no other feed can produce, for an item with nothing to compare: made from the
+    /// feed's URL and the item's key within it.
+    pub fn unique_to_feed(feed: &str, key: &str) -> ContentHash {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"feedsift:no-content\n");
+        hasher.update(feed.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(key.as_bytes());
+        ContentHash::versioned(hasher.finalize())
+    }
+
+    fn versioned(digest: blake3::Hash) -> ContentHash {
+        let mut bytes = [0u8; 33];
+        bytes[0] = HASH_VERSION;
+        bytes[1..].copy_from_slice(digest.as_bytes());
+        ContentHash(bytes)
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
@@ -155,6 +207,8 @@ pub struct ParsedItem {
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
     pub categories: Vec<String>,
+    /// Image and enclosure URLs, as given.
+    pub media: Vec<String>,
 }
 
 /// A feed document as parsed.

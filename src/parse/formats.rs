@@ -1,9 +1,12 @@
 //! Old and odd feed formats feed-rs reads as nothing, rewritten into ones it reads: RSS with
-//! a missing or unusual `version` or the UserLand namespace, RSS 0.90 and 1.1, Atom 0.3, and
-//! Atom text constructs typed with MIME types. Applied tag by tag by `repair`.
+//! a missing or unusual `version`, the UserLand namespace or no `<channel>`, RSS 0.90 and 1.1,
+//! RSS 1.0 items without a link, Atom 0.3, Atom text and content typed with MIME types or
+//! types Atom does not define, and Microsoft's Channel Definition Format. Applied tag by tag
+//! by `repair`.
 
 use base64::Engine;
 
+use super::lexical::{Markup, markup};
 use super::repair::Repair;
 
 const ATOM_03: &str = "http://purl.org/atom/ns#";
@@ -27,7 +30,7 @@ pub struct StartTag {
     /// The element's text is base64 to be decoded (Atom 0.3 `mode="base64"`).
     pub base64: bool,
     /// Written right after the tag.
-    pub after: &'static str,
+    pub after: String,
 }
 
 impl StartTag {
@@ -37,7 +40,7 @@ impl StartTag {
             attributes: Vec::new(),
             self_closing: false,
             base64: false,
-            after: "",
+            after: String::new(),
         }
     }
 
@@ -47,7 +50,7 @@ impl StartTag {
             out.push_str(&format!(" {name}=\"{value}\""));
         }
         out.push_str(if self.self_closing { "/>" } else { ">" });
-        out.push_str(self.after);
+        out.push_str(&self.after);
         out
     }
 
@@ -80,12 +83,20 @@ impl StartTag {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Rss,
+    /// RSS with its items directly under `<rss>`.
+    RssWithoutChannel,
     Rss090,
+    Rss10,
     Rss11,
     Atom03,
     Atom10,
+    /// Microsoft's Channel Definition Format (`<CHANNEL HREF=…><ITEM HREF=…>`).
+    Cdf,
     Other,
 }
+
+/// The link given to RSS 1.0 items that have none, which feed-rs would drop; never published.
+pub const NO_LINK: &str = "urn:feedsift:no-link";
 
 impl Dialect {
     pub fn detect(doc: &str) -> Dialect {
@@ -94,12 +105,19 @@ impl Dialect {
         };
         let name = root.trim_start_matches('<');
         let local = |n: &str| name.split([' ', '>', '/', '\t', '\r', '\n']).next() == Some(n);
-        if local("rss") {
+        let has = |what: &str| memchr::memmem::find(doc.as_bytes(), what.as_bytes()).is_some();
+        if local("rss") && !has("<channel") && has("<item") {
+            Dialect::RssWithoutChannel
+        } else if local("rss") {
             Dialect::Rss
         } else if local("Channel") && root.contains(RSS_11) {
             Dialect::Rss11
         } else if root.contains(RSS_090) {
             Dialect::Rss090
+        } else if root.contains(RSS_10) {
+            Dialect::Rss10
+        } else if local("CHANNEL") || local("channel") {
+            Dialect::Cdf
         } else if (local("feed") || local("atom:feed")) && root.contains(ATOM_03) {
             Dialect::Atom03
         } else if local("feed") || local("atom:feed") {
@@ -114,22 +132,39 @@ impl Dialect {
         match self {
             Dialect::Rss if depth == 0 => rss_root(tag),
             Dialect::Rss if depth == 1 => without_userland(tag),
-            Dialect::Rss090 => tag
-                .rebind(RSS_090, RSS_10)
-                .then_some(Repair::Format("RSS 0.90 read as RSS 1.0")),
-            Dialect::Rss11 => rss11(tag, depth),
+            Dialect::RssWithoutChannel if depth == 0 => {
+                rss_root(tag);
+                tag.after = "<channel>".into();
+                Some(Repair::Format("RSS items without a channel"))
+            }
+            Dialect::Rss090 => {
+                item_link(tag);
+                tag.rebind(RSS_090, RSS_10)
+                    .then_some(Repair::Format("RSS 0.90 read as RSS 1.0"))
+            }
+            Dialect::Rss10 => item_link(tag).then_some(Repair::Format(
+                "RSS 1.0 items read whether or not they have a link",
+            )),
+            Dialect::Rss11 => {
+                item_link(tag);
+                rss11(tag, depth)
+            }
             Dialect::Atom03 => atom03(tag),
-            Dialect::Atom10 => atom_text_type(tag),
+            Dialect::Atom10 => atom_text_type(tag).or_else(|| atom_content_type(tag)),
+            Dialect::Cdf => cdf(tag, depth),
             _ => None,
         }
     }
 
-    /// What to write for the end tag of `name`, when it is not `</name>`.
-    pub fn end(&self, name: &str) -> Option<String> {
+    /// What to write for the end tag of `name` at `depth` (0 = root), when it is not `</name>`.
+    pub fn end(&self, name: &str, depth: usize) -> Option<String> {
         match self {
+            Dialect::RssWithoutChannel if depth == 0 => Some("</channel></rss>".into()),
             Dialect::Rss11 if name == "Channel" => Some("</rdf:RDF>".into()),
             Dialect::Rss11 if name == "items" => Some(String::new()),
             Dialect::Atom03 => atom03_name(name).map(|n| format!("</{n}>")),
+            Dialect::Cdf if depth == 0 => Some("</channel></rss>".into()),
+            Dialect::Cdf => cdf_name(name).map(|n| format!("</{n}>")),
             _ => None,
         }
     }
@@ -161,18 +196,80 @@ fn rss11(tag: &mut StartTag, depth: usize) -> Option<Repair> {
         (0, "Channel") => {
             tag.name = "rdf:RDF".into();
             tag.set("xmlns:rdf", RDF);
-            tag.after = "<channel>";
+            tag.after = "<channel>".into();
             Some(Repair::Format("RSS 1.1 read as RSS 1.0"))
         }
         (1, "items") => {
             tag.name = "rdf:Seq".into();
             tag.attributes.clear();
             tag.self_closing = true;
-            tag.after = "</channel>";
+            tag.after = "</channel>".into();
             None
         }
         _ => None,
     }
+}
+
+/// feed-rs drops RSS 1.0 items without a `<link>`: each item gets a placeholder first, which
+/// the parser never publishes (a real link that follows wins). Only done when the strict
+/// parse read fewer items than the document has.
+/// Returns whether the tag was an item.
+fn item_link(tag: &mut StartTag) -> bool {
+    let (prefix, local) = tag.name.rsplit_once(':').unwrap_or(("", &tag.name));
+    if local != "item" || tag.self_closing {
+        return false;
+    }
+    let name = if prefix.is_empty() {
+        "link".to_string()
+    } else {
+        format!("{prefix}:link")
+    };
+    tag.after = format!("<{name}>{NO_LINK}</{name}>");
+    true
+}
+
+/// CDF as RSS 2.0: the root `CHANNEL` with its `HREF` becomes the channel and its link, each
+/// `ITEM HREF` an item with that link (and `LASTMOD` its date), `ABSTRACT` the description.
+/// Nested channels are left as they are, so their items are not read.
+fn cdf(tag: &mut StartTag, depth: usize) -> Option<Repair> {
+    let href = tag
+        .attribute("HREF")
+        .or(tag.attribute("href"))
+        .map(str::to_string);
+    let link = |href: Option<String>| {
+        href.map(|h| format!("<link>{h}</link>"))
+            .unwrap_or_default()
+    };
+    if depth == 0 {
+        *tag = StartTag::new("rss".into());
+        tag.set("version", "2.0");
+        tag.after = format!("<channel>{}", link(href));
+        return Some(Repair::Format("CDF read as RSS 2.0"));
+    }
+    let Some(name) = cdf_name(&tag.name) else {
+        return None;
+    };
+    let modified = tag.attribute("LASTMOD").map(str::to_string);
+    let self_closing = tag.self_closing;
+    *tag = StartTag::new(name.into());
+    tag.self_closing = self_closing;
+    if name == "item" && !self_closing {
+        tag.after = link(href);
+        if let Some(date) = modified {
+            tag.after.push_str(&format!("<pubDate>{date}</pubDate>"));
+        }
+    }
+    None
+}
+
+/// The RSS names of the CDF elements that carry a feed's text.
+fn cdf_name(name: &str) -> Option<&'static str> {
+    Some(match name.to_ascii_uppercase().as_str() {
+        "ITEM" => "item",
+        "TITLE" => "title",
+        "ABSTRACT" => "description",
+        _ => return None,
+    })
 }
 
 fn atom03(tag: &mut StartTag) -> Option<Repair> {
@@ -227,6 +324,33 @@ fn atom_text_type(tag: &mut StartTag) -> Option<Repair> {
     Some(Repair::Format("Atom text types"))
 }
 
+/// Atom `content` with a `type` feed-rs rejects (`xml`, `pdf`, blank, inline `…+xml`, which
+/// it reads as a text construct): costs only that content, not the document. Markup types
+/// become `html` or `xhtml`, unknown ones an opaque MIME type the parser skips as not text.
+fn atom_content_type(tag: &mut StartTag) -> Option<Repair> {
+    let (prefix, local) = tag.name.rsplit_once(':').unwrap_or(("", &tag.name));
+    if !matches!(prefix, "" | "atom") || local != "content" || tag.attribute("src").is_some() {
+        return None;
+    }
+    let kind = tag.attribute("type")?.trim().to_ascii_lowercase();
+    let mapped = match kind.as_str() {
+        "text" | "html" | "xhtml" | "text/html" => return None,
+        "" | "text/plain" => "text",
+        k if k.ends_with("xml") => "xhtml",
+        k if k.ends_with("html") => "html",
+        k if k.starts_with("text/") => return None,
+        k if k
+            .split_once('/')
+            .is_some_and(|(t, s)| !t.is_empty() && !s.is_empty()) =>
+        {
+            return None;
+        }
+        _ => "application/octet-stream",
+    };
+    tag.set("type", mapped);
+    Some(Repair::Format("Atom content types"))
+}
+
 fn is_atom_text(name: &str) -> bool {
     let (prefix, local) = name.rsplit_once(':').unwrap_or(("", name));
     matches!(prefix, "" | "atom") && matches!(local, "title" | "subtitle" | "summary" | "rights")
@@ -246,27 +370,27 @@ pub fn decode_base64(text: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The root element's start tag, skipping the prolog.
+/// The root element's start tag (without its `>`), skipping the prolog: comments, which may
+/// hold `<` themselves (`<!-- by Sam <sam@example.org> -->`), declarations and instructions.
 fn root_tag(doc: &str) -> Option<&str> {
-    let mut at = 0;
-    loop {
-        let start = at + doc.get(at..)?.find('<')?;
-        let rest = &doc[start..];
-        if rest.starts_with("<?") || rest.starts_with("<!") {
-            at = start + 2;
-            continue;
+    markup(doc, 0).find_map(|piece| match piece {
+        Markup::Piece { at, text } if !text.starts_with(['?', '!']) => {
+            let end = (at + 1 + text.len()).min(at + 4096);
+            doc.get(at..end).or(Some(&doc[at..at + 1 + text.len()]))
         }
-        let end = rest.find('>').unwrap_or(rest.len()).min(4096);
-        return rest.get(..end);
-    }
+        _ => None,
+    })
 }
 
 /// JSON Feeds that feed-rs rejects for their types: numeric ids, numeric or mixed tags, a
-/// missing or old `version`, a missing `title`. `None` when there is nothing to change.
+/// missing or old `version`, a missing `title`, or for a lone UTF-16 surrogate escape
+/// (`\ud800`). `None` when there is nothing to change.
 pub fn repair_json(doc: &str) -> Option<(String, Repair)> {
-    let mut feed: serde_json::Value = serde_json::from_str(doc).ok()?;
+    let surrogates = without_lone_surrogates(doc);
+    let mut changed = surrogates.is_some();
+    let mut feed: serde_json::Value =
+        serde_json::from_str(surrogates.as_deref().unwrap_or(doc)).ok()?;
     let object = feed.as_object_mut()?;
-    let mut changed = false;
     let version_ok = object
         .get("version")
         .and_then(|v| v.as_str())
@@ -312,6 +436,44 @@ pub fn repair_json(doc: &str) -> Option<(String, Repair)> {
         }
     }
     changed.then(|| (feed.to_string(), Repair::Format("JSON Feed types coerced")))
+}
+
+/// The document with each `\uXXXX` escape of an unpaired UTF-16 surrogate replaced by
+/// U+FFFD, which JSON parsers reject along with the whole document; `None` when it has none.
+fn without_lone_surrogates(doc: &str) -> Option<String> {
+    let bytes = doc.as_bytes();
+    let escape_at = |at: usize| -> Option<u32> {
+        let digits = doc.get(at + 2..at + 6)?;
+        (bytes.get(at) == Some(&b'\\') && bytes.get(at + 1) == Some(&b'u'))
+            .then(|| u32::from_str_radix(digits, 16).ok())
+            .flatten()
+    };
+    let mut out: Option<String> = None;
+    let (mut at, mut copied) = (0, 0);
+    while let Some(offset) = memchr::memchr(b'\\', &bytes[at..]) {
+        at += offset;
+        let Some(code) = escape_at(at) else {
+            at += 2;
+            continue;
+        };
+        let paired = (0xD800..0xDC00).contains(&code)
+            && escape_at(at + 6).is_some_and(|low| (0xDC00..0xE000).contains(&low));
+        if paired {
+            at += 12;
+        } else if (0xD800..0xE000).contains(&code) {
+            let text = out.get_or_insert_with(|| String::with_capacity(doc.len()));
+            text.push_str(&doc[copied..at]);
+            text.push_str("\\ufffd");
+            at += 6;
+            copied = at;
+        } else {
+            at += 6;
+        }
+    }
+    out.map(|mut text| {
+        text.push_str(&doc[copied..]);
+        text
+    })
 }
 
 /// Item fields feed-rs wants as strings.

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use feed_rs::model::{Entry, Feed, Link, Text};
 use feed_rs::parser::Builder;
 
-use crate::model::{MAX_CONTENT_BYTES, MAX_TITLE_BYTES, ParsedFeed, ParsedItem, truncate_utf8};
+use crate::model::{ParsedFeed, ParsedItem};
 
 pub use dates::parse_date;
 pub use decode::decode;
@@ -78,8 +78,9 @@ impl Limits {
 }
 
 /// Parses raw bytes: decoded here (BOM, then the HTTP charset, then the XML declaration),
-/// cut to the limits, parsed strictly, and only when that fails, reads no items or would
-/// mangle text, repaired and parsed again (what was done is listed on the result).
+/// cut to the limits, parsed strictly, and only when that fails, reads fewer items than the
+/// document holds or would mangle text, repaired and parsed again (what was done is listed
+/// on the result). Texts are read whole: size limits apply after hashing, in `process`.
 /// Blocking; run it off the async executor.
 pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseError> {
     let (
@@ -98,10 +99,13 @@ pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseErro
     repairs.extend(first.cut);
     let (text, items) = (first.text.as_ref(), first.items);
     let strict_result = strict(text, base);
-    let readable = matches!(&strict_result, Ok(f) if !f.entries.is_empty() || items == 0);
+    let strict_entries = strict_result.as_ref().map_or(0, |f| f.entries.len());
+    let readable = strict_result.is_ok() && (strict_entries > 0 || items == 0);
     // feed-rs reads control characters and undefined entities without complaint, but
-    // mangles the text: those documents are repaired too.
-    let mut feed = if readable && !lexical::suspicious(text) {
+    // mangles the text; and one item it cannot read (an RSS 1.0 item without a link) drops
+    // just that item: those documents are repaired too, and the repair kept when it reads
+    // at least as many items.
+    let mut feed = if readable && strict_entries >= items && !lexical::suspicious(text) {
         strict_result?
     } else {
         let repaired = match repaired(text)? {
@@ -109,7 +113,10 @@ pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseErro
             None => None,
         };
         match (repaired, strict_result) {
-            (Some((feed, done)), _) if !feed.entries.is_empty() || items == 0 => {
+            (Some((feed, done)), _)
+                if (!feed.entries.is_empty() || items == 0)
+                    && feed.entries.len() >= strict_entries =>
+            {
                 repairs.extend(done);
                 feed
             }
@@ -209,25 +216,26 @@ fn syndication_period(text: &str) -> Option<Duration> {
 const SYNDICATION_HEAD: usize = 64 * 1024;
 
 fn convert_feed(feed: Feed, text: &str, base: Option<&str>, now: DateTime<Utc>) -> ParsedFeed {
-    let undated = feed
-        .entries
-        .iter()
-        .any(|e| e.published.is_none() && e.updated.is_none());
-    let scan = (undated || text.contains("xml:base"))
+    let items: Vec<ParsedItem> = feed.entries.into_iter().map(convert_entry).collect();
+    // The second look is only needed where feed-rs left a gap.
+    let gaps = items.iter().any(|i| {
+        (i.published.is_none() && i.updated.is_none()) || i.title.is_none() || i.content.is_none()
+    });
+    let scan = (gaps || text.contains("xml:base"))
         .then(|| scan::scan(text))
-        .filter(|s| s.items.len() == feed.entries.len())
+        .filter(|s| s.items.len() == items.len())
         .unwrap_or_default();
     let root_base = resolve(base, scan.root_base.as_deref());
     let mut extras = scan.items.into_iter();
-    let items = feed
-        .entries
+    let items = items
         .into_iter()
-        .map(|entry| {
+        .map(|mut item| {
             let extra = extras.next().unwrap_or_default();
-            let mut item = convert_entry(entry);
             if item.published.is_none() && item.updated.is_none() {
                 item.published = extra.date;
             }
+            item.title = item.title.or(extra.title);
+            item.content = item.content.or(extra.text);
             if item.base.is_none() {
                 item.base = extra
                     .base
@@ -268,30 +276,50 @@ fn resolve(base: Option<&str>, relative: Option<&str>) -> Option<String> {
     joined.ok().map(String::from)
 }
 
+/// The item's text by the precedence reader apps use: content (Atom `content`, RSS
+/// `content:encoded`, JSON `content_html`/`content_text`), then the summary (RSS
+/// `description`, Atom and JSON `summary`), then a media description (`itunes:summary`,
+/// `media:description`). `dc:description` and `dc:title` come from the second look (`scan`).
 fn convert_entry(entry: Entry) -> ParsedItem {
+    let media_text = || {
+        entry
+            .media
+            .iter()
+            .find_map(|m| {
+                m.description
+                    .as_ref()
+                    .filter(|d| !d.content.trim().is_empty())
+            })
+            .map(text_to_html)
+    };
     let content = entry
         .content
         .and_then(|c| {
             let kind = c.content_type.essence().to_string();
-            // Anything else (an image, base64 of some file) is not the item's text.
-            let textual = kind.starts_with("text/") || kind.ends_with("xml");
-            let plain = kind == "text/plain";
+            // Anything else (an image, base64 of some file) is not the item's text. feed-rs
+            // types Atom xhtml content `application/xhtml`.
+            let textual =
+                kind.starts_with("text/") || kind.contains("xml") || kind.contains("xhtml");
             c.body
                 .filter(|_| textual)
-                .map(|b| bounded_html(b, plain, MAX_CONTENT_BYTES))
+                .map(|b| as_html(b, kind == "text/plain"))
         })
         .filter(|b| !b.trim().is_empty())
+        .or_else(|| entry.summary.as_ref().map(text_to_html))
+        .filter(|b| !b.trim().is_empty())
+        .or_else(media_text);
+    let title = entry
+        .title
+        .as_ref()
+        .map(text_to_html)
+        .filter(|t| !t.trim().is_empty())
         .or_else(|| {
-            let summary = entry.summary?;
-            let plain = is_plain(&summary);
-            Some(bounded_html(summary.content, plain, MAX_CONTENT_BYTES))
+            let media = entry.media.iter().find_map(|m| m.title.as_ref())?;
+            Some(text_to_html(media)).filter(|t| !t.trim().is_empty())
         });
     ParsedItem {
         guid: Some(entry.id).filter(|id| !id.trim().is_empty()),
-        title: entry.title.map(|t| {
-            let plain = is_plain(&t);
-            bounded_html(t.content, plain, MAX_TITLE_BYTES)
-        }),
+        title,
         link: main_link(&entry.links),
         content,
         base: entry.base,
@@ -308,11 +336,35 @@ fn convert_entry(entry: Entry) -> ParsedItem {
                     .unwrap_or_else(|| c.term.clone())
             })
             .collect(),
+        media: media_urls(&entry.media),
     }
 }
 
-/// The link to the page itself: `rel="alternate"` or no rel, else the first one.
+/// The item's image and enclosure URLs, each once, in document order.
+fn media_urls(media: &[feed_rs::model::MediaObject]) -> Vec<String> {
+    let mut urls: Vec<String> = Vec::new();
+    let found = media.iter().flat_map(|m| {
+        let content = m
+            .content
+            .iter()
+            .filter_map(|c| c.url.as_ref().map(|u| u.to_string()));
+        content.chain(m.thumbnails.iter().map(|t| t.image.uri.clone()))
+    });
+    for url in found {
+        if !url.trim().is_empty() && !urls.contains(&url) {
+            urls.push(url);
+        }
+    }
+    urls
+}
+
+/// The link to the page itself: `rel="alternate"` or no rel, else the first one; never the
+/// placeholder that keeps an RSS 1.0 item without a link.
 fn main_link(links: &[Link]) -> Option<String> {
+    let links: Vec<&Link> = links
+        .iter()
+        .filter(|l| l.href != formats::NO_LINK)
+        .collect();
     links
         .iter()
         .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
@@ -326,15 +378,13 @@ fn is_plain(text: &Text) -> bool {
 
 /// Every text as HTML, so later stages handle one kind of markup.
 fn text_to_html(text: &Text) -> String {
-    bounded_html(text.content.clone(), is_plain(text), MAX_TITLE_BYTES)
+    as_html(text.content.clone(), is_plain(text))
 }
 
-/// `text` as HTML (escaped when it is plain text), at most `max` bytes. Cut before escaping
-/// too, so a huge text never costs several times its size.
-fn bounded_html(text: String, plain: bool, max: usize) -> String {
-    let text = truncate_utf8(text, max);
+/// `text` as HTML: escaped when it is plain text.
+fn as_html(text: String, plain: bool) -> String {
     if plain {
-        truncate_utf8(html_escape::encode_text(&text).into_owned(), max)
+        html_escape::encode_text(&text).into_owned()
     } else {
         text
     }

@@ -298,7 +298,7 @@ impl Writer {
             self.out.truncate(start);
             self.out.push_str(&decoded);
         }
-        match self.dialect.end(name) {
+        match self.dialect.end(name, self.stack.len()) {
             Some(replacement) => self.out.push_str(&replacement),
             None => {
                 self.out.push_str("</");
@@ -373,7 +373,13 @@ impl Writer {
         };
         if keep {
             self.out.push('&');
-            self.out.push_str(body);
+            // XML allows only a lower-case `x` in `&#x…;`.
+            if let Some(hex) = body.strip_prefix("#X") {
+                self.out.push_str("#x");
+                self.out.push_str(hex);
+            } else {
+                self.out.push_str(body);
+            }
             self.out.push(';');
             &after[body.len() + 1..]
         } else {

@@ -1,6 +1,8 @@
 //! A light second look at the raw document for what feed-rs drops: dates under other names
-//! (`dcterms:modified`, `atom:published` inside RSS, …) and `xml:base` on the feed and its
-//! entries. Only run when an item came out without a date or the document uses `xml:base`.
+//! (`dcterms:modified`, `atom:published` inside RSS, …), titles and texts in other
+//! vocabularies (`dc:title`, `dc:description`, `dcterms:abstract`), and `xml:base` on the feed
+//! and its entries. Only run when an item came out without a date, title or text, or the
+//! document uses `xml:base`.
 
 use chrono::{DateTime, Utc};
 
@@ -12,6 +14,10 @@ use super::lexical::{Markup, markup};
 pub struct ItemExtras {
     pub date: Option<DateTime<Utc>>,
     pub base: Option<String>,
+    /// A title from another vocabulary (`dc:title`), as HTML.
+    pub title: Option<String>,
+    /// A text from another vocabulary (`dc:description`), as HTML.
+    pub text: Option<String>,
 }
 
 /// The document's own `xml:base` (on its root) and each item's extras.
@@ -67,12 +73,15 @@ pub fn scan(doc: &str) -> Scan {
         match item {
             None if is_item(local(name)) && !self_closing => {
                 scan.items.push(ItemExtras {
-                    date: None,
                     base: attribute(tag, "xml:base"),
+                    ..ItemExtras::default()
                 });
                 item = Some((depth, usize::MAX));
             }
             Some((d, rank)) if depth == d + 1 && !self_closing => {
+                if let Some(current) = scan.items.last_mut() {
+                    fallback_text(doc, at, name, current);
+                }
                 let found = DATE_NAMES.iter().position(|n| *n == local(name));
                 if let Some(r) = found.filter(|r| *r < rank) {
                     let text = doc[at..].split('<').next().unwrap_or("");
@@ -89,6 +98,49 @@ pub fn scan(doc: &str) -> Scan {
         }
     }
     scan
+}
+
+/// Records the element `name` whose content starts at `at` when it is a prefixed title or
+/// text (`dc:title`, `dc:description`, `dcterms:abstract`) and the item has none yet. A title
+/// is plain text; a description is HTML, as RSS reads its own.
+fn fallback_text(doc: &str, at: usize, name: &str, item: &mut ItemExtras) {
+    let Some((_, local)) = name.split_once(':') else {
+        return;
+    };
+    let slot = match local {
+        "title" if item.title.is_none() => &mut item.title,
+        "description" | "abstract" if item.text.is_none() => &mut item.text,
+        _ => return,
+    };
+    *slot = element_text(doc, at, name)
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| match local {
+            "title" => html_escape::encode_text(&t).into_owned(),
+            _ => t,
+        });
+}
+
+/// The text of a simple element whose content starts at `at` and ends at `</name>`: CDATA
+/// as written, references decoded. `None` when the element holds markup of its own.
+fn element_text(doc: &str, mut at: usize, name: &str) -> Option<String> {
+    let mut text = String::new();
+    loop {
+        let rest = doc.get(at..)?;
+        let plain = rest.find('<').unwrap_or(rest.len());
+        text.push_str(&html_escape::decode_html_entities(&rest[..plain]));
+        let markup = &rest[plain..];
+        if let Some(cdata) = markup.strip_prefix("<![CDATA[") {
+            let end = cdata.find("]]>")?;
+            text.push_str(&cdata[..end]);
+            at += plain + 9 + end + 3;
+            continue;
+        }
+        let closed = markup
+            .strip_prefix("</")
+            .and_then(|m| m.strip_prefix(name))
+            .is_some_and(|m| m.trim_start().starts_with('>'));
+        return closed.then_some(text);
+    }
 }
 
 fn is_item(local: &str) -> bool {

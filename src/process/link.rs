@@ -12,8 +12,9 @@ fn is_tracking(name: &str) -> bool {
     name.starts_with("utm_") || TRACKING_PARAMS.contains(&name)
 }
 
-/// The link without tracking parameters and fragment; scheme and host lower-cased and
-/// default ports dropped (by `Url` itself). Relative links resolve against `base`.
+/// The link without tracking parameters; scheme and host lower-cased and default ports
+/// dropped (by `Url` itself). The fragment is kept: `day.html#a1` and `day.html#a2` are two
+/// posts. Relative links resolve against `base`.
 pub fn canonical_link(link: &str, base: Option<&Url>) -> Option<String> {
     let link = link.trim();
     if link.is_empty() {
@@ -23,7 +24,6 @@ pub fn canonical_link(link: &str, base: Option<&Url>) -> Option<String> {
         Some(base) => base.join(link).ok()?,
         None => Url::parse(link).ok()?,
     };
-    url.set_fragment(None);
     if url.query().is_some() {
         let kept: Vec<(String, String)> = url
             .query_pairs()
@@ -44,14 +44,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tracking_parameters_and_fragments_are_removed() {
+    fn tracking_parameters_are_removed_and_fragments_kept() {
         assert_eq!(
             canonical_link(
                 "HTTPS://Example.COM:443/a?utm_source=x&id=3&fbclid=y#top",
                 None
             )
             .as_deref(),
-            Some("https://example.com/a?id=3")
+            Some("https://example.com/a?id=3#top")
+        );
+        // Two posts on one page are two posts.
+        assert_ne!(
+            canonical_link("https://e.org/day.html#a1", None),
+            canonical_link("https://e.org/day.html#a2", None)
         );
         assert_eq!(
             canonical_link("http://example.com/a?utm_medium=rss", None).as_deref(),

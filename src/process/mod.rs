@@ -8,14 +8,16 @@ use std::collections::HashMap;
 
 use url::Url;
 
-use crate::model::{ContentHash, Item, ParsedFeed, ParsedItem, TagOrigin, UpstreamKey};
+use crate::model::{
+    ContentHash, Item, MAX_CONTENT_BYTES, ParsedFeed, ParsedItem, TagOrigin, UpstreamKey,
+    truncate_utf8,
+};
 
 pub use link::canonical_link;
 pub use tags::{hashtags, tag, tag_key};
 pub use text::{html_to_text, normalise};
 
-/// The normalisation version; the first byte of every content hash.
-pub const HASH_VERSION: u8 = 1;
+pub use crate::model::HASH_VERSION;
 
 /// Share of items with a missing or repeated guid above which a feed's guids are not trusted
 /// (FreshRSS uses the same 5 %).
@@ -81,8 +83,13 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
         .as_deref()
         .map(html_to_text)
         .unwrap_or_default();
-    let hash = content_hash(&title, &body);
     let link = parsed.link.as_deref().and_then(|l| canonical_link(l, base));
+    let media: Vec<String> = parsed
+        .media
+        .iter()
+        .filter_map(|m| canonical_link(m, base))
+        .collect();
+    let hash = ContentHash::of_story(&title, &body, &media, link.as_deref());
     let guid = match identity {
         Identity::Guid => parsed
             .guid
@@ -91,11 +98,14 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
             .filter(|g| !g.is_empty()),
         Identity::LinkFallback => None,
     };
-    let key = match (guid, &link) {
-        (Some(guid), _) => format!("g:{guid}"),
-        (None, Some(link)) => format!("l:{link}"),
-        (None, None) => format!("h:{}", hash.to_hex()),
+    let key = match (guid, &link, hash) {
+        (Some(guid), _, _) => format!("g:{guid}"),
+        (None, Some(link), _) => format!("l:{link}"),
+        (None, None, Some(hash)) => format!("h:{}", hash.to_hex()),
+        (None, None, None) => "h:".to_string(),
     };
+    let feed = base.map_or("", Url::as_str);
+    let hash = hash.unwrap_or_else(|| ContentHash::unique_to_feed(feed, &key));
     let mut tags: Vec<_> = parsed
         .categories
         .iter()
@@ -118,7 +128,10 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
         hash,
         title: display_title,
         link,
-        content: parsed.content.clone(),
+        content: parsed
+            .content
+            .clone()
+            .map(|c| truncate_utf8(c, MAX_CONTENT_BYTES)),
         base: parsed
             .base
             .as_deref()
@@ -132,13 +145,13 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
         published: parsed.published,
         updated: parsed.updated,
         tags,
-        text: body,
+        text: truncate_utf8(body, MAX_CONTENT_BYTES),
     }
 }
 
 /// Titles longer than this are cut for display (the hash still covers all of it): a
 /// megabyte-long title would otherwise fill every reader's list.
-const MAX_TITLE_CHARS: usize = 500;
+pub const MAX_TITLE_CHARS: usize = 500;
 
 /// `text` cut to `max` characters, with an ellipsis when cut.
 fn shorten(text: &str, max: usize) -> String {
@@ -152,18 +165,6 @@ fn shorten(text: &str, max: usize) -> String {
 fn dedup_tags(tags: &mut Vec<crate::model::Tag>) {
     let mut seen = std::collections::HashSet::new();
     tags.retain(|t| seen.insert((t.key.clone(), t.origin)));
-}
-
-/// The versioned hash of normalised title and text (see `HASH_VERSION`).
-pub fn content_hash(title: &str, text: &str) -> ContentHash {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(title.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(text.as_bytes());
-    let mut bytes = [0u8; 33];
-    bytes[0] = HASH_VERSION;
-    bytes[1..].copy_from_slice(hasher.finalize().as_bytes());
-    ContentHash(bytes)
 }
 
 #[cfg(test)]

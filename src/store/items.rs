@@ -227,16 +227,21 @@ fn update_item(
     item: &Item,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    if known.content_updates >= MAX_CONTENT_UPDATES {
-        return Ok(false);
-    }
     if item_by_hash(tx, &item.hash)?.is_some_and(|other| other != known.id) {
         return Ok(false);
     }
-    // The superseded hash stays known, so the older version arriving from elsewhere is
-    // recognised as this story.
-    tx.prepare_cached("INSERT OR IGNORE INTO earlier_hashes (hash, item_id) VALUES (?1, ?2)")?
-        .execute(params![known.hash, known.id])?;
+    if looks_the_same(tx, known.id, item)? {
+        // A new hash for what readers see unchanged (a new hash version, media URLs moved):
+        // the hash is replaced, the item is not updated.
+        supersede_hash(tx, known)?;
+        tx.prepare_cached("UPDATE items SET hash = ?2 WHERE id = ?1")?
+            .execute(params![known.id, item.hash.as_bytes()])?;
+        return Ok(false);
+    }
+    if known.content_updates >= MAX_CONTENT_UPDATES {
+        return Ok(false);
+    }
+    supersede_hash(tx, known)?;
     tx.prepare_cached(
         "UPDATE items SET hash = ?2, title = ?3, link = ?4, author = ?5, content = ?6,
                           updated = max(updated + 1, ?7), content_updates = content_updates + 1,
@@ -263,4 +268,23 @@ fn update_item(
         .execute(params![known.id, feed_id])?;
     stmts.insert_tags(known.id, feed_id, item)?;
     Ok(true)
+}
+
+/// The superseded hash stays known, so the older version arriving from elsewhere is
+/// recognised as this story.
+fn supersede_hash(tx: &Connection, known: &Known) -> Result<(), StoreError> {
+    tx.prepare_cached("INSERT OR IGNORE INTO earlier_hashes (hash, item_id) VALUES (?1, ?2)")?
+        .execute(params![known.hash, known.id])?;
+    Ok(())
+}
+
+/// Whether the stored item shows readers what `item` would: the same title and content.
+fn looks_the_same(tx: &Connection, id: i64, item: &Item) -> Result<bool, StoreError> {
+    let same = tx
+        .prepare_cached("SELECT title = ?2 AND content IS ?3 FROM items WHERE id = ?1")?
+        .query_row(params![id, item.title, item.content], |r| {
+            r.get::<_, Option<bool>>(0)
+        })
+        .optional()?;
+    Ok(same.flatten().unwrap_or(false))
 }

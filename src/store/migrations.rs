@@ -1,16 +1,25 @@
 //! The schema as an append-only list of migrations; its length is the schema version
 //! (`PRAGMA user_version`). Never edit a published step: add a new one.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, params};
 
 use super::StoreError;
+use crate::model::ContentHash;
+use crate::process::html_to_text;
 
 /// Marks the file as feedsift's (`PRAGMA application_id`): "FSFT".
 pub const APPLICATION_ID: i32 = 0x4653_4654;
 
-const MIGRATIONS: &[&str] = &[
+/// One step of the schema: SQL, or code for what SQL cannot compute.
+enum Step {
+    Sql(&'static str),
+    Code(fn(&Transaction) -> Result<(), StoreError>),
+}
+
+const MIGRATIONS: &[Step] = &[
     // 1: feeds, canonical items with their sources, hashes, tags and text index.
-    r#"
+    Step::Sql(
+        r#"
     CREATE TABLE feeds (
         id INTEGER PRIMARY KEY,
         name TEXT NOT NULL UNIQUE,
@@ -88,12 +97,16 @@ const MIGRATIONS: &[&str] = &[
         tokenize = 'unicode61 remove_diacritics 2'
     );
     "#,
+    ),
     // 2: the xml:base of an item, for making its relative links absolute when republished.
-    r#"
+    Step::Sql(
+        r#"
     ALTER TABLE items ADD COLUMN base TEXT;
     "#,
+    ),
     // 3: tombstones of pruned items, so an old item that reappears in a feed is not new again.
-    r#"
+    Step::Sql(
+        r#"
     CREATE TABLE pruned_hashes (
         hash BLOB PRIMARY KEY,
         seen INTEGER NOT NULL
@@ -108,25 +121,36 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX pruned_keys_seen ON pruned_keys (seen);
     CREATE INDEX items_first_seen ON items (first_seen);
     "#,
+    ),
     // 4: where a feed has moved (permanent redirects), and feeds that are gone (410).
-    r#"
+    Step::Sql(
+        r#"
     ALTER TABLE feeds ADD COLUMN effective_url TEXT;
     ALTER TABLE feeds ADD COLUMN moved_candidate TEXT;
     ALTER TABLE feeds ADD COLUMN moved_seen INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
     "#,
+    ),
     // 5: what had to be repaired to read a feed's last document.
-    r#"
+    Step::Sql(
+        r#"
     ALTER TABLE feeds ADD COLUMN repairs TEXT;
     "#,
+    ),
     // 6: fewer writes per new item. The current hash is found through an index on `items`,
     // so only superseded hashes need rows of their own.
-    r#"
+    Step::Sql(
+        r#"
     CREATE INDEX items_hash ON items (hash);
     DELETE FROM item_hashes
      WHERE EXISTS (SELECT 1 FROM items WHERE id = item_hashes.item_id AND hash = item_hashes.hash);
     ALTER TABLE item_hashes RENAME TO earlier_hashes;
     "#,
+    ),
+    // 7: content hashes of version 2 (letter case folded, short stories with their link), so
+    // a headline's capitalisation is no longer a difference. Entry ids are stored, so none
+    // changes; each superseded hash stays known.
+    Step::Code(rehash_items),
 ];
 
 /// The schema version this build writes.
@@ -146,17 +170,57 @@ pub(super) fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), Store
         return Err(StoreError::NewerSchema(current));
     }
     let steps = usize::try_from(target - current).unwrap_or(0);
-    for (index, sql) in MIGRATIONS
+    for (index, step) in MIGRATIONS
         .iter()
         .enumerate()
         .skip(current as usize)
         .take(steps)
     {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        match step {
+            Step::Sql(sql) => tx.execute_batch(sql)?,
+            Step::Code(run) => run(&tx)?,
+        }
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
         tx.commit()?;
     }
     conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+    Ok(())
+}
+
+/// Migration 7: every item's hash recomputed from its stored title and content (the text
+/// index keeps no copy). Where that differs from what the feed gives (a title made from the
+/// text, media), the next poll replaces the hash without showing an update. Items whose new
+/// hashes collide (two items that differed only in case) keep their own rows: the second
+/// keeps its old hash, and new copies join the first.
+fn rehash_items(tx: &Transaction) -> Result<(), StoreError> {
+    let mut read = tx.prepare("SELECT id, hash, title, coalesce(content, ''), link FROM items")?;
+    let rows = read.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, Vec<u8>>(1)?,
+            r.get::<_, String>(2)?,
+            html_to_text(&r.get::<_, String>(3)?),
+            r.get::<_, Option<String>>(4)?,
+        ))
+    })?;
+    let mut taken = tx.prepare(
+        "SELECT EXISTS (SELECT 1 FROM items WHERE hash = ?1)
+             OR EXISTS (SELECT 1 FROM earlier_hashes WHERE hash = ?1)",
+    )?;
+    let mut keep_old =
+        tx.prepare("INSERT OR IGNORE INTO earlier_hashes (hash, item_id) VALUES (?1, ?2)")?;
+    let mut update = tx.prepare("UPDATE items SET hash = ?2 WHERE id = ?1")?;
+    for row in rows {
+        let (id, old, title, text, link) = row?;
+        let Some(new) = ContentHash::of_story(&title, &text, &[], link.as_deref()) else {
+            continue;
+        };
+        if new.as_bytes() == old.as_slice() || taken.query_row([new.as_bytes()], |r| r.get(0))? {
+            continue;
+        }
+        keep_old.execute(params![old, id])?;
+        update.execute(params![id, new.as_bytes()])?;
+    }
     Ok(())
 }

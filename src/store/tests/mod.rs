@@ -2,8 +2,13 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::filter::parse;
-use crate::model::{Item, ParsedFeed, ParsedItem, Tag, TagOrigin};
-use crate::process::{content_hash, process_feed, tag};
+use crate::model::{ContentHash, Item, ParsedFeed, ParsedItem, Tag, TagOrigin};
+use crate::process::{process_feed, tag};
+
+/// The hash of a story with text, no media and no link.
+pub(super) fn story_hash(title: &str, text: &str) -> ContentHash {
+    ContentHash::of_story(title, text, &[], None).expect("a story with text")
+}
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -105,10 +110,26 @@ fn all_titles(f: &Fixture) -> Vec<String> {
 fn the_same_story_from_two_feeds_is_one_item_with_two_sources() {
     let f = fixture();
     assert_eq!(
-        poll(&f, "a", &items("1", "Story", "<p>Body</p>", &[]), 0).new,
+        poll(
+            &f,
+            "a",
+            &items("1", "Story", "<p>A body of a dozen words or so.</p>", &[]),
+            0
+        )
+        .new,
         1
     );
-    let stats = poll(&f, "b", &items("other-id", "Story", "Body", &["Extra"]), 10);
+    let stats = poll(
+        &f,
+        "b",
+        &items(
+            "other-id",
+            "Story",
+            "A body of a dozen words or so.",
+            &["Extra"],
+        ),
+        10,
+    );
     assert_eq!((stats.new, stats.deduplicated), (0, 1));
     let all = f.store.items_matching(None, 50).expect("query");
     assert_eq!(all.len(), 1);
@@ -120,7 +141,17 @@ fn the_same_story_from_two_feeds_is_one_item_with_two_sources() {
     assert_eq!(names, ["a", "b"]);
     assert_eq!(all[0].tags, ["Extra", "news"]);
     assert_eq!(
-        poll(&f, "b", &items("other-id", "Story", "Body", &["Extra"]), 20),
+        poll(
+            &f,
+            "b",
+            &items(
+                "other-id",
+                "Story",
+                "A body of a dozen words or so.",
+                &["Extra"]
+            ),
+            20
+        ),
         IngestStats::default()
     );
 }
@@ -128,12 +159,27 @@ fn the_same_story_from_two_feeds_is_one_item_with_two_sources() {
 #[test]
 fn changed_content_under_the_same_guid_updates_in_place() {
     let f = fixture();
-    poll(&f, "a", &items("1", "Story", "Version one", &[]), 0);
+    poll(
+        &f,
+        "a",
+        &items(
+            "1",
+            "Story",
+            "Version one, a story told in enough words",
+            &[],
+        ),
+        0,
+    );
     let before = f.store.items_matching(None, 50).expect("query");
     let stats = poll(
         &f,
         "a",
-        &items("1", "Story (edited)", "Version two", &[]),
+        &items(
+            "1",
+            "Story (edited)",
+            "Version two, a story told in enough words",
+            &[],
+        ),
         100,
     );
     assert_eq!(stats.updated, 1);
@@ -149,9 +195,39 @@ fn changed_content_under_the_same_guid_updates_in_place() {
 #[test]
 fn an_older_version_of_an_updated_story_is_still_known() {
     let f = fixture();
-    poll(&f, "a", &items("1", "Story", "Version one", &[]), 0);
-    poll(&f, "a", &items("1", "Story", "Version two", &[]), 100);
-    let stats = poll(&f, "b", &items("x", "Story", "Version one", &[]), 200);
+    poll(
+        &f,
+        "a",
+        &items(
+            "1",
+            "Story",
+            "Version one, a story told in enough words",
+            &[],
+        ),
+        0,
+    );
+    poll(
+        &f,
+        "a",
+        &items(
+            "1",
+            "Story",
+            "Version two, a story told in enough words",
+            &[],
+        ),
+        100,
+    );
+    let stats = poll(
+        &f,
+        "b",
+        &items(
+            "x",
+            "Story",
+            "Version one, a story told in enough words",
+            &[],
+        ),
+        200,
+    );
     assert_eq!(stats.deduplicated, 1);
     assert_eq!(f.store.item_count().expect("count"), 1);
 }
@@ -253,11 +329,21 @@ fn items_are_newest_first_and_future_dates_are_clamped() {
 #[test]
 fn reissued_items_with_new_guids_are_not_duplicates() {
     let f = fixture();
-    poll(&f, "a", &items("guid-1", "Story", "Same text", &[]), 0);
+    poll(
+        &f,
+        "a",
+        &items("guid-1", "Story", "Same text in a story long enough", &[]),
+        0,
+    );
     let reissued = poll(
         &f,
         "a",
-        &items("guid-2", "Story", "Same  <b>text</b>", &[]),
+        &items(
+            "guid-2",
+            "Story",
+            "Same  <b>text</b> in a story long enough",
+            &[],
+        ),
         60,
     );
     assert_eq!((reissued.new, reissued.deduplicated), (0, 1));

@@ -24,7 +24,12 @@ fn prune_everything(f: &Fixture, now: i64, r: Retention) -> PruneStats {
 #[test]
 fn pruned_items_leave_tombstones_and_never_come_back() {
     let f = fixture();
-    let old = items("old", "Old story", "From long ago", &["x"]);
+    let old = items(
+        "old",
+        "Old story",
+        "From long ago, a story told in enough words",
+        &["x"],
+    );
     poll(&f, "a", &old, 0);
     let day = 86400;
     poll(&f, "a", &items("new", "New story", "Today", &[]), 95 * day);
@@ -41,7 +46,12 @@ fn pruned_items_leave_tombstones_and_never_come_back() {
     let copied = poll(
         &f,
         "b",
-        &items("copy", "Old story", "From long ago", &[]),
+        &items(
+            "copy",
+            "Old story",
+            "From long ago, a story told in enough words",
+            &[],
+        ),
         97 * day,
     );
     assert_eq!((copied.new, copied.deduplicated, copied.pruned), (0, 0, 1));

@@ -75,10 +75,7 @@ fn a_database_from_the_previous_version_upgrades_cleanly() {
 #[test]
 fn version_5_hashes_move_to_the_items_index_and_earlier_ones_stay_known() {
     let (_dir, path, conn) = database_at(5);
-    let (old, new) = (
-        content_hash("Story", "first"),
-        content_hash("Story", "second"),
-    );
+    let (old, new) = (story_hash("Story", "first"), story_hash("Story", "second"));
     conn.execute(
         "INSERT INTO items (id, entry_id, hash, title, updated, first_seen, sort_time)
          VALUES (1, 'urn:uuid:x', ?1, 'Story', 1, 1, 1)",
@@ -102,5 +99,5 @@ fn version_5_hashes_move_to_the_items_index_and_earlier_ones_stay_known() {
         .prepare("SELECT hash FROM earlier_hashes")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
         .expect("earlier");
-    assert_eq!(earlier, [old.as_bytes().to_vec()]);
+    assert!(earlier.contains(&old.as_bytes().to_vec()), "{earlier:?}");
 }
