@@ -246,9 +246,7 @@ fn cdf(tag: &mut StartTag, depth: usize) -> Option<Repair> {
         tag.after = format!("<channel>{}", link(href));
         return Some(Repair::Format("CDF read as RSS 2.0"));
     }
-    let Some(name) = cdf_name(&tag.name) else {
-        return None;
-    };
+    let name = cdf_name(&tag.name)?;
     let modified = tag.attribute("LASTMOD").map(str::to_string);
     let self_closing = tag.self_closing;
     *tag = StartTag::new(name.into());
