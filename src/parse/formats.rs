@@ -241,8 +241,12 @@ fn cdf(tag: &mut StartTag, depth: usize) -> Option<Repair> {
             .unwrap_or_default()
     };
     if depth == 0 {
+        let base = tag.attribute("BASE").map(str::to_string);
         *tag = StartTag::new("rss".into());
         tag.set("version", "2.0");
+        if let Some(base) = base {
+            tag.set("xml:base", &base);
+        }
         tag.after = format!("<channel>{}", link(href));
         return Some(Repair::Format("CDF read as RSS 2.0"));
     }

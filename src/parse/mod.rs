@@ -323,7 +323,15 @@ fn convert_entry(entry: Entry) -> ParsedItem {
         link: main_link(&entry.links),
         content,
         base: entry.base,
-        author: entry.authors.iter().find_map(|p| p.name.clone()),
+        // RSS writes `email (Name)`, which feed-rs leaves as `(Name)`.
+        author: entry.authors.iter().find_map(|p| {
+            let name = p.name.as_deref()?.trim();
+            let name = name
+                .strip_prefix('(')
+                .and_then(|n| n.strip_suffix(')'))
+                .unwrap_or(name);
+            Some(name.to_string()).filter(|n| !n.is_empty())
+        }),
         published: entry.published,
         updated: entry.updated,
         categories: entry

@@ -156,3 +156,84 @@ fn absurdly_long_titles_are_cut_for_display_but_hashed_whole() {
     let other = process_feed(&feed(vec![item(Some("a"), None, &longer, "x")]), None);
     assert_ne!(processed.items[0].hash, other.items[0].hash);
 }
+
+/// The one item of a one-item document from `feed_url`.
+fn only_item(parsed: ParsedItem, feed_url: &str) -> Item {
+    let base = Url::parse(feed_url).ok();
+    process_feed(&feed(vec![parsed]), base.as_ref())
+        .items
+        .remove(0)
+}
+
+#[test]
+fn headline_capitalisation_is_not_a_difference() {
+    let text = "<p>The deal, announced on Monday, extends a partnership of several years.</p>";
+    let a = only_item(
+        item(
+            Some("1"),
+            Some("https://a.example/1"),
+            "Microsoft invests billions in OpenAI",
+            text,
+        ),
+        "https://a.example/feed",
+    );
+    let b = only_item(
+        item(
+            Some("x"),
+            Some("https://b.example/x"),
+            "Microsoft Invests Billions In OpenAI",
+            text,
+        ),
+        "https://b.example/feed",
+    );
+    assert_eq!(a.hash, b.hash);
+    assert_eq!(a.hash.0[0], 2, "a new hash version");
+}
+
+#[test]
+fn short_posts_of_two_sites_stay_apart_and_copies_of_one_page_do_not() {
+    let post = |link: &str| item(None, Some(link), "Open thread", "");
+    let a = only_item(post("https://a.example/open"), "https://a.example/feed");
+    let b = only_item(post("https://b.example/open"), "https://b.example/feed");
+    let a_again = only_item(
+        post("https://a.example/open?utm_source=x"),
+        "https://c.example/feed",
+    );
+    assert_ne!(a.hash, b.hash);
+    assert_eq!(a.hash, a_again.hash);
+}
+
+#[test]
+fn items_with_nothing_to_compare_are_never_merged_across_feeds() {
+    let empty = || ParsedItem {
+        guid: Some("1".into()),
+        ..ParsedItem::default()
+    };
+    let a = only_item(empty(), "https://a.example/feed");
+    let b = only_item(empty(), "https://b.example/feed");
+    assert_ne!(a.hash, b.hash);
+    let image = |url: &str| ParsedItem {
+        guid: Some("1".into()),
+        media: vec![url.into()],
+        ..ParsedItem::default()
+    };
+    let same_image = only_item(image("https://cdn.example/p.jpg"), "https://a.example/feed");
+    let also = only_item(image("https://cdn.example/p.jpg"), "https://b.example/feed");
+    let other_image = only_item(image("https://cdn.example/q.jpg"), "https://b.example/feed");
+    assert_eq!(same_image.hash, also.hash);
+    assert_ne!(same_image.hash, other_image.hash);
+}
+
+#[test]
+fn titles_that_differ_only_after_four_kibibytes_are_two_stories() {
+    let head = "word ".repeat(1000);
+    let a = only_item(
+        item(Some("1"), None, &format!("{head} one"), "x"),
+        "https://a.example/f",
+    );
+    let b = only_item(
+        item(Some("1"), None, &format!("{head} two"), "x"),
+        "https://b.example/f",
+    );
+    assert_ne!(a.hash, b.hash);
+}

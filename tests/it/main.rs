@@ -4,9 +4,11 @@
 mod cli;
 mod crash;
 mod e2e;
+mod fidelity;
 mod filters;
 mod formats;
 mod fuzz;
+mod golden;
 mod hostile;
 mod operations;
 mod pipeline;

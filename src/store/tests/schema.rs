@@ -101,3 +101,41 @@ fn version_5_hashes_move_to_the_items_index_and_earlier_ones_stay_known() {
         .expect("earlier");
     assert!(earlier.contains(&old.as_bytes().to_vec()), "{earlier:?}");
 }
+
+#[test]
+fn version_6_items_are_rehashed_so_capitalisation_no_longer_splits_a_story() {
+    let (_dir, path, conn) = database_at(6);
+    let v1 = {
+        let mut bytes = [1u8; 33];
+        bytes[1..].copy_from_slice(blake3::hash(b"old normalisation").as_bytes());
+        bytes
+    };
+    conn.execute(
+        "INSERT INTO items (id, entry_id, hash, title, content, updated, first_seen, sort_time)
+         VALUES (7, 'urn:uuid:kept', ?1, 'Microsoft Invests Billions In OpenAI',
+                 '<p>The deal, announced on Monday, extends a long partnership.</p>', 1, 1, 1)",
+        [v1.as_slice()],
+    )
+    .expect("item");
+    drop(conn);
+
+    let store = Store::open(&path).expect("upgrade");
+    let story = ContentHash::of_story(
+        "microsoft invests billions in openai",
+        "The deal, announced on Monday, extends a long partnership.",
+        &[],
+        None,
+    )
+    .expect("text");
+    assert_eq!(store.item_for_hash(&story).expect("new"), Some(7));
+    assert_eq!(
+        store.item_for_hash(&ContentHash(v1)).expect("old"),
+        Some(7),
+        "the old hash stays known"
+    );
+    let entry_id: String = store
+        .reader()
+        .query_row("SELECT entry_id FROM items WHERE id = 7", [], |r| r.get(0))
+        .expect("entry id");
+    assert_eq!(entry_id, "urn:uuid:kept");
+}
