@@ -48,7 +48,7 @@ pub fn health_table(config: &Config, health: &[FeedHealth], now: DateTime<Utc>) 
             h.items,
             h.consecutive_failures,
             h.last_poll.map_or("-".to_string(), |t| relative(now, t)),
-            relative(now, h.next_poll),
+            next_poll(h, now),
             h.last_error.as_deref().unwrap_or("")
         );
         if let Some(moved) = &h.effective_url {
@@ -70,6 +70,15 @@ pub fn health_table(config: &Config, health: &[FeedHealth], now: DateTime<Utc>) 
         }
     }
     out
+}
+
+/// When the feed is polled next; a gone feed (410) is not polled again.
+fn next_poll(h: &FeedHealth, now: DateTime<Utc>) -> String {
+    if h.gone {
+        "not polled".into()
+    } else {
+        relative(now, h.next_poll)
+    }
 }
 
 /// "5m ago" / "in 2h" / "now".

@@ -19,7 +19,13 @@ pub enum ImportError {
     #[error("the config file is not valid TOML: {0}")]
     Toml(String),
     #[error("the imported config would be invalid: {0}")]
-    Invalid(#[from] ConfigError),
+    Invalid(ConfigError),
+}
+
+impl From<ConfigError> for ImportError {
+    fn from(error: ConfigError) -> ImportError {
+        ImportError::Invalid(error)
+    }
 }
 
 /// What an import did.

@@ -90,10 +90,10 @@ pub struct OutputConfig {
 /// A config that cannot be used; always names the file and, where there is one, the line and key.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{path}: cannot read config: {source}")]
+    #[error("{path}: cannot read config: {cause}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("no config file: pass -c FILE, set FEEDSIFT_CONFIG, or create ./feedsift.toml")]
     NotFound,
@@ -124,9 +124,9 @@ impl Config {
 
     /// Reads and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         Self::parse(path, &text)
     }

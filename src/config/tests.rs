@@ -136,3 +136,12 @@ fn errors_print_file_line_and_key() {
         "{err}"
     );
 }
+
+#[test]
+fn a_zero_per_host_delay_means_no_gap_but_other_zero_durations_are_errors() {
+    let config = parse("[fetch]\nper_host_delay = \"0s\"\n").expect("zero delay");
+    assert_eq!(config.fetch.per_host_delay, Duration::ZERO);
+    let (line, key, message) = error_at("[fetch]\ntimeout = \"0s\"\n");
+    assert_eq!((line, key.as_str()), (2, "fetch.timeout"));
+    assert!(message.contains("longer than zero"), "{message}");
+}

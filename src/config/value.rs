@@ -112,7 +112,13 @@ pub fn fetch(ctx: &Context, raw: &RawFetch) -> Result<Fetch, ConfigError> {
         max_body,
         concurrency: opt_count(ctx, &raw.concurrency, "fetch.concurrency", 16)?,
         per_host: opt_count(ctx, &raw.per_host, "fetch.per_host", 2)?,
-        per_host_delay: opt_duration(ctx, &raw.per_host_delay, "fetch.per_host_delay", "1s")?,
+        per_host_delay: match &raw.per_host_delay {
+            // Zero is meaningful here: no gap (a user's own hosts, benchmarks).
+            Some(d) if humantime::parse_duration(d.get_ref()).is_ok_and(|d| d.is_zero()) => {
+                Duration::ZERO
+            }
+            _ => opt_duration(ctx, &raw.per_host_delay, "fetch.per_host_delay", "1s")?,
+        },
         max_backoff: opt_duration(ctx, &raw.max_backoff, "fetch.max_backoff", "7d")?,
         allow_private: raw.allow_private.unwrap_or(false),
         user_agent: raw.user_agent.clone().unwrap_or_else(default_user_agent),

@@ -77,11 +77,8 @@ pub enum FetchError {
     PrivateAddress(Url),
     #[error("body larger than {0} bytes")]
     TooLarge(u64),
-    #[error("cannot read {path}: {source}")]
-    File {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot read {path}: {cause}")]
+    File { path: String, cause: std::io::Error },
     #[error("request failed: {0}")]
     Request(String),
 }
@@ -301,9 +298,9 @@ impl Fetcher {
         let path = url
             .to_file_path()
             .map_err(|()| FetchError::Request(format!("`{url}` is not a local file path")))?;
-        let file_error = |source| FetchError::File {
+        let file_error = |cause| FetchError::File {
             path: path.display().to_string(),
-            source,
+            cause,
         };
         let file = tokio::fs::File::open(&path).await.map_err(file_error)?;
         let limit = self.settings.max_body;

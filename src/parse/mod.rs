@@ -32,11 +32,17 @@ pub enum ParseError {
     #[error("the document decoded to UTF-8 is larger than {0} bytes (max_body)")]
     TooLarge(usize),
     #[error("refused: {0}")]
-    Refused(#[from] Refused),
+    Refused(Refused),
     #[error("the feed parser crashed on this document")]
     Panicked,
     #[error("parsing took longer than {0:?}")]
     TooSlow(std::time::Duration),
+}
+
+impl From<Refused> for ParseError {
+    fn from(refused: Refused) -> ParseError {
+        ParseError::Refused(refused)
+    }
 }
 
 /// Where a document came from, and how much of it to read.

@@ -31,21 +31,39 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open database {path}: {source}")]
+    #[error("{}", open_message(path, cause))]
     Open {
         path: PathBuf,
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
     #[error(
         "database schema version {0} is newer than this feedsift understands; upgrade feedsift"
     )]
     NewerSchema(i64),
+    // The cause is in the message, not returned as the source, so `{:#}` shows it once.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("database task failed")]
     TaskFailed,
     #[error("writing a batch of polls failed: {0}")]
     Batch(String),
+}
+
+/// SQLite names the path in some of its messages: it is said once.
+fn open_message(path: &std::path::Path, cause: &rusqlite::Error) -> String {
+    let cause = cause.to_string();
+    let path = path.display().to_string();
+    if cause.contains(&path) {
+        format!("cannot open database: {cause}")
+    } else {
+        format!("cannot open database {path}: {cause}")
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite(error)
+    }
 }
 
 /// The database; cheap to clone.
@@ -66,9 +84,9 @@ struct Inner {
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let open_error = |source| StoreError::Open {
+        let open_error = |cause| StoreError::Open {
             path: path.to_path_buf(),
-            source,
+            cause,
         };
         let mut writer = Connection::open(path).map_err(open_error)?;
         configure(&writer).map_err(open_error)?;

@@ -242,8 +242,11 @@ pub(super) fn item_by_id(
         .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     item.tags = tags_of(conn, catalog, id, &sources)?;
+    // A feed that re-issued the item under a new guid is one source, listed once.
+    let mut seen = std::collections::HashSet::new();
     item.sources = sources
         .into_iter()
+        .filter(|source| seen.insert(source.clone()))
         .filter_map(|(feed_id, link)| {
             let feed = catalog.feeds.get(&feed_id)?;
             Some(SourceRef {

@@ -189,3 +189,29 @@ async fn poll_without_flags_polls_only_the_due_feeds() {
     );
     assert_eq!(server.requests("/vb.rss").len(), 1);
 }
+
+#[tokio::test]
+async fn each_cause_of_an_error_is_printed_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let missing = dir.path().join("missing.toml");
+    let ran = run_feedsift("check", &missing, &[]).await;
+    assert_eq!(
+        ran.stderr.matches("No such file or directory").count(),
+        1,
+        "{}",
+        ran.stderr
+    );
+
+    // A database path that is a directory cannot be opened.
+    let config = TestConfig::write(&format!("[storage]\npath = \"{}\"\n", dir.path().display()));
+    let ran = run_feedsift("feeds", &config.path, &[]).await;
+    assert_ne!(ran.code, Some(0));
+    let path = dir.path().display().to_string();
+    assert_eq!(ran.stderr.matches(&path).count(), 1, "{}", ran.stderr);
+    assert_eq!(
+        ran.stderr.matches("unable to open").count(),
+        1,
+        "{}",
+        ran.stderr
+    );
+}

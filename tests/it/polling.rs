@@ -226,6 +226,15 @@ async fn gone_feeds_stop_being_polled_and_redirect_loops_fail() {
         .await
         .expect("due");
     assert!(due.is_empty(), "a gone feed is never due: {due:?}");
+    drop(store);
+    let table = crate::support::run_feedsift("feeds", &gone.path, &[]).await;
+    let row = table.stdout.lines().nth(1).unwrap_or_default();
+    assert!(
+        row.contains("gone") && row.contains("not polled"),
+        "{}",
+        table.stdout
+    );
+    assert!(!row.contains(" in "), "no next poll time: {row}");
 
     let looping = poll(&config("", &server.url("/a"))).await;
     assert!(

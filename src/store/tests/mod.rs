@@ -399,3 +399,27 @@ fn both_query_plans_select_the_same_items() {
 
 mod retention;
 mod schema;
+
+#[test]
+fn an_item_reissued_under_a_new_guid_lists_its_source_once() {
+    let f = fixture();
+    let issue = |guid: &str| {
+        let parsed = ParsedFeed {
+            items: vec![ParsedItem {
+                guid: Some(guid.into()),
+                title: Some("Story".into()),
+                link: Some("https://x.example/story".into()),
+                content: Some("The same text of the story, issued twice by its feed.".into()),
+                ..ParsedItem::default()
+            }],
+            ..ParsedFeed::default()
+        };
+        process_feed(&parsed, None).items
+    };
+    poll(&f, "a", &issue("guid-1"), 0);
+    poll(&f, "a", &issue("guid-2"), 60);
+    let all = f.store.items_matching(None, 50).expect("query");
+    assert_eq!(all.len(), 1);
+    let links: Vec<_> = all[0].sources.iter().map(|s| s.link.clone()).collect();
+    assert_eq!(links, [Some("https://x.example/story".to_string())]);
+}
