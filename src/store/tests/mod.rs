@@ -38,6 +38,10 @@ fn fixture() -> Fixture {
     }
 }
 
+/// Two versions of one story's text, long enough to be compared across feeds.
+const VERSION_ONE: &str = "Version one, a story told in enough words";
+const VERSION_TWO: &str = "Version two, a story told in enough words";
+
 fn at(s: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap_or_default()
 }
@@ -109,27 +113,15 @@ fn all_titles(f: &Fixture) -> Vec<String> {
 #[test]
 fn the_same_story_from_two_feeds_is_one_item_with_two_sources() {
     let f = fixture();
-    assert_eq!(
-        poll(
-            &f,
-            "a",
-            &items("1", "Story", "<p>A body of a dozen words or so.</p>", &[]),
-            0
-        )
-        .new,
-        1
+    let first = items("1", "Story", "<p>A body of a dozen words or so.</p>", &[]);
+    assert_eq!(poll(&f, "a", &first, 0).new, 1);
+    let copy = items(
+        "other-id",
+        "Story",
+        "A body of a dozen words or so.",
+        &["Extra"],
     );
-    let stats = poll(
-        &f,
-        "b",
-        &items(
-            "other-id",
-            "Story",
-            "A body of a dozen words or so.",
-            &["Extra"],
-        ),
-        10,
-    );
+    let stats = poll(&f, "b", &copy, 10);
     assert_eq!((stats.new, stats.deduplicated), (0, 1));
     let all = f.store.items_matching(None, 50).expect("query");
     assert_eq!(all.len(), 1);
@@ -140,46 +132,18 @@ fn the_same_story_from_two_feeds_is_one_item_with_two_sources() {
         .collect();
     assert_eq!(names, ["a", "b"]);
     assert_eq!(all[0].tags, ["Extra", "news"]);
-    assert_eq!(
-        poll(
-            &f,
-            "b",
-            &items(
-                "other-id",
-                "Story",
-                "A body of a dozen words or so.",
-                &["Extra"]
-            ),
-            20
-        ),
-        IngestStats::default()
-    );
+    assert_eq!(poll(&f, "b", &copy, 20), IngestStats::default());
 }
 
 #[test]
 fn changed_content_under_the_same_guid_updates_in_place() {
     let f = fixture();
-    poll(
-        &f,
-        "a",
-        &items(
-            "1",
-            "Story",
-            "Version one, a story told in enough words",
-            &[],
-        ),
-        0,
-    );
+    poll(&f, "a", &items("1", "Story", VERSION_ONE, &[]), 0);
     let before = f.store.items_matching(None, 50).expect("query");
     let stats = poll(
         &f,
         "a",
-        &items(
-            "1",
-            "Story (edited)",
-            "Version two, a story told in enough words",
-            &[],
-        ),
+        &items("1", "Story (edited)", VERSION_TWO, &[]),
         100,
     );
     assert_eq!(stats.updated, 1);
@@ -195,39 +159,9 @@ fn changed_content_under_the_same_guid_updates_in_place() {
 #[test]
 fn an_older_version_of_an_updated_story_is_still_known() {
     let f = fixture();
-    poll(
-        &f,
-        "a",
-        &items(
-            "1",
-            "Story",
-            "Version one, a story told in enough words",
-            &[],
-        ),
-        0,
-    );
-    poll(
-        &f,
-        "a",
-        &items(
-            "1",
-            "Story",
-            "Version two, a story told in enough words",
-            &[],
-        ),
-        100,
-    );
-    let stats = poll(
-        &f,
-        "b",
-        &items(
-            "x",
-            "Story",
-            "Version one, a story told in enough words",
-            &[],
-        ),
-        200,
-    );
+    poll(&f, "a", &items("1", "Story", VERSION_ONE, &[]), 0);
+    poll(&f, "a", &items("1", "Story", VERSION_TWO, &[]), 100);
+    let stats = poll(&f, "b", &items("x", "Story", VERSION_ONE, &[]), 200);
     assert_eq!(stats.deduplicated, 1);
     assert_eq!(f.store.item_count().expect("count"), 1);
 }
