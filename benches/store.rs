@@ -153,6 +153,7 @@ fn item(n: usize, rng: &mut Rng, now: DateTime<Utc>) -> Item {
         updated: None,
         tags,
         text,
+        dropped_links: Vec::new(),
     }
 }
 

@@ -40,13 +40,14 @@ pub fn judge(store: &Store, id: i64, expr: &Expr) -> Result<Verdict, StoreError>
     })
 }
 
-/// The item named by `needle` (entry id or URL) and its verdict in every output.
+/// The item named by `needle` (entry id, URL, guid or hash) and its verdict in every output.
 pub fn explain(
     store: &Store,
     config: &Config,
     needle: &str,
 ) -> Result<Option<Explanation>, StoreError> {
-    let Some(id) = store.find_item(needle)? else {
+    let canonical = crate::process::canonical_link(needle, None);
+    let Some(id) = store.find_item(needle, canonical.as_deref())? else {
         return Ok(None);
     };
     let Some(detail) = store.item_detail(id)? else {

@@ -246,6 +246,8 @@ pub struct Item {
     pub tags: Vec<Tag>,
     /// Plain text of title and content, for phrase search.
     pub text: String,
+    /// Links the feed gave that are not published (not `http` or `https`), as given.
+    pub dropped_links: Vec<String>,
 }
 
 #[cfg(test)]

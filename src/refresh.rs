@@ -10,7 +10,7 @@ use crate::fetch::{Content, FetchError, Fetched, Fetcher, Validators};
 use crate::metrics::Metrics;
 use crate::model::Item;
 use crate::parse::{ParseError, Source, parse_feed};
-use crate::process::{Identity, html_to_text, process_feed};
+use crate::process::{Identity, WebLink, html_to_text, process_feed, web_link};
 use crate::relocate::relocate;
 use crate::schedule::{self, Bounds, Outcome};
 use crate::store::{IngestStats, Location, PollOutcome, PollWrite, Store, StoreError, Writer};
@@ -281,17 +281,27 @@ async fn parse_and_process(
             // The document is no longer needed: its memory is free for processing.
             drop(body);
             let processed = process_feed(&parsed, Some(&url));
+            let mut repairs = parsed.repairs;
+            let site_link = match parsed.site_link.as_deref().map(|l| web_link(l, Some(&url))) {
+                Some(WebLink::Web(link)) => Some(link.to_string()),
+                Some(WebLink::Dropped(link)) => {
+                    tracing::debug!(site_link = %link, "dropped: not http or https");
+                    repairs.push("site link dropped: not http or https".into());
+                    None
+                }
+                _ => None,
+            };
             Ok(Document {
                 title: parsed
                     .title
                     .as_deref()
                     .map(html_to_text)
                     .filter(|t| !t.is_empty()),
-                site_link: parsed.site_link,
+                site_link,
                 items: processed.items,
                 identity: processed.identity,
                 update_every: parsed.update_every,
-                repairs: parsed.repairs,
+                repairs,
             })
         })
         .await

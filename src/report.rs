@@ -173,6 +173,13 @@ pub fn explanation(e: &Explanation) -> String {
             s.upstream_key,
             s.link.as_deref().unwrap_or("")
         );
+        for dropped in &s.dropped_links {
+            let _ = writeln!(
+                out,
+                "  {:<20} link dropped, not http or https: {dropped:?}",
+                ""
+            );
+        }
     }
     out.push_str("tags:\n");
     for t in &d.tags {

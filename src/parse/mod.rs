@@ -104,7 +104,7 @@ pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseErro
     let first = limits::first_items(decoded.text, max_items)?;
     repairs.extend(first.cut);
     let (text, items) = (first.text.as_ref(), first.items);
-    let strict_result = strict(text, base);
+    let strict_result = strict(text);
     let strict_entries = strict_result.as_ref().map_or(0, |f| f.entries.len());
     let readable = strict_result.is_ok() && (strict_entries > 0 || items == 0);
     // feed-rs reads control characters and undefined entities without complaint, but
@@ -115,7 +115,7 @@ pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseErro
         strict_result?
     } else {
         let repaired = match repaired(text)? {
-            Some((repaired, done)) => strict(&repaired, base).ok().map(|feed| (feed, done)),
+            Some((repaired, done)) => strict(&repaired).ok().map(|feed| (feed, done)),
             None => None,
         };
         match (repaired, strict_result) {
@@ -145,7 +145,7 @@ pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseErro
 }
 
 /// feed-rs on UTF-8 text, with feedsift's identity rule and dates.
-fn strict(text: &str, base: Option<&str>) -> Result<Feed, ParseError> {
+fn strict(text: &str) -> Result<Feed, ParseError> {
     // quick-xml panics when a declaration naming an encoding comes after the start.
     if lexical::misplaced_declaration(text) {
         return Err(ParseError::NotAFeed(
@@ -154,8 +154,9 @@ fn strict(text: &str, base: Option<&str>) -> Result<Feed, ParseError> {
     }
     // feed-rs can panic on hostile values; one bad document must not take the daemon down.
     std::panic::catch_unwind(|| {
+        // No base URI: links come out as written, and `process` resolves them, so a
+        // disguised scheme (`java&#x09;script:`) is seen before it could pass as a path.
         Builder::new()
-            .base_uri(base)
             // An empty id marks "the feed gave none": feed-rs's made-up ids change when a
             // title is edited, or on every parse when there is no link (SPEC identity rule).
             .id_generator(|_, _, _| String::new())

@@ -103,7 +103,7 @@ fn valid_rss() -> impl proptest::strategy::Strategy<Value = String> {
 proptest::proptest! {
     #[test]
     fn documents_that_parse_strictly_are_read_unrepaired(doc in valid_rss()) {
-        let strict = strict(&doc, None).expect("valid RSS parses strictly");
+        let strict = strict(&doc).expect("valid RSS parses strictly");
         let feed = parse_feed(doc.as_bytes(), &Source::at(None)).expect("valid RSS");
         proptest::prop_assert!(feed.repairs.is_empty(), "{:?}", feed.repairs);
         proptest::prop_assert_eq!(feed.items.len(), strict.entries.len());

@@ -13,7 +13,7 @@ use crate::model::{
     truncate_utf8,
 };
 
-pub use link::canonical_link;
+pub use link::{WebLink, canonical_link, is_web, web_link};
 pub use tags::{hashtags, tag, tag_key};
 pub use text::{html_to_text, normalise};
 
@@ -83,11 +83,27 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
         .as_deref()
         .map(html_to_text)
         .unwrap_or_default();
-    let link = parsed.link.as_deref().and_then(|l| canonical_link(l, base));
+    let mut dropped_links = Vec::new();
+    let mut web = |raw: &str, base: Option<&Url>| match web_link(raw, base) {
+        WebLink::Web(_) => canonical_link(raw, base),
+        WebLink::Dropped(value) => {
+            dropped_links.push(value);
+            None
+        }
+        WebLink::Absent => None,
+    };
+    // The item's `xml:base` is where its relative links and content resolve.
+    let item_base = parsed
+        .base
+        .as_deref()
+        .and_then(|b| web(b, base))
+        .and_then(|b| Url::parse(&b).ok());
+    let link_base = item_base.as_ref().or(base);
+    let link = parsed.link.as_deref().and_then(|l| web(l, link_base));
     let media: Vec<String> = parsed
         .media
         .iter()
-        .filter_map(|m| canonical_link(m, base))
+        .filter_map(|m| web(m, link_base))
         .collect();
     let hash = ContentHash::of_story(&title, &body, &media, link.as_deref());
     let guid = match identity {
@@ -132,11 +148,7 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
             .content
             .clone()
             .map(|c| truncate_utf8(c, MAX_CONTENT_BYTES)),
-        base: parsed
-            .base
-            .as_deref()
-            .and_then(|b| base.map_or_else(|| Url::parse(b), |u| u.join(b)).ok())
-            .map(String::from),
+        base: item_base.map(String::from),
         author: parsed
             .author
             .as_deref()
@@ -146,6 +158,7 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
         updated: parsed.updated,
         tags,
         text: truncate_utf8(body, MAX_CONTENT_BYTES),
+        dropped_links,
     }
 }
 

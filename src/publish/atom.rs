@@ -5,7 +5,7 @@ use atom_syndication::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{Channel, clean_text, safe_content};
+use super::{Channel, clean_text, safe_content, web};
 use crate::store::{SourceRef, StoredItem};
 
 /// Renders `items` (newest first) as an Atom feed.
@@ -43,13 +43,16 @@ pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
 fn entry(item: &StoredItem) -> Entry {
     let mut links: Vec<Link> = item
         .link
-        .iter()
+        .as_deref()
+        .and_then(web)
         .map(|l| link(l, "alternate", Some("text/html")))
+        .into_iter()
         .collect();
     links.extend(
         item.sources
             .iter()
-            .map(|s| link(s.link.as_deref().unwrap_or(&s.feed_url), "via", None)),
+            .filter_map(|s| s.link.as_deref().and_then(web).or_else(|| web(&s.feed_url)))
+            .map(|l| link(l, "via", None)),
     );
     Entry {
         title: Text::plain(clean_text(&item.title)),
@@ -78,10 +81,14 @@ fn entry(item: &StoredItem) -> Entry {
 
 /// RFC 4287 §4.2.11: the feed an entry was copied from.
 fn source(s: &SourceRef, updated: DateTime<Utc>) -> Source {
-    let mut links = vec![link(&s.feed_url, "self", None)];
+    let mut links: Vec<Link> = web(&s.feed_url)
+        .map(|l| link(l, "self", None))
+        .into_iter()
+        .collect();
     links.extend(
         s.site_link
-            .iter()
+            .as_deref()
+            .and_then(web)
             .map(|l| link(l, "alternate", Some("text/html"))),
     );
     Source {

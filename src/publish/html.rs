@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::{Channel, Format, safe_content};
+use super::{Channel, Format, safe_content, web};
 use crate::store::{FeedHealth, StoredItem};
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222}\
@@ -38,7 +38,7 @@ fn entry(item: &StoredItem) -> Markup {
     html! {
         article {
             h2 {
-                @match &item.link {
+                @match item.link.as_deref().and_then(web) {
                     Some(link) => a href=(link) { (item.title) },
                     None => (item.title),
                 }
@@ -48,7 +48,7 @@ fn entry(item: &StoredItem) -> Markup {
                 " · from "
                 @for (i, source) in item.sources.iter().enumerate() {
                     @if i > 0 { ", " }
-                    @match &source.link {
+                    @match source.link.as_deref().and_then(web) {
                         Some(link) => a href=(link) { (source.feed_title.as_deref().unwrap_or(&source.feed_name)) },
                         None => (source.feed_title.as_deref().unwrap_or(&source.feed_name)),
                     }
@@ -92,7 +92,12 @@ pub fn status_page(outputs: &[OutputLink], feeds: &[FeedHealth], now: DateTime<U
             @for f in feeds {
                 @let broken = matches!(f.state(), "broken" | "gone");
                 tr {
-                    td { a href=(f.url) { (f.name) } }
+                    td {
+                        @match web(&f.url) {
+                            Some(url) => a href=(url) { (f.name) },
+                            None => (f.name),
+                        }
+                    }
                     td class=[broken.then_some("broken")] {
                         (f.state())
                         @if let Some(moved) = &f.effective_url { br; "moved to " (moved) }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Channel, clean_text, safe_content};
+use super::{Channel, clean_text, safe_content, web};
 use crate::store::StoredItem;
 
 #[derive(Serialize)]
@@ -48,7 +48,8 @@ struct JsonSources {
 struct JsonSource {
     feed: String,
     title: Option<String>,
-    feed_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    feed_url: Option<String>,
     url: Option<String>,
 }
 
@@ -67,7 +68,7 @@ pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
 fn item(item: &StoredItem) -> JsonItem {
     JsonItem {
         id: item.entry_id.clone(),
-        url: item.link.clone(),
+        url: item.link.as_deref().and_then(web).map(str::to_string),
         title: clean_text(&item.title),
         content_html: safe_content(item),
         date_published: item.published.map(|t| t.to_rfc3339()),
@@ -87,8 +88,8 @@ fn item(item: &StoredItem) -> JsonItem {
                 .map(|s| JsonSource {
                     feed: s.feed_name.clone(),
                     title: s.feed_title.clone(),
-                    feed_url: s.feed_url.clone(),
-                    url: s.link.clone(),
+                    feed_url: web(&s.feed_url).map(str::to_string),
+                    url: s.link.as_deref().and_then(web).map(str::to_string),
                 })
                 .collect(),
         },

@@ -104,14 +104,28 @@ impl Format {
     }
 }
 
+/// `link` when it may be published: an absolute `http` or `https` URL. Links are checked
+/// when stored; this is the last guard, for rows stored by older versions and for
+/// configured `file://` feeds.
+pub fn web(link: &str) -> Option<&str> {
+    Url::parse(link)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .map(|_| link)
+}
+
 /// What relative links in an item's content resolve against: its `xml:base`, else its link,
 /// else its first feed.
 fn content_base(item: &StoredItem) -> Option<Url> {
-    item.base
-        .as_deref()
-        .or(item.link.as_deref())
-        .or(item.sources.first().map(|s| s.feed_url.as_str()))
-        .and_then(|l| Url::parse(l).ok())
+    [
+        item.base.as_deref(),
+        item.link.as_deref(),
+        item.sources.first().map(|s| s.feed_url.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(web)
+    .and_then(|l| Url::parse(l).ok())
 }
 
 /// The item's content, safe to republish.

@@ -11,8 +11,10 @@ pub struct Subscription {
 
 /// An OPML document listing every subscription, each with its tags as `category`.
 pub fn render(title: &str, subscriptions: &[Subscription]) -> String {
+    // Only web feeds are listed: a `file://` feed means nothing on another machine.
     let outlines = subscriptions
         .iter()
+        .filter(|s| super::web(&s.url).is_some())
         .map(|s| Outline {
             text: s.name.clone(),
             title: Some(s.name.clone()),

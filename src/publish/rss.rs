@@ -7,7 +7,7 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Guid, Item, Source};
 
-use super::{Channel, clean_text, safe_content};
+use super::{Channel, clean_text, safe_content, web};
 use crate::store::StoredItem;
 
 /// Renders `items` (newest first) as an RSS 2.0 channel.
@@ -38,7 +38,7 @@ fn item(item: &StoredItem) -> Item {
     let content = safe_content(item);
     Item {
         title: Some(clean_text(&item.title)),
-        link: item.link.clone(),
+        link: item.link.as_deref().and_then(web).map(str::to_string),
         // Readers show the description; content:encoded carries the same full text.
         description: content.clone(),
         content,
@@ -55,9 +55,11 @@ fn item(item: &StoredItem) -> Item {
                 domain: None,
             })
             .collect(),
-        source: item.sources.first().map(|s| Source {
-            url: s.feed_url.clone(),
-            title: Some(clean_text(s.feed_title.as_deref().unwrap_or(&s.feed_name))),
+        source: item.sources.first().and_then(|s| {
+            Some(Source {
+                url: web(&s.feed_url)?.to_string(),
+                title: Some(clean_text(s.feed_title.as_deref().unwrap_or(&s.feed_name))),
+            })
         }),
         dublin_core_ext: item.author.as_ref().map(|a| DublinCoreExtension {
             creators: vec![clean_text(a)],

@@ -19,13 +19,14 @@ const NON_NESTING: [&str; 21] = [
     "option", "p", "param", "source", "td", "th", "tr", "wbr",
 ];
 
-/// HTML without scripts, styles, frames, event handlers or `javascript:`/`data:` links;
-/// relative links and image sources made absolute against `base`.
+/// HTML without scripts, styles, frames or event handlers, whose links and image sources are
+/// all `http` or `https` (relative ones made absolute against `base`).
 pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
     if html.len() > MAX_BYTES || nesting_depth(html) > MAX_DEPTH {
         return OMITTED.to_string();
     }
     let mut builder = Builder::default();
+    builder.url_schemes(["http", "https"].into());
     match base {
         Some(base) => builder.url_relative(UrlRelative::RewriteWithBase(base.clone())),
         None => builder.url_relative(UrlRelative::Deny),

@@ -28,6 +28,8 @@ pub struct SourceDetail {
     pub upstream_key: String,
     pub link: Option<String>,
     pub first_seen: DateTime<Utc>,
+    /// Links this feed gave that are not published (not `http` or `https`).
+    pub dropped_links: Vec<String>,
 }
 
 /// An item with its provenance.
@@ -43,19 +45,31 @@ pub struct ItemDetail {
 }
 
 impl Store {
-    /// The item with this published entry id or content hash (hex), or whose link (or a
-    /// source's link) is this URL.
-    pub fn find_item(&self, needle: &str) -> Result<Option<i64>, StoreError> {
+    /// The item a user names by any name they have for it: its published entry id (with or
+    /// without `urn:uuid:`), its content hash or a prefix of it (8 hex digits or more), a
+    /// source's guid, or its link or a source's link (`canonical` is the link with tracking
+    /// parameters removed, as links are stored).
+    pub fn find_item(
+        &self,
+        needle: &str,
+        canonical: Option<&str>,
+    ) -> Result<Option<i64>, StoreError> {
         if let Some(hash) = ContentHash::from_hex(needle) {
             return self.item_for_hash(&hash);
         }
+        let link = canonical.unwrap_or(needle);
+        let hash_prefix = (needle.len() >= 8 && needle.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| needle.to_ascii_uppercase());
         let conn = self.reader();
         let id = conn
             .query_row(
-                "SELECT id FROM items WHERE entry_id = ?1
-                 UNION ALL SELECT id FROM items WHERE link = ?1
-                 UNION ALL SELECT item_id FROM sources WHERE link = ?1 LIMIT 1",
-                [needle],
+                "SELECT id FROM items WHERE entry_id IN (?1, 'urn:uuid:' || ?1)
+                 UNION ALL SELECT id FROM items WHERE link IN (?1, ?2)
+                 UNION ALL SELECT item_id FROM sources WHERE link IN (?1, ?2)
+                 UNION ALL SELECT item_id FROM sources WHERE upstream_key = 'g:' || ?1
+                 UNION ALL SELECT id FROM items WHERE ?3 IS NOT NULL AND hex(hash) LIKE ?3 || '%'
+                 LIMIT 1",
+                rusqlite::params![needle, link, hash_prefix],
                 |r| r.get(0),
             )
             .optional()?;
@@ -87,7 +101,8 @@ impl Store {
             },
         )?;
         let mut stmt = conn.prepare_cached(
-            "SELECT feed_id, upstream_key, link, first_seen FROM sources WHERE item_id = ?1 ORDER BY first_seen",
+            "SELECT feed_id, upstream_key, link, first_seen, dropped_links FROM sources
+              WHERE item_id = ?1 ORDER BY first_seen",
         )?;
         let rows = stmt.query_map([id], |r| {
             Ok((
@@ -95,12 +110,13 @@ impl Store {
                 r.get::<_, String>(1)?,
                 r.get(2)?,
                 r.get::<_, i64>(3)?,
+                r.get::<_, Option<String>>(4)?,
             ))
         })?;
         let mut sources = Vec::new();
         let mut tags = Vec::new();
         for row in rows {
-            let (feed_id, upstream_key, link, seen) = row?;
+            let (feed_id, upstream_key, link, seen, dropped) = row?;
             let feed = catalog.name(feed_id).to_string();
             tags.extend(catalog.tags(feed_id).iter().map(|(key, label)| TagSource {
                 label: label.clone(),
@@ -113,6 +129,9 @@ impl Store {
                 upstream_key,
                 link,
                 first_seen: from_unix(seen),
+                dropped_links: dropped
+                    .map(|d| d.lines().map(str::to_string).collect())
+                    .unwrap_or_default(),
             });
         }
         let mut stmt = conn.prepare_cached(

@@ -83,8 +83,8 @@ impl<'c> Statements<'c> {
             insert_text: tx
                 .prepare_cached("INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)")?,
             insert_source: tx.prepare_cached(
-                "INSERT INTO sources (feed_id, upstream_key, item_id, link, first_seen)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO sources (feed_id, upstream_key, item_id, link, first_seen, dropped_links)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?,
             insert_tag: tx.prepare_cached(
                 "INSERT OR IGNORE INTO item_tags (item_id, feed_id, origin, key, label)
@@ -149,8 +149,15 @@ impl<'c> Statements<'c> {
         item: &Item,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.insert_source
-            .execute(params![feed_id, item.key.0, item_id, item.link, unix(now)])?;
+        let dropped = (!item.dropped_links.is_empty()).then(|| item.dropped_links.join("\n"));
+        self.insert_source.execute(params![
+            feed_id,
+            item.key.0,
+            item_id,
+            item.link,
+            unix(now),
+            dropped
+        ])?;
         self.insert_tags(item_id, feed_id, item)
     }
 

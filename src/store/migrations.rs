@@ -151,6 +151,8 @@ const MIGRATIONS: &[Step] = &[
     // a headline's capitalisation is no longer a difference. Entry ids are stored, so none
     // changes; each superseded hash stays known.
     Step::Code(rehash_items),
+    // 8: links a source gave that are not published (not http or https), for `explain`.
+    Step::Sql("ALTER TABLE sources ADD COLUMN dropped_links TEXT;"),
 ];
 
 /// The schema version this build writes.

@@ -179,15 +179,18 @@ async fn explain_shows_sources_tag_origins_and_output_verdicts() {
     let by_guid = run_feedsift("explain", &written.path, &["bc"]).await;
     assert_eq!(
         by_guid.code,
-        Some(2),
-        "an upstream guid is not a published id"
+        Some(0),
+        "the source's guid names the item too"
     );
+    let missing = run_feedsift("explain", &written.path, &["no-such-guid"]).await;
+    assert_eq!(missing.code, Some(2), "{}", missing.stderr);
 
     let store = app::open_store(&written.load()).await.expect("store");
     let all = store.items_matching(None, 50).expect("items");
     let item = all.iter().find(|i| i.title == "B and C").expect("B and C");
     let ran = run_feedsift("explain", &written.path, &[&item.entry_id]).await;
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert_eq!(ran.stdout, by_guid.stdout, "the same item by either name");
     for expected in [
         "by g:bc",
         "FeedTag              feed tag, from feed cases",

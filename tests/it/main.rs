@@ -17,3 +17,4 @@ mod published;
 mod readers;
 mod service;
 mod support;
+mod url_policy;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{Daemon, TestConfig, TestServer, run_feedsift, two_copies_config};
+use crate::support::{Daemon, TestConfig, TestServer, chromium, run_feedsift, two_copies_config};
 
 async fn polled_daemon(server: &TestServer) -> (TestConfig, Daemon) {
     let config = two_copies_config(
@@ -95,25 +95,6 @@ async fn newsboat_reads_each_story_once_from_atom_and_rss() {
         );
     }
     assert_eq!(daemon.stop().await, Some(0));
-}
-
-/// Headless Chromium with the flags this machine's closed network needs.
-fn chromium(profile: &Path) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new("chromium");
-    cmd.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1000,1400",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()))
-    .kill_on_drop(true);
-    cmd
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

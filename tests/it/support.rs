@@ -454,3 +454,22 @@ pub async fn get_text(url: &str) -> String {
         .await
         .expect("body")
 }
+
+/// Headless Chromium with the flags this machine's closed network needs.
+pub fn chromium(profile: &Path) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new("chromium");
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1000,1400",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()))
+    .kill_on_drop(true);
+    cmd
+}

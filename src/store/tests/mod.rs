@@ -285,24 +285,30 @@ fn reissued_items_with_new_guids_are_not_duplicates() {
 }
 
 #[test]
-fn items_are_found_by_entry_id_link_and_hash() {
+fn items_are_found_by_every_name_a_user_has_for_them() {
     let f = fixture();
     let story = items("1", "Story", "Body", &[]);
     poll(&f, "a", &story, 0);
-    let id = f
-        .store
-        .find_item(&story[0].hash.entry_id())
-        .expect("find")
-        .expect("by entry id");
+    let find =
+        |needle: &str, canonical: Option<&str>| f.store.find_item(needle, canonical).expect("find");
+    let entry_id = story[0].hash.entry_id();
+    let id = find(&entry_id, None).expect("by entry id");
+    let uuid = entry_id.trim_start_matches("urn:uuid:");
+    let hex = story[0].hash.to_hex();
+    assert_eq!(find(uuid, None), Some(id), "entry id without urn:uuid:");
+    assert_eq!(find("https://x.example/1", None), Some(id), "link");
     assert_eq!(
-        f.store.find_item("https://x.example/1").expect("find"),
-        Some(id)
+        find(
+            "https://x.example/1?utm_source=rss",
+            Some("https://x.example/1")
+        ),
+        Some(id),
+        "link as the source feed gives it"
     );
-    assert_eq!(
-        f.store.find_item(&story[0].hash.to_hex()).expect("find"),
-        Some(id)
-    );
-    assert_eq!(f.store.find_item("urn:uuid:nothing").expect("find"), None);
+    assert_eq!(find("1", None), Some(id), "the source's guid");
+    assert_eq!(find(&hex, None), Some(id), "hash");
+    assert_eq!(find(&hex[..12], None), Some(id), "hash prefix");
+    assert_eq!(find("urn:uuid:nothing", None), None);
 }
 
 #[test]
