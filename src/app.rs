@@ -146,7 +146,7 @@ pub async fn poll_once(
 ) -> anyhow::Result<PollSummary> {
     let store = open_store(config).await?;
     let feeds = select(config, &store, selection).await?;
-    let poller = poller(config, store, Arc::default())?;
+    let poller = poller(config, store.clone(), Arc::default())?;
     let permits = Arc::new(Semaphore::new(config.fetch.concurrency));
     let mut tasks = JoinSet::new();
     for feed in feeds {
@@ -165,6 +165,8 @@ pub async fn poll_once(
         add(&mut summary, done.context("a poll task failed")??);
         progress(&summary);
     }
+    // The database file alone then holds this poll (the writer thread may outlive us).
+    store.call(Store::checkpoint).await?;
     Ok(summary)
 }
 

@@ -66,6 +66,10 @@ pub async fn run(
         shutdown.clone(),
     )));
     tasks.spawn(quietly(reload_on_hangup(running.clone(), shutdown.clone())));
+    tasks.spawn(quietly(checkpoint_regularly(
+        store.clone(),
+        shutdown.clone(),
+    )));
     let heartbeat = state.heartbeat();
     if let Some(period) = sd_notify::watchdog_enabled() {
         tasks.spawn(quietly(feed_watchdog(
@@ -141,7 +145,28 @@ pub async fn run(
     if drained.is_err() {
         tracing::warn!("work still in flight at shutdown was dropped");
     }
+    // The database file alone then holds every committed poll.
+    if let Err(e) = state.store.call(Store::checkpoint).await {
+        tracing::warn!(error = %e, "cannot fold the write-ahead log into the database");
+    }
     Ok(())
+}
+
+/// How often the write-ahead log is copied into the database file while the daemon runs.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(300);
+
+/// Copies the write-ahead log into the database file every few minutes, so the file is
+/// never far behind what was committed.
+async fn checkpoint_regularly(store: Store, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(CHECKPOINT_EVERY) => {}
+        }
+        if let Err(e) = store.call(Store::checkpoint_passive).await {
+            tracing::warn!(error = %e, "cannot copy the write-ahead log into the database");
+        }
+    }
 }
 
 /// A task that cannot fail, in the server's task set.

@@ -82,6 +82,11 @@ enum Command {
     },
     /// Write the configured feeds as OPML to standard output.
     ExportOpml,
+    /// Write a consistent copy of the database to FILE; safe while the daemon runs.
+    Backup {
+        /// Where the copy goes (replaced when it exists).
+        file: PathBuf,
+    },
     /// Write one output as a document, for static hosting.
     Render {
         /// The output's name.
@@ -213,6 +218,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     BadArgument(format!("no stored item has the id or URL `{item}`"))
                 })?;
                 print!("{}", report::explanation(&explanation));
+                Ok(())
+            }
+            Command::Backup { file } => {
+                if file.canonicalize().ok() == config.storage.path.canonicalize().ok()
+                    && file.exists()
+                {
+                    return Err(BadArgument(format!(
+                        "{} is the database itself: name another file",
+                        file.display()
+                    ))
+                    .into());
+                }
+                let store = app::open_store(&config).await?;
+                let dest = file.clone();
+                store.call(move |s| s.backup_to(&dest)).await?;
+                println!("{}: backup written", file.display());
                 Ok(())
             }
             Command::ImportOpml { .. } => Ok(()),

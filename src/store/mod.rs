@@ -28,6 +28,8 @@ pub use writer::Writer;
 
 /// How long a connection waits for a lock held by another one before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// A backup waits this many times 100 ms at most for a busy database.
+const BACKUP_TRIES: u32 = 50;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -43,6 +45,16 @@ pub enum StoreError {
     // The cause is in the message, not returned as the source, so `{:#}` shows it once.
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
+    #[error("cannot back up the database to {path}: {cause}")]
+    Backup {
+        path: PathBuf,
+        cause: rusqlite::Error,
+    },
+    #[error("cannot put the backup in place at {path}: {cause}")]
+    BackupRename {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
     #[error("database task failed")]
     TaskFailed,
     #[error("writing a batch of polls failed: {0}")]
@@ -81,6 +93,17 @@ struct Inner {
     spellings: Mutex<std::collections::HashMap<String, Option<String>>>,
 }
 
+impl Drop for Inner {
+    /// When the last handle goes, the log is folded into the database file: a copy of the
+    /// `.db` file alone then holds everything.
+    fn drop(&mut self) {
+        let writer = self.writer.get_mut().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "cannot fold the write-ahead log into the database");
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -116,6 +139,61 @@ impl Store {
                 version: Mutex::new(version),
                 spellings: Mutex::default(),
             }),
+        })
+    }
+
+    /// Folds the write-ahead log into the database file and empties it, so the `.db` file
+    /// alone holds everything committed (on clean exit; see [`Store::backup_to`] for copies of a
+    /// live database).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.writer()
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Copies what the log holds into the database file without waiting for readers or
+    /// writers; run regularly while the daemon works.
+    pub fn checkpoint_passive(&self) -> Result<(), StoreError> {
+        self.writer()
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Writes a consistent copy of the database to `dest` with SQLite's online backup, safe
+    /// while the daemon writes: the copy is made under one read transaction into a file beside
+    /// `dest`, then renamed over it.
+    pub fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
+        let partial = dest.with_extension("partial");
+        let copy_error = |cause| StoreError::Backup {
+            path: dest.to_path_buf(),
+            cause,
+        };
+        let _ = std::fs::remove_file(&partial);
+        let mut target = Connection::open(&partial).map_err(copy_error)?;
+        {
+            let source = self.reader();
+            let backup = rusqlite::backup::Backup::new(&source, &mut target).map_err(copy_error)?;
+            // One step of every page (-1): the copy is one snapshot, never restarted by a
+            // write; in WAL mode it does not hold up the daemon's writer.
+            let mut tries = 0;
+            while backup.step(-1).map_err(copy_error)? != rusqlite::backup::StepResult::Done {
+                tries += 1;
+                if tries > BACKUP_TRIES {
+                    return Err(copy_error(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                        Some("the database stayed busy".into()),
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        target
+            .pragma_update(None, "journal_mode", "DELETE")
+            .map_err(copy_error)?;
+        drop(target);
+        std::fs::rename(&partial, dest).map_err(|cause| StoreError::BackupRename {
+            path: dest.to_path_buf(),
+            cause,
         })
     }
 

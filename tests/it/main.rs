@@ -3,6 +3,7 @@
 
 mod cli;
 mod crash;
+mod data_safety;
 mod e2e;
 mod fidelity;
 mod filters;
