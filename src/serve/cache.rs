@@ -26,18 +26,14 @@ pub struct Rendered {
     body: Bytes,
     /// Strong, derived from the body: it changes when and only when the document does.
     etag: String,
+    /// When the document's content last changed (see [`DocumentCache::changed_at`]).
     last_modified: Option<SystemTime>,
     gzip: OnceLock<Bytes>,
     brotli: OnceLock<Bytes>,
 }
 
 impl Rendered {
-    pub fn new(
-        version: i64,
-        content_type: &'static str,
-        body: String,
-        last_modified: Option<SystemTime>,
-    ) -> Rendered {
+    pub fn new(version: i64, content_type: &'static str, body: String) -> Rendered {
         let digest = blake3::hash(body.as_bytes());
         let etag = format!("\"{}\"", &digest.to_hex()[..32]);
         Rendered {
@@ -45,10 +41,20 @@ impl Rendered {
             content_type,
             body: Bytes::from(body),
             etag,
-            last_modified: last_modified.map(whole_seconds),
+            last_modified: None,
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
         }
+    }
+
+    /// The document stamped with when its content last changed.
+    pub fn changed_at(mut self, at: SystemTime) -> Rendered {
+        self.last_modified = Some(whole_seconds(at));
+        self
+    }
+
+    pub fn etag(&self) -> &str {
+        &self.etag
     }
 
     /// The response to a request with `headers`: 304 when its validators match, else the
@@ -122,10 +128,17 @@ impl Rendered {
     }
 }
 
-/// Rendered documents by request key.
+/// Rendered documents by request key, and when each document's content last changed.
 #[derive(Default)]
 pub struct DocumentCache {
     entries: Mutex<HashMap<String, Arc<Rendered>>>,
+    changes: Mutex<HashMap<String, Change>>,
+}
+
+/// A document's entity tag and the time it was first served with it.
+struct Change {
+    etag: String,
+    at: SystemTime,
 }
 
 impl DocumentCache {
@@ -141,6 +154,34 @@ impl DocumentCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+    }
+
+    /// When the document at `key` last changed, now that it has entity tag `etag`: the time
+    /// it first had this tag, and strictly later (by whole seconds, as HTTP dates are) than the
+    /// previous change. `Last-Modified` must move whenever the content does: libcurl-based
+    /// readers (newsboat) send `If-Modified-Since` and drop a `200` whose date did not move,
+    /// so a document's newest item date, which backdated items leave unmoved, will not do.
+    /// A document seen for the first time (after a start, or once forgotten) changed `now`.
+    pub fn changed_at(&self, key: &str, etag: &str, now: SystemTime) -> SystemTime {
+        let mut changes = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(change) = changes.get(key).filter(|c| c.etag == etag) {
+            return change.at;
+        }
+        let at = match changes.get(key) {
+            Some(previous) => whole_seconds(now).max(previous.at + Duration::from_secs(1)),
+            None => whole_seconds(now),
+        };
+        if changes.len() >= MAX_ENTRIES && !changes.contains_key(key) {
+            changes.clear();
+        }
+        changes.insert(
+            key.to_string(),
+            Change {
+                etag: etag.to_string(),
+                at,
+            },
+        );
+        at
     }
 
     pub fn put(&self, key: String, rendered: Arc<Rendered>) {
@@ -263,7 +304,7 @@ mod tests {
 
     #[test]
     fn every_encodings_tag_matches_the_document() {
-        let r = Rendered::new(1, "text/plain", "body".into(), None);
+        let r = Rendered::new(1, "text/plain", "body".into());
         let base = r.etag.trim_matches('"').to_string();
         assert!(r.same_entity(&format!("\"{base}\"")));
         assert!(r.same_entity(&format!("\"{base}-gz\"")));
@@ -283,5 +324,35 @@ mod tests {
         let mut out = Vec::new();
         brotli::BrotliDecompress(&mut &brotli(body.as_bytes())[..], &mut out).expect("unbrotli");
         assert_eq!(out, body.as_bytes());
+    }
+
+    #[test]
+    fn last_modified_moves_exactly_when_the_content_does_and_always_forward() {
+        let cache = DocumentCache::default();
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let first = cache.changed_at("feeds/all.atom?50&", "\"a\"", t0);
+        assert_eq!(first, t0);
+        let later = t0 + Duration::from_secs(600);
+        assert_eq!(
+            cache.changed_at("feeds/all.atom?50&", "\"a\"", later),
+            t0,
+            "unchanged"
+        );
+        let same_second = t0 + Duration::from_millis(300);
+        let changed = cache.changed_at("feeds/all.atom?50&", "\"b\"", same_second);
+        assert!(
+            changed > first,
+            "strictly later even within the same second"
+        );
+
+        // A reader that saw the first version asks If-Modified-Since it: the new one is sent.
+        let seen = headers(&[("if-modified-since", &httpdate::fmt_http_date(first))]);
+        let doc = Rendered::new(2, "text/plain", "b".into()).changed_at(changed);
+        assert_eq!(doc.respond(&seen, Duration::ZERO).status(), StatusCode::OK);
+        let current = headers(&[("if-modified-since", &httpdate::fmt_http_date(changed))]);
+        assert_eq!(
+            doc.respond(&current, Duration::ZERO).status(),
+            StatusCode::NOT_MODIFIED
+        );
     }
 }

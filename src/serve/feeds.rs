@@ -13,7 +13,7 @@ use super::cache::Rendered;
 use super::{AppState, ServeError};
 use crate::filter::{self, Expr};
 use crate::publish::{Channel, Format, document_url, html};
-use crate::store::{Store, StoreError, StoredItem};
+use crate::store::{Store, StoreError};
 
 /// Entries in a tag or search document when `?limit=` is absent.
 const DEFAULT_LIMIT: usize = 50;
@@ -127,7 +127,10 @@ async fn respond(
         .store
         .call(move |s| render(s, &base, &doc, limit, version))
         .await?;
-    let rendered = Arc::new(rendered);
+    let changed = state
+        .cache
+        .changed_at(&key, rendered.etag(), SystemTime::now());
+    let rendered = Arc::new(rendered.changed_at(changed));
     state.cache.put(key, rendered.clone());
     Ok(rendered.respond(headers, max_age))
 }
@@ -142,11 +145,10 @@ fn render(
     let items = store.items_matching(doc.filter.as_ref(), limit)?;
     let query = doc.query.as_deref();
     let channel = Channel::new(base, doc.title.clone(), &doc.path, query, doc.format);
-    let last_modified = last_modified(&items);
     Ok(match doc.format {
         Some(format) => {
             let body = format.render(&channel, &items);
-            Rendered::new(version, format.content_type(), body, last_modified)
+            Rendered::new(version, format.content_type(), body)
         }
         None => {
             let feeds: Vec<_> = Format::ALL
@@ -159,13 +161,9 @@ fn render(
                 })
                 .collect();
             let body = html::output_page(&channel, &feeds, &items);
-            Rendered::new(version, "text/html; charset=utf-8", body, last_modified)
+            Rendered::new(version, "text/html; charset=utf-8", body)
         }
     })
-}
-
-fn last_modified(items: &[StoredItem]) -> Option<SystemTime> {
-    items.iter().map(|i| i.updated).max().map(SystemTime::from)
 }
 
 /// "name.atom" → ("name", Some(Atom)); "name" → ("name", None) for the page.

@@ -3,7 +3,10 @@
 
 use std::path::Path;
 
-use crate::support::{Daemon, TestConfig, TestServer, chromium, run_feedsift, two_copies_config};
+use crate::support::{
+    Daemon, Route, TestConfig, TestServer, chromium, feeds_toml, run_feedsift, serve_outputs,
+    two_copies_config,
+};
 
 async fn polled_daemon(server: &TestServer) -> (TestConfig, Daemon) {
     let config = two_copies_config(
@@ -144,4 +147,50 @@ async fn the_output_page_renders_in_chromium_with_every_entry() {
         shot.display()
     );
     assert_eq!(daemon.stop().await, Some(0));
+}
+
+/// An RSS document of `count` items whose dates go back in time: each new item is older
+/// than every earlier one, so the newest date never moves.
+fn backdated_items(count: usize) -> String {
+    let items: String = (0..count)
+        .map(|i| {
+            let date = chrono::DateTime::from_timestamp(1_700_000_000 - i as i64 * 3600, 0)
+                .unwrap_or_default()
+                .to_rfc2822();
+            format!(
+                "<item><guid>b-{i}</guid><title>Backdated story {i}</title>\
+                 <link>https://b.example/{i}</link><pubDate>{date}</pubDate>\
+                 <description>Story number {i}, told in enough words to be a story.</description></item>"
+            )
+        })
+        .collect();
+    format!(
+        "<rss version=\"2.0\"><channel><title>b</title><link>https://b.example/</link>\
+         <description>d</description>{items}</channel></rss>"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn newsboat_receives_every_new_entry_across_polls_even_when_dates_do_not_move() {
+    let server = TestServer::start().await;
+    server.serve("/b.rss", Route::ok(backdated_items(4)));
+    let config = TestConfig::write(&format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n\n{}[[output]]\nname = \"all\"\nlimit = 500\n",
+        feeds_toml(&[("b", &server.url("/b.rss"), &[])])
+    ));
+    let dir = tempfile::tempdir().expect("dir");
+    let (base, _stop) = serve_outputs(&config.load()).await;
+    let url = format!("{base}/feeds/all.atom");
+    for round in 1..=4 {
+        server.serve("/b.rss", Route::ok(backdated_items(4 * round)));
+        let polled = run_feedsift("poll", &config.path, &["--all"]).await;
+        assert_eq!(polled.code, Some(0), "{}", polled.stderr);
+        // newsboat sends If-Modified-Since from its second run on.
+        let rows = newsboat_reload(dir.path(), &url).await;
+        assert_eq!(
+            rows.len(),
+            4 * round,
+            "round {round}: newsboat has every entry"
+        );
+    }
 }
