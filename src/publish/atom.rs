@@ -5,7 +5,7 @@ use atom_syndication::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{Channel, clean_text, safe_content, web};
+use super::{Channel, clean_text, entry_author, entry_content, web};
 use crate::store::{SourceRef, StoredItem};
 
 /// Renders `items` (newest first) as an Atom feed.
@@ -59,7 +59,7 @@ fn entry(item: &StoredItem) -> Entry {
         id: item.entry_id.clone(),
         updated: fixed(item.updated),
         published: item.published.map(fixed),
-        authors: item.author.iter().map(|a| person(a)).collect(),
+        authors: entry_author(item).iter().map(|a| person(a)).collect(),
         categories: item
             .tags
             .iter()
@@ -70,7 +70,7 @@ fn entry(item: &StoredItem) -> Entry {
             .collect(),
         links,
         source: item.sources.first().map(|s| source(s, item.updated)),
-        content: safe_content(item).map(|html| Content {
+        content: entry_content(item).map(|html| Content {
             value: Some(html),
             content_type: Some("html".into()),
             ..Content::default()

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Channel, clean_text, safe_content, web};
+use super::{Channel, clean_text, entry_author, entry_content, web};
 use crate::store::StoredItem;
 
 #[derive(Serialize)]
@@ -70,15 +70,12 @@ fn item(item: &StoredItem) -> JsonItem {
         id: item.entry_id.clone(),
         url: item.link.as_deref().and_then(web).map(str::to_string),
         title: clean_text(&item.title),
-        content_html: safe_content(item),
+        content_html: entry_content(item),
         date_published: item.published.map(|t| t.to_rfc3339()),
         date_modified: item.updated.to_rfc3339(),
-        authors: item
-            .author
-            .iter()
-            .map(|a| JsonAuthor {
-                name: clean_text(a),
-            })
+        authors: entry_author(item)
+            .into_iter()
+            .map(|name| JsonAuthor { name })
             .collect(),
         tags: item.tags.clone(),
         _feedsift: JsonSources {

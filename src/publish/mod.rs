@@ -11,7 +11,7 @@ pub use sanitize::{clean_text, sanitize_html};
 
 use url::Url;
 
-use crate::store::StoredItem;
+use crate::store::{SourceRef, StoredItem};
 
 /// What a published document is: its title, its own URL and its web page.
 #[derive(Debug, Clone)]
@@ -132,4 +132,54 @@ fn content_base(item: &StoredItem) -> Option<Url> {
 fn safe_content(item: &StoredItem) -> Option<String> {
     let html = item.content.as_deref()?;
     Some(sanitize_html(html, content_base(item).as_ref()))
+}
+
+/// What a published entry carries as its content: the item's content, then, when other
+/// sites carried the story too, a line naming them with links ("Also reported by …"), since
+/// reader apps show the content but not `rel="via"` links or more than one `<source>`.
+fn entry_content(item: &StoredItem) -> Option<String> {
+    let also = also_reported_by(item);
+    match (safe_content(item), also) {
+        (Some(content), Some(also)) => Some(format!("{content}{also}")),
+        (content, also) => content.or(also),
+    }
+}
+
+/// `<p>Also reported by <a href=…>Site B</a>, Site C</p>` for every source after the first.
+fn also_reported_by(item: &StoredItem) -> Option<String> {
+    let others: Vec<String> = item
+        .sources
+        .iter()
+        .skip(1)
+        .map(|s| {
+            let name = html_escape::encode_text(site_name(s)).into_owned();
+            match s
+                .link
+                .as_deref()
+                .and_then(web)
+                .or(s.site_link.as_deref().and_then(web))
+            {
+                Some(link) => format!(
+                    "<a href=\"{}\">{name}</a>",
+                    html_escape::encode_double_quoted_attribute(link)
+                ),
+                None => name,
+            }
+        })
+        .collect();
+    (!others.is_empty()).then(|| format!("<p>Also reported by {}</p>", others.join(", ")))
+}
+
+/// The name a reader sees for a source: its feed's title, else its configured name.
+fn site_name(source: &SourceRef) -> &str {
+    source.feed_title.as_deref().unwrap_or(&source.feed_name)
+}
+
+/// Who an entry is by, as reader apps show it: the upstream author, else the site that
+/// carried the story first.
+fn entry_author(item: &StoredItem) -> Option<String> {
+    item.author
+        .clone()
+        .or_else(|| item.sources.first().map(|s| site_name(s).to_string()))
+        .map(|a| clean_text(&a))
 }

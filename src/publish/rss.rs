@@ -7,7 +7,7 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Guid, Item, Source};
 
-use super::{Channel, clean_text, safe_content, web};
+use super::{Channel, clean_text, entry_author, entry_content, web};
 use crate::store::StoredItem;
 
 /// Renders `items` (newest first) as an RSS 2.0 channel.
@@ -35,7 +35,7 @@ pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
 }
 
 fn item(item: &StoredItem) -> Item {
-    let content = safe_content(item);
+    let content = entry_content(item);
     Item {
         title: Some(clean_text(&item.title)),
         link: item.link.as_deref().and_then(web).map(str::to_string),
@@ -61,8 +61,8 @@ fn item(item: &StoredItem) -> Item {
                 title: Some(clean_text(s.feed_title.as_deref().unwrap_or(&s.feed_name))),
             })
         }),
-        dublin_core_ext: item.author.as_ref().map(|a| DublinCoreExtension {
-            creators: vec![clean_text(a)],
+        dublin_core_ext: entry_author(item).map(|a| DublinCoreExtension {
+            creators: vec![a],
             ..DublinCoreExtension::default()
         }),
         ..Item::default()

@@ -236,7 +236,7 @@ pub(super) fn item_by_id(
         return Ok(None);
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT feed_id, link FROM sources WHERE item_id = ?1 ORDER BY first_seen",
+        "SELECT feed_id, link FROM sources WHERE item_id = ?1 ORDER BY first_seen, feed_id",
     )?;
     let sources: Vec<(i64, Option<String>)> = stmt
         .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?

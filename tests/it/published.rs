@@ -348,3 +348,49 @@ async fn render_writes_the_document_the_server_serves() {
     let unknown = crate::support::run_feedsift("render", &written.path, &["nope"]).await;
     assert_eq!(unknown.code, Some(2));
 }
+
+#[tokio::test]
+async fn every_format_names_the_author_and_the_other_sites_inside_what_readers_show() {
+    let server = TestServer::start().await;
+    let config = crate::support::two_copies_config(&server, "[[output]]\nname = \"all\"\n");
+    let config = config.load();
+    app::poll_once(&config, app::Selection::All, &|_| {})
+        .await
+        .expect("poll");
+    let (base, _stop) = serve_outputs(&config).await;
+    let also = "Also reported by <a href=\"https://venturebeat.example/ai/microsoft-openai/\">Tech Digest</a>";
+    for format in ["atom", "rss", "json"] {
+        let body = get(&format!("{base}/feeds/all.{format}"), &[])
+            .await
+            .text()
+            .await
+            .expect("body");
+        let feed = feed_rs::parser::parse(body.as_bytes()).expect("parses");
+        let entry = |title: &str| {
+            feed.entries
+                .iter()
+                .find(|e| e.title.as_ref().is_some_and(|t| t.content.contains(title)))
+                .unwrap_or_else(|| panic!("{format}: {title} in {body}"))
+        };
+        let text = |e: &feed_rs::model::Entry| {
+            e.content
+                .as_ref()
+                .and_then(|c| c.body.clone())
+                .or_else(|| e.summary.as_ref().map(|s| s.content.clone()))
+                .unwrap_or_default()
+        };
+        let authors = |e: &feed_rs::model::Entry| -> Vec<String> {
+            e.authors.iter().filter_map(|a| a.name.clone()).collect()
+        };
+        let shared = entry("Microsoft invests billions");
+        assert!(text(shared).contains(also), "{format}: {}", text(shared));
+        assert_eq!(authors(shared), ["VentureBeat AI"], "{format}");
+        let single = entry("Chip prices fall");
+        assert!(!text(single).contains("Also reported"), "{format}");
+        assert_eq!(
+            authors(single),
+            ["Tech Digest"],
+            "{format}: the site that carried it"
+        );
+    }
+}
