@@ -68,7 +68,13 @@ pub async fn tag_feed(
     headers: HeaderMap,
 ) -> Result<Response, ServeError> {
     let (tag, format) = split_format(&file)?;
-    let expr = filter::parse(&format!("#{tag}")).map_err(|_| ServeError::NotFound)?;
+    // The path names a tag as people spell it ("Open AI", "open-ai"): matched by its key,
+    // like any tag, not parsed as a filter expression.
+    let tag = tag.trim_start_matches('#').trim();
+    if tag.is_empty() {
+        return Err(ServeError::NotFound);
+    }
+    let expr = Expr::Tag(tag.to_string());
     let doc = Document {
         title: format!("#{tag}"),
         filter: Some(expr),

@@ -103,16 +103,19 @@ async fn tag_and_search_documents_are_served_in_every_format() {
     let (_written, config) = tagged_store(&server).await;
     let (base, _stop) = serve_outputs(&config).await;
     for ext in ["atom", "rss", "json"] {
-        let tagged = reqwest::get(format!("{base}/tags/OpenAI.{ext}"))
-            .await
-            .expect("GET");
-        assert_eq!(tagged.status(), 200, "{ext}");
-        let titles = entry_titles(&tagged.bytes().await.expect("body"));
-        assert_eq!(
-            titles,
-            ["Spelled as a category with a space", "Mastodon markup"],
-            "{ext}"
-        );
+        // A tag is named in the path however people spell it.
+        for spelling in ["OpenAI", "Open%20AI", "open-ai", "%23openai"] {
+            let tagged = reqwest::get(format!("{base}/tags/{spelling}.{ext}"))
+                .await
+                .expect("GET");
+            assert_eq!(tagged.status(), 200, "{spelling}.{ext}");
+            let titles = entry_titles(&tagged.bytes().await.expect("body"));
+            assert_eq!(
+                titles,
+                ["Spelled as a category with a space", "Mastodon markup"],
+                "{spelling}.{ext}"
+            );
+        }
 
         let search = reqwest::get(format!("{base}/search.{ext}?q=%23b%20-%23c&limit=5"))
             .await
