@@ -145,3 +145,12 @@ fn a_zero_per_host_delay_means_no_gap_but_other_zero_durations_are_errors() {
     assert_eq!((line, key.as_str()), (2, "fetch.timeout"));
     assert!(message.contains("longer than zero"), "{message}");
 }
+
+#[test]
+fn listen_takes_host_names_as_well_as_addresses() {
+    let config = parse("[server]\nlisten = \"localhost:8081\"\n").expect("host name");
+    assert!(config.server.listen.ip().is_loopback());
+    assert_eq!(config.server.listen.port(), 8081);
+    let (line, key, _) = error_at("[server]\nlisten = \"localhost\"\n");
+    assert_eq!((line, key.as_str()), (2, "server.listen"));
+}

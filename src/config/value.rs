@@ -17,11 +17,14 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 pub fn server(ctx: &Context, raw: &RawServer) -> Result<Server, ConfigError> {
     let listen = match &raw.listen {
-        Some(l) => l.get_ref().parse::<SocketAddr>().map_err(|_| {
+        Some(l) => listen_address(l.get_ref()).ok_or_else(|| {
             ctx.invalid(
                 l.span(),
                 "server.listen",
-                format!("`{}` is not an address like 127.0.0.1:8080", l.get_ref()),
+                format!(
+                    "`{}` is not an address like 127.0.0.1:8080 or localhost:8080",
+                    l.get_ref()
+                ),
             )
         })?,
         None => DEFAULT_LISTEN
@@ -47,6 +50,25 @@ pub fn server(ctx: &Context, raw: &RawServer) -> Result<Server, ConfigError> {
         base_url,
         cache_max_age,
     })
+}
+
+/// An address and port, or a host name and port (`localhost:8080`), resolved once: names
+/// that resolve to several addresses listen on the first, preferring IPv4.
+fn listen_address(text: &str) -> Option<SocketAddr> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Some(addr);
+    }
+    let (host, port) = text.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return None;
+    }
+    let addrs: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(text).ok()?.collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
 }
 
 /// Self links point at where the server listens, with "localhost" for loopback and any-address.
