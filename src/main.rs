@@ -191,6 +191,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?;
                 bar.finish_and_clear();
                 println!("{}", report::poll_summary(&summary));
+                if summary.selected > 0 && summary.failed == summary.selected {
+                    anyhow::bail!(
+                        "every feed polled failed ({}); see `feedsift feeds`",
+                        summary.failed
+                    );
+                }
                 Ok(())
             }
             Command::Feeds => {
@@ -295,8 +301,8 @@ async fn query(
 /// Adds an OPML file's subscriptions to the config file, replacing it only when the result
 /// is valid.
 fn import_opml(config: &std::path::Path, opml: &std::path::Path) -> anyhow::Result<()> {
-    let opml_text =
-        std::fs::read_to_string(opml).with_context(|| format!("cannot read {}", opml.display()))?;
+    let opml_text = std::fs::read_to_string(opml)
+        .map_err(|e| BadArgument(format!("cannot read {}: {e}", opml.display())))?;
     let subs = subscriptions::read_opml(&opml_text)
         .map_err(|e| BadArgument(format!("{}: {e}", opml.display())))?;
     let text = match std::fs::read_to_string(config) {
@@ -338,9 +344,8 @@ fn progress_bar() -> indicatif::ProgressBar {
 
 fn write_out(path: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
     match path {
-        Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
-        }
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| BadArgument(format!("cannot write {}: {e}", path.display())).into()),
         None => {
             print!("{text}");
             Ok(())

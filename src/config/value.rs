@@ -63,7 +63,9 @@ fn listen_address(text: &str) -> Option<SocketAddr> {
     if host.is_empty() || host.contains(char::is_whitespace) {
         return None;
     }
-    let addrs: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(text).ok()?.collect();
+    let addrs: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(text)
+        .ok()?
+        .collect();
     addrs
         .iter()
         .find(|a| a.is_ipv4())

@@ -215,3 +215,43 @@ async fn each_cause_of_an_error_is_printed_once() {
         ran.stderr
     );
 }
+
+#[tokio::test]
+async fn exit_codes_are_0_ok_2_bad_config_or_arguments_1_anything_else() {
+    let dir = tempfile::tempdir().expect("dir");
+    let unreachable = "[[feed]]\nname = \"down\"\nurl = \"http://127.0.0.1:9/feed\"\nallow_private = true\n\n[[output]]\nname = \"all\"\n";
+    let config = TestConfig::write(&format!("[fetch]\ntimeout = \"2s\"\n\n{unreachable}"));
+    let cases: [(&str, Vec<String>, i32); 4] = [
+        ("poll", vec!["--all".into()], 1),
+        (
+            "render",
+            vec!["all".into(), "-o".into(), "/nonexistent/x.atom".into()],
+            2,
+        ),
+        (
+            "import-opml",
+            vec![dir.path().join("missing.opml").display().to_string()],
+            2,
+        ),
+        ("render", vec!["nosuchoutput".into()], 2),
+    ];
+    for (command, args, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let ran = run_feedsift(command, &config.path, &args).await;
+        assert_eq!(
+            ran.code,
+            Some(expected),
+            "{command} {args:?}: {}",
+            ran.stderr
+        );
+        assert_eq!(
+            ran.stderr
+                .lines()
+                .filter(|l| l.starts_with("feedsift:"))
+                .count(),
+            1,
+            "{}",
+            ran.stderr
+        );
+    }
+}
