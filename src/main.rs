@@ -140,11 +140,12 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::new(log_directives(
+        std::env::var("RUST_LOG").ok().as_deref(),
+    ));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| LogWriter)
         .with_ansi(std::io::stderr().is_terminal());
     // Under systemd the journal stamps every line itself.
     let journal = std::env::var_os("JOURNAL_STREAM").is_some();
@@ -152,6 +153,16 @@ fn init_logging(format: LogFormat) {
         LogFormat::Text if journal => builder.without_time().init(),
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// The log filter: a bare level (`RUST_LOG=debug`) applies to feedsift's own events, with
+/// its libraries (rustls, hyper, …) kept at `warn`; anything more specific is used as given.
+fn log_directives(rust_log: Option<&str>) -> String {
+    match rust_log.map(str::trim).filter(|l| !l.is_empty()) {
+        None => "warn,feedsift=info".into(),
+        Some(level) if !level.contains(['=', ',', '[']) => format!("warn,feedsift={level}"),
+        Some(directives) => directives.into(),
     }
 }
 
@@ -190,6 +201,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 })
                 .await?;
                 bar.finish_and_clear();
+                SHOWN_BAR.lock().unwrap_or_else(|p| p.into_inner()).take();
                 println!("{}", report::poll_summary(&summary));
                 if summary.selected > 0 && summary.failed == summary.selected {
                     anyhow::bail!(
@@ -329,6 +341,26 @@ fn import_opml(config: &std::path::Path, opml: &std::path::Path) -> anyhow::Resu
     Ok(())
 }
 
+/// The progress bar on screen, if any: log lines are written above it, not into its line.
+static SHOWN_BAR: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+
+/// Stderr for log lines, which hides the progress bar while a line is written.
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let bar = SHOWN_BAR.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        match bar {
+            Some(bar) => bar.suspend(|| std::io::stderr().write(buf)),
+            None => std::io::stderr().write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
 /// A progress bar on stderr when it is a terminal; hidden otherwise (logs, pipes, CI).
 fn progress_bar() -> indicatif::ProgressBar {
     if !std::io::stderr().is_terminal() {
@@ -339,6 +371,7 @@ fn progress_bar() -> indicatif::ProgressBar {
     {
         bar.set_style(style);
     }
+    *SHOWN_BAR.lock().unwrap_or_else(|p| p.into_inner()) = Some(bar.clone());
     bar
 }
 

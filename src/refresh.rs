@@ -134,6 +134,13 @@ pub async fn refresh(
         polled.timing,
         schedule::jitter(&name, now),
     );
+    tracing::debug!(
+        feed = %name,
+        interval = %humantime::format_duration(interval),
+        timing = ?polled.timing,
+        next_poll = %next.to_rfc3339(),
+        "scheduled"
+    );
     let Polled { outcome, items, .. } = polled;
     let report_outcome = outcome.clone();
     let stats = writer

@@ -195,10 +195,12 @@ pub fn ingest(
             }
             None => match stmts.by_content(feed_id, item)? {
                 Content::Pruned => {
+                    tracing::debug!(feed_id, key = %item.key.0, "pruned earlier: not stored again");
                     prune::refresh_tombstones(tx, feed_id, &item.key.0, item.hash.as_bytes(), now)?;
                     stats.pruned += 1;
                 }
                 Content::Stored(item_id) => {
+                    tracing::debug!(feed_id, key = %item.key.0, item_id, "same story as a stored item: one more source");
                     stmts.add_source(feed_id, item_id, item, now)?;
                     stats.deduplicated += 1;
                 }

@@ -255,3 +255,53 @@ async fn exit_codes_are_0_ok_2_bad_config_or_arguments_1_anything_else() {
         );
     }
 }
+
+#[tokio::test]
+async fn rust_log_debug_shows_feedsift_decisions_not_library_chatter() {
+    let server = crate::support::TestServer::start().await;
+    let config = crate::support::two_copies_config(&server, "");
+    let ran = feedsift()
+        .env("RUST_LOG", "debug")
+        .args(["poll", "--all", "-c"])
+        .arg(&config.path)
+        .output()
+        .await
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert!(stderr.contains("scheduled"), "{stderr}");
+    assert!(stderr.contains("same story as a stored item"), "{stderr}");
+    for library in ["hyper", "rustls", "reqwest"] {
+        assert!(
+            !stderr.lines().any(|l| l.contains(&format!(" {library}"))),
+            "{library} lines in\n{stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn on_a_terminal_log_lines_are_written_above_the_progress_bar() {
+    let feeds: String = (0..6)
+        .map(|i| format!("[[feed]]\nname = \"down{i}\"\nurl = \"http://127.0.0.1:9/{i}\"\nallow_private = true\n\n"))
+        .collect();
+    let config = TestConfig::write(&format!("[fetch]\nper_host_delay = \"0s\"\n\n{feeds}"));
+    let binary = env!("CARGO_BIN_EXE_feedsift");
+    // `script` gives the command a terminal, as a user's shell would.
+    let out = tokio::process::Command::new("script")
+        .args(["-qec"])
+        .arg(format!("{binary} poll --all -c {}", config.path.display()))
+        .arg("/dev/null")
+        .output()
+        .await
+        .expect("script (util-linux) runs");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(screen.matches("WARN").count(), 6, "{screen}");
+    let logged: Vec<&str> = screen.lines().filter(|l| l.contains("WARN")).collect();
+    for line in logged {
+        // What stays visible on the line: the text after the last carriage return.
+        let visible = line.rsplit('\r').next().unwrap_or(line);
+        assert!(
+            !visible.contains(" feeds "),
+            "the bar shares the log line: {line:?}"
+        );
+    }
+}
