@@ -52,6 +52,34 @@ impl FeedName {
         FeedName::new(&base.to_ascii_lowercase()).ok()
     }
 
+    /// A name from the URL that `taken` does not hold: the host, else the host and the
+    /// path (`example.com-blog-feed`), else that with `-2`, `-3` …
+    pub fn unique_from_url(url: &Url, taken: impl Fn(&str) -> bool) -> Option<FeedName> {
+        let host = FeedName::from_url(url)?;
+        if !taken(host.as_str()) {
+            return Some(host);
+        }
+        let path: String = url
+            .path()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|part| !part.is_empty() && !matches!(*part, "xml" | "rss" | "atom" | "json"))
+            .collect::<Vec<_>>()
+            .join("-")
+            .to_lowercase();
+        let with_path = if path.is_empty() {
+            host.0.clone()
+        } else {
+            format!("{}-{path}", host.0)
+        };
+        (1..1000)
+            .map(|n| match n {
+                1 => with_path.clone(),
+                n => format!("{with_path}-{n}"),
+            })
+            .find(|candidate| !taken(candidate))
+            .and_then(|name| FeedName::new(&name).ok())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -104,6 +104,9 @@ pub enum ConfigError {
         key: String,
         message: String,
     },
+    /// Every problem found, one per line, in the order of the file.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Several(Vec<ConfigError>),
 }
 
 impl Config {
@@ -171,29 +174,50 @@ impl Context<'_> {
 
     fn toml_error(&self, e: &toml::de::Error) -> ConfigError {
         let span = e.span().unwrap_or(0..0);
-        let message = e.message().trim().to_string();
-        let key = unknown_field(&message)
-            .or_else(|| key_at(self.text, span.start))
-            .unwrap_or_else(|| "(document)".to_string());
-        self.invalid(span, &key, message)
+        let raw_message = e.message().trim();
+        let table = table_at(self.text, span.start);
+        let key = match (unknown_field(raw_message), key_at(self.text, span.start)) {
+            (Some(field), _) => qualified(table.as_deref(), &field),
+            (None, Some(key)) => qualified(table.as_deref(), &key),
+            (None, None) => table.unwrap_or_else(|| "(document)".to_string()),
+        };
+        self.invalid(span, &key, in_user_words(raw_message, &key))
     }
 
+    /// Validates every section, feed and output, reporting all that are wrong at once.
     fn build(&self, raw: RawConfig) -> Result<Config, ConfigError> {
-        let fetch = value::fetch(self, &raw.fetch)?;
-        let server = value::server(self, &raw.server)?;
-        let storage = value::storage(self, &raw.storage)?;
+        let mut errors = Vec::new();
+        let fetch = keep(&mut errors, value::fetch(self, &raw.fetch));
+        let server = keep(&mut errors, value::server(self, &raw.server));
+        let storage = keep(&mut errors, value::storage(self, &raw.storage));
         let mut names = HashSet::new();
-        let feeds = raw
+        let reserved: HashSet<String> = raw
             .feed
             .iter()
-            .map(|f| self.feed(f, &fetch, &mut names))
-            .collect::<Result<Vec<_>, _>>()?;
+            .filter_map(|f| f.name.as_ref().map(|n| n.get_ref().clone()))
+            .collect();
+        let feeds: Vec<Option<FeedConfig>> = match &fetch {
+            Some(fetch) => raw
+                .feed
+                .iter()
+                .map(|f| keep(&mut errors, self.feed(f, fetch, &mut names, &reserved)))
+                .collect(),
+            None => Vec::new(),
+        };
         let mut output_names = HashSet::new();
-        let outputs = raw
+        let outputs: Vec<Option<OutputConfig>> = raw
             .output
             .iter()
-            .map(|o| self.output(o, &mut output_names))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|o| keep(&mut errors, self.output(o, &mut output_names)))
+            .collect();
+        let (Some(fetch), Some(server), Some(storage)) = (fetch, server, storage) else {
+            return Err(several(errors));
+        };
+        if !errors.is_empty() {
+            return Err(several(errors));
+        }
+        let feeds: Vec<FeedConfig> = feeds.into_iter().flatten().collect();
+        let outputs: Vec<OutputConfig> = outputs.into_iter().flatten().collect();
         Ok(Config {
             path: self.path.to_path_buf(),
             server,
@@ -204,23 +228,27 @@ impl Context<'_> {
         })
     }
 
+    /// One feed; a name derived from its URL avoids the names already taken and those
+    /// given explicitly to any feed (`reserved`).
     fn feed(
         &self,
         raw: &RawFeed,
         fetch: &Fetch,
         names: &mut HashSet<String>,
+        reserved: &HashSet<String>,
     ) -> Result<FeedConfig, ConfigError> {
         let url = value::feed_url(self, &raw.url)?;
         let name = match &raw.name {
             Some(name) => FeedName::new(name.get_ref())
                 .map_err(|m| self.invalid(name.span(), "feed.name", m))?,
-            None => FeedName::from_url(&url).ok_or_else(|| {
-                self.invalid(
-                    raw.url.span(),
-                    "feed.name",
-                    "cannot derive a name from this URL; set `name`",
-                )
-            })?,
+            None => FeedName::unique_from_url(&url, |n| names.contains(n) || reserved.contains(n))
+                .ok_or_else(|| {
+                    self.invalid(
+                        raw.url.span(),
+                        "feed.name",
+                        "cannot derive a name from this URL; set `name`",
+                    )
+                })?,
         };
         if !names.insert(name.as_str().to_string()) {
             let span = raw.name.as_ref().map_or(raw.url.span(), Sp::span);
@@ -296,6 +324,70 @@ impl Context<'_> {
 fn unknown_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
     Some(rest.split('`').next()?.to_string())
+}
+
+/// The value, or `None` with its error kept for the report.
+fn keep<T>(errors: &mut Vec<ConfigError>, result: Result<T, ConfigError>) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
+/// One error as itself, several as a list.
+fn several(mut errors: Vec<ConfigError>) -> ConfigError {
+    if errors.len() == 1 {
+        errors.remove(0)
+    } else {
+        ConfigError::Several(errors)
+    }
+}
+
+/// The `[table]` or `[[table]]` in force at `offset` (its own header included), if any.
+fn table_at(text: &str, offset: usize) -> Option<String> {
+    let end = text[offset.min(text.len())..]
+        .find('\n')
+        .map_or(text.len(), |n| offset.min(text.len()) + n);
+    text[..end]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(['[', ']']).trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// `key` with its table: `interval` under `[fetch]` is `fetch.interval`.
+fn qualified(table: Option<&str>, key: &str) -> String {
+    match table {
+        Some(table) if !key.starts_with(&format!("{table}.")) && key != table => {
+            format!("{table}.{key}")
+        }
+        _ => key.to_string(),
+    }
+}
+
+/// The TOML library's message in the words of someone editing the file.
+fn in_user_words(message: &str, key: &str) -> String {
+    if message.contains("invalid type: map, expected a sequence") {
+        let table = key.split('.').next().unwrap_or(key);
+        return format!("write `[[{table}]]` (two brackets) for each {table}, not `[{table}]`");
+    }
+    let Some(rest) = message.strip_prefix("invalid type: ") else {
+        return message.to_string();
+    };
+    let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+    let expected = match expected {
+        e if ["i64", "u64", "i32", "u32", "usize", "u16", "u8"].contains(&e) => "a whole number",
+        e if e.starts_with("a string") => "text in quotes, like \"30m\"",
+        "a boolean" => "true or false",
+        "a sequence" => "a list, like [\"ai\", \"tech\"]",
+        e if e.starts_with("a map") || e.starts_with("struct") => "a table",
+        e => e,
+    };
+    let found = found
+        .replace("string ", "the text ")
+        .replace("integer ", "the number ")
+        .replace("map", "a table")
+        .replace("sequence", "a list");
+    format!("expected {expected}, found {found}")
 }
 
 /// The key written at the start of the line holding `offset`, for syntax and type errors.

@@ -14,7 +14,7 @@ async fn each_config_error_names_file_line_and_key_and_exits_2() {
     let cases = [
         (
             "[fetch]\ntimeout = \"20s\"\ntimeuot = \"1s\"\n",
-            ":3: timeuot: unknown field",
+            ":3: fetch.timeuot: unknown field",
         ),
         ("[[feed]]\nurl = \"htp:/bad\"\n", ":2: feed.url:"),
         (
