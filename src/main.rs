@@ -338,6 +338,9 @@ fn import_opml(config: &std::path::Path, opml: &std::path::Path) -> anyhow::Resu
         imported.already_there,
         imported.added.join(", ")
     );
+    for skipped in &imported.skipped {
+        println!("skipped {skipped}");
+    }
     Ok(())
 }
 

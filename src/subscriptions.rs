@@ -35,6 +35,8 @@ pub struct Imported {
     pub added: Vec<String>,
     /// Subscriptions whose URL the config already had.
     pub already_there: usize,
+    /// Subscriptions left out, with why (`title: reason`).
+    pub skipped: Vec<String>,
 }
 
 /// Every subscription of an OPML document. Outlines nested in others take the enclosing
@@ -64,6 +66,7 @@ fn walk(outlines: &[opml::Outline], folders: &[String], found: &mut Vec<Subscrip
             tags.dedup();
             found.push(Subscription {
                 name: title.trim().to_string(),
+                title: Some(title.trim().to_string()).filter(|t| !t.is_empty()),
                 url: url.trim().to_string(),
                 tags,
             });
@@ -107,18 +110,28 @@ pub fn add_to_config(
     let mut imported = Imported::default();
     let mut added_tables = Vec::new();
     for sub in subscriptions {
-        let Ok(url) = Url::parse(&sub.url) else {
-            continue;
+        let url = match Url::parse(&sub.url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https" | "file") => url,
+            _ => {
+                imported.skipped.push(format!(
+                    "{}: `{}` is not an http(s) feed URL",
+                    sub.name, sub.url
+                ));
+                continue;
+            }
         };
         if urls.contains(url.as_str()) || urls.contains(&sub.url) {
             imported.already_there += 1;
             continue;
         }
         urls.insert(url.to_string());
-        let name = unique_name(&url, &mut names);
+        let name = unique_name(sub.title.as_deref(), &url, &mut names);
         let mut table = Table::new();
         table.insert("url", value(sub.url.clone()));
         table.insert("name", value(name.clone()));
+        if let Some(title) = &sub.title {
+            table.insert("title", value(title.clone()));
+        }
         if !sub.tags.is_empty() {
             table.insert("tags", value(sub.tags.iter().collect::<Array>()));
         }
@@ -138,9 +151,20 @@ pub fn add_to_config(
     Ok((new_text, imported))
 }
 
-/// A feed name from the URL's host, with `-2`, `-3` … when it is taken.
-fn unique_name(url: &Url, taken: &mut HashSet<String>) -> String {
-    let base = FeedName::from_url(url).map_or_else(|| "feed".to_string(), |n| n.to_string());
+/// A feed name from the reader's title (`OpenAI News` → `openai-news`), else the URL's
+/// host, with `-2`, `-3` … when it is taken.
+fn unique_name(title: Option<&str>, url: &Url, taken: &mut HashSet<String>) -> String {
+    let slug = title.map(|t| {
+        t.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join("-")
+            .to_lowercase()
+    });
+    let base = slug
+        .filter(|s| FeedName::new(s).is_ok())
+        .or_else(|| FeedName::from_url(url).map(|n| n.to_string()))
+        .unwrap_or_else(|| "feed".to_string());
     let name = (1..)
         .map(|n| {
             if n == 1 {
@@ -162,6 +186,7 @@ pub fn configured(config: &Config) -> Vec<Subscription> {
         .iter()
         .map(|f| Subscription {
             name: f.name.to_string(),
+            title: f.title.clone(),
             url: f.url.to_string(),
             tags: f.tags.clone(),
         })
@@ -214,7 +239,8 @@ mod tests {
             add_to_config(Path::new("/tmp/f.toml"), CONFIG, &subs).expect("import");
         assert_eq!(
             imported.added,
-            ["openai.example", "verge.example", "loose.example"]
+            ["openai-news", "verge", "loose"],
+            "named by their titles"
         );
         assert_eq!(imported.already_there, 1);
         assert!(
@@ -228,20 +254,50 @@ mod tests {
 
     #[test]
     fn taken_names_get_a_number() {
-        let subs = vec![
-            Subscription {
-                name: "a".into(),
-                url: "https://same.example/1".into(),
-                tags: vec![],
-            },
-            Subscription {
-                name: "b".into(),
-                url: "https://same.example/2".into(),
-                tags: vec![],
-            },
-        ];
+        let sub = |url: &str| Subscription {
+            name: "x".into(),
+            title: None,
+            url: url.into(),
+            tags: vec![],
+        };
+        let subs = vec![sub("https://same.example/1"), sub("https://same.example/2")];
         let (_, imported) = add_to_config(Path::new("/tmp/f.toml"), "", &subs).expect("import");
         assert_eq!(imported.added, ["same.example", "same.example-2"]);
+    }
+
+    #[test]
+    fn urls_that_are_not_feeds_are_skipped_and_named() {
+        let opml = r#"<opml version="2.0"><head/><body>
+  <outline text="Evil" type="rss" xmlUrl="javascript:alert(1)"/>
+  <outline text="Good" type="rss" xmlUrl="https://good.example/feed"/>
+</body></opml>"#;
+        let subs = read_opml(opml).expect("valid OPML");
+        let (_, imported) = add_to_config(Path::new("/tmp/f.toml"), "", &subs).expect("import");
+        assert_eq!(imported.added, ["good"]);
+        assert_eq!(
+            imported.skipped,
+            ["Evil: `javascript:alert(1)` is not an http(s) feed URL"]
+        );
+    }
+
+    #[test]
+    fn titles_and_folders_survive_a_round_trip() {
+        let subs = read_opml(OPML).expect("valid OPML");
+        let (text, _) = add_to_config(Path::new("/tmp/f.toml"), "", &subs).expect("import");
+        let config = Config::parse(Path::new("/tmp/f.toml"), &text).expect("valid");
+        let exported = crate::publish::opml::render("x", &configured(&config));
+        let again = read_opml(&exported).expect("our OPML reads back");
+        let view = |subs: &[Subscription]| -> Vec<(String, Option<String>, Vec<String>)> {
+            subs.iter()
+                .map(|s| (s.url.clone(), s.title.clone(), s.tags.clone()))
+                .collect()
+        };
+        let mut before = view(&subs);
+        let mut after = view(&again);
+        before.sort();
+        after.sort();
+        assert_eq!(after, before, "{exported}");
+        assert!(exported.contains("<outline text=\"Tech\""), "{exported}");
     }
 
     #[test]

@@ -73,6 +73,8 @@ pub struct Fetch {
 #[derive(Debug, Clone)]
 pub struct FeedConfig {
     pub name: FeedName,
+    /// What the feed is called in OPML exports (a reader's title for it).
+    pub title: Option<String>,
     pub url: Url,
     pub tags: Vec<String>,
     pub interval: Interval,
@@ -269,6 +271,7 @@ impl Context<'_> {
         };
         Ok(FeedConfig {
             name,
+            title: raw.title.clone().filter(|t| !t.trim().is_empty()),
             url,
             tags,
             interval,

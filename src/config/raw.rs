@@ -59,6 +59,7 @@ pub struct RawFetch {
 pub struct RawFeed {
     pub url: Sp<String>,
     pub name: Option<Sp<String>>,
+    pub title: Option<String>,
     #[serde(default)]
     pub tags: Vec<Sp<String>>,
     pub interval: Option<Sp<String>>,

@@ -163,7 +163,10 @@ fn errors_speak_the_users_words_with_the_full_key() {
     let (_, key, message) = error_at("[fetch]\nconcurrency = \"many\"\n");
     assert_eq!(key, "fetch.concurrency");
     assert!(message.contains("a whole number"), "{message}");
-    assert!(!message.contains("i64") && !message.contains("u32"), "{message}");
+    assert!(
+        !message.contains("i64") && !message.contains("u32"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -183,7 +186,12 @@ fn every_wrong_section_feed_and_output_is_reported_at_once() {
         .collect();
     assert_eq!(
         keys,
-        ["server.listen", "storage.retention", "feed.url", "output.filter"]
+        [
+            "server.listen",
+            "storage.retention",
+            "feed.url",
+            "output.filter"
+        ]
     );
 }
 
@@ -199,6 +207,11 @@ fn feeds_of_one_host_without_names_get_unique_names() {
     let names: Vec<&str> = config.feeds.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,
-        ["example.com-blog-feed", "example.com-news", "example.com-news-2", "example.com"]
+        [
+            "example.com-blog-feed",
+            "example.com-news",
+            "example.com-news-2",
+            "example.com"
+        ]
     );
 }

@@ -5,25 +5,51 @@ use opml::{Head, OPML, Outline};
 /// One subscription.
 pub struct Subscription {
     pub name: String,
+    /// The reader's title for the feed; the name when absent.
+    pub title: Option<String>,
     pub url: String,
+    /// The first is the folder it is listed in.
     pub tags: Vec<String>,
 }
 
-/// An OPML document listing every subscription, each with its tags as `category`.
+/// An OPML document listing every subscription under a folder named by its first tag (as
+/// readers and `feedsift import-opml` turn folders into tags), its other tags as `category`.
 pub fn render(title: &str, subscriptions: &[Subscription]) -> String {
+    let mut outlines: Vec<Outline> = Vec::new();
     // Only web feeds are listed: a `file://` feed means nothing on another machine.
-    let outlines = subscriptions
+    for s in subscriptions
         .iter()
         .filter(|s| super::web(&s.url).is_some())
-        .map(|s| Outline {
-            text: s.name.clone(),
-            title: Some(s.name.clone()),
+    {
+        let name = s.title.clone().unwrap_or_else(|| s.name.clone());
+        let (folder, categories) = match s.tags.split_first() {
+            Some((folder, rest)) => (Some(folder), rest),
+            None => (None, &[][..]),
+        };
+        let outline = Outline {
+            text: name.clone(),
+            title: Some(name),
             r#type: Some("rss".into()),
             xml_url: Some(s.url.clone()),
-            category: (!s.tags.is_empty()).then(|| s.tags.join(",")),
+            category: (!categories.is_empty()).then(|| categories.join(",")),
             ..Outline::default()
-        })
-        .collect();
+        };
+        match folder {
+            Some(folder) => match outlines
+                .iter_mut()
+                .find(|o| o.xml_url.is_none() && &o.text == folder)
+            {
+                Some(existing) => existing.outlines.push(outline),
+                None => outlines.push(Outline {
+                    text: folder.clone(),
+                    title: Some(folder.clone()),
+                    outlines: vec![outline],
+                    ..Outline::default()
+                }),
+            },
+            None => outlines.push(outline),
+        }
+    }
     let doc = OPML {
         head: Some(Head {
             title: Some(title.into()),

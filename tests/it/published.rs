@@ -288,13 +288,16 @@ async fn pages_list_entries_with_feed_autodiscovery_and_the_status_of_every_feed
         .await
         .expect("opml");
     let doc = opml::OPML::from_str(&opml).expect("valid OPML");
+    // vb is listed in the folder of its first tag, hostile (no tags) at the top.
     let urls: Vec<_> = doc
         .body
         .outlines
         .iter()
+        .flat_map(|o| std::iter::once(o).chain(o.outlines.iter()))
         .filter_map(|o| o.xml_url.clone())
         .collect();
     assert_eq!(urls, [server.url("/vb.rss"), server.url("/hostile.atom")]);
+    assert_eq!(doc.body.outlines[0].text, "AI");
 }
 
 #[tokio::test]
