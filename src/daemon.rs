@@ -40,8 +40,12 @@ pub async fn run(
     let metrics = Arc::new(Metrics::default());
     let poller = app::poller(&config, store.clone(), metrics.clone())?;
     tracing::info!(addr = %listener.local_addr()?, feeds = config.feeds.len(), outputs = config.outputs.len(), "listening");
+    for warning in config.warnings() {
+        tracing::warn!("config: {warning}");
+    }
     let (move_to, moves) = mpsc::channel(1);
     let running = Running {
+        database: Arc::new(config.storage.path.clone()),
         state: AppState::new(store.clone(), Arc::new(config)).with_metrics(metrics),
         poller: Arc::new(ArcSwap::from_pointee(poller)),
         prune_now: Arc::new(Notify::new()),
@@ -208,6 +212,8 @@ struct Running {
     prune_now: Arc<Notify>,
     /// Hands the server a listener on a new `listen` address.
     move_to: mpsc::Sender<TcpListener>,
+    /// The database in use until the next restart, whatever later configs say.
+    database: Arc<std::path::PathBuf>,
 }
 
 /// Serves HTTP on `listener` until shutdown, moving to each listener that arrives on `moves`:
@@ -317,8 +323,12 @@ async fn put_in_force(running: &Running, old: &Config, staged: Staged) {
             tracing::error!("the HTTP server has stopped; the new listen address is not served");
         }
     }
-    if config.storage.path != old.storage.path {
-        tracing::warn!(path = %config.storage.path.display(), "a new database path takes effect at the next restart");
+    // Compared with the database in use, not the last config: a path changed and changed
+    // back is no change at all.
+    if config.storage.path != *running.database {
+        tracing::warn!(path = %config.storage.path.display(), in_use = %running.database.display(), "a new database path takes effect at the next restart");
+    } else if old.storage.path != *running.database {
+        tracing::info!(path = %config.storage.path.display(), "the database path is back to the one in use");
     }
     if let Some(poller) = poller {
         running.poller.store(Arc::new(poller));

@@ -177,6 +177,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         match cli.command {
             Command::Check => {
                 println!("{}", report::config_summary(&config));
+                for warning in config.warnings() {
+                    eprintln!("warning: {warning}");
+                }
                 Ok(())
             }
             Command::Run => {

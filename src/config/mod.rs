@@ -143,6 +143,27 @@ impl Config {
         ctx.build(raw)
     }
 
+    /// What is valid but probably not what the user meant: no feeds, or an output filter
+    /// that names a feed the config does not have.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.feeds.is_empty() {
+            warnings.push("no [[feed]] is configured: nothing will be polled".to_string());
+        }
+        for output in &self.outputs {
+            let names = output.filter.iter().flat_map(|f| f.feed_names());
+            for name in names {
+                if !self.feeds.iter().any(|f| f.name.as_str() == name) {
+                    warnings.push(format!(
+                        "output `{}`: its filter names `feed:{name}`, but no feed has that name",
+                        output.name
+                    ));
+                }
+            }
+        }
+        warnings
+    }
+
     /// The output with this name, if configured.
     pub fn output(&self, name: &str) -> Option<&OutputConfig> {
         self.outputs.iter().find(|o| o.name == name)

@@ -215,3 +215,21 @@ fn feeds_of_one_host_without_names_get_unique_names() {
         ]
     );
 }
+
+#[test]
+fn configs_that_do_nothing_useful_are_warned_about() {
+    let empty = parse("").expect("valid");
+    assert_eq!(
+        empty.warnings(),
+        ["no [[feed]] is configured: nothing will be polled"]
+    );
+    let typo = parse(
+        "[[feed]]\nurl = \"https://a.example/\"\nname = \"a\"\n\
+         [[output]]\nname = \"o\"\nfilter = \"feed:a or feed:nosuchfeed\"\n",
+    )
+    .expect("valid");
+    assert_eq!(
+        typo.warnings(),
+        ["output `o`: its filter names `feed:nosuchfeed`, but no feed has that name"]
+    );
+}

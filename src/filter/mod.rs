@@ -25,6 +25,22 @@ pub enum Expr {
     Or(Box<Expr>, Box<Expr>),
 }
 
+impl Expr {
+    /// The feed names the expression's `feed:` terms name.
+    pub fn feed_names(&self) -> Vec<&str> {
+        match self {
+            Expr::Feed(name) => vec![name.as_str()],
+            Expr::Tag(_) | Expr::Phrase(_) | Expr::TitlePhrase(_) => Vec::new(),
+            Expr::Not(inner) => inner.feed_names(),
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                let mut names = a.feed_names();
+                names.extend(b.feed_names());
+                names
+            }
+        }
+    }
+}
+
 /// A filter expression that does not parse, with the position of the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message} at column {column} of the filter\n  {expr}\n  {pointer}^", column = .column + 1, pointer = " ".repeat(*.column))]
