@@ -29,6 +29,7 @@
 pub mod app;
 pub mod config;
 pub mod daemon;
+pub mod discover;
 pub mod fetch;
 pub mod filter;
 pub mod inspect;

@@ -180,6 +180,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 for warning in config.warnings() {
                     eprintln!("warning: {warning}");
                 }
+                // What earlier polls found out about the configured URLs.
+                if config.storage.path.exists() {
+                    let store = app::open_store(&config).await?;
+                    for h in store.call(|s| s.feed_health()).await? {
+                        if let Some(url) = h.effective_url {
+                            eprintln!(
+                                "warning: feed `{}` lives at {url} (moved, or linked from the web page configured): update its url",
+                                h.name
+                            );
+                        }
+                    }
+                }
                 Ok(())
             }
             Command::Run => {

@@ -317,3 +317,61 @@ async fn the_per_host_limit_is_never_exceeded() {
     assert_eq!(summary.fetched, 6);
     assert_eq!(server.max_in_flight(), 2, "two at a time, never more");
 }
+
+#[tokio::test]
+async fn a_web_page_url_is_read_through_the_feed_it_links_and_said_so() {
+    let server = TestServer::start().await;
+    server.serve(
+        "/blog/",
+        Route::ok(
+            "<!DOCTYPE html><html><head><title>Blog</title>\
+             <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/blog/feed.xml\">\
+             </head><body>Welcome</body></html>",
+        )
+        .with_content_type("text/html; charset=utf-8"),
+    );
+    server.serve(
+        "/blog/feed.xml",
+        Route::ok(crate::support::fixture("openai_story.rss")),
+    );
+    server.serve(
+        "/plain/",
+        Route::ok("<!doctype html><html><head><title>No feed</title></head></html>")
+            .with_content_type("text/html"),
+    );
+    let blog = config("", &server.url("/blog/"));
+    let h = poll(&blog).await;
+    assert_eq!(h.items, 2, "{h:?}");
+    assert_eq!(h.effective_url, Some(server.url("/blog/feed.xml")));
+    let feeds = crate::support::run_feedsift("feeds", &blog.path, &[]).await;
+    assert!(
+        feeds
+            .stdout
+            .contains("the URL is a web page; read the feed it links")
+            && feeds.stdout.contains("moved to"),
+        "{}",
+        feeds.stdout
+    );
+    let checked = crate::support::run_feedsift("check", &blog.path, &[]).await;
+    assert!(
+        checked
+            .stderr
+            .contains(&format!("lives at {}", server.url("/blog/feed.xml"))),
+        "{}",
+        checked.stderr
+    );
+    // The next poll goes to the feed itself.
+    poll(&blog).await;
+    assert_eq!(server.requests("/blog/").len(), 1);
+
+    let plain = poll(&config("", &server.url("/plain/"))).await;
+    assert!(
+        plain
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("a web page that links no feed"),
+        "{:?}",
+        plain.last_error
+    );
+}
