@@ -25,8 +25,7 @@ pub struct Channel {
 
 impl Channel {
     /// The document served at `path` (`feeds/NAME`, `tags/TAG`, `search`) under `base`, in
-    /// `format` (its HTML page when `None`); `query` is a search's expression. Searches have
-    /// no page of their own: theirs is the status page.
+    /// `format` (its HTML page when `None`); `query` is a search's expression.
     pub fn new(
         base: &Url,
         title: String,
@@ -37,10 +36,7 @@ impl Channel {
         Channel {
             title,
             self_url: document_url(base, path, query, format),
-            page_url: match query {
-                Some(_) => base.clone(),
-                None => document_url(base, path, None, None),
-            },
+            page_url: document_url(base, path, query, None),
         }
     }
 }

@@ -86,10 +86,11 @@ pub async fn tag_feed(
     respond(&state, doc, &headers).await
 }
 
-/// `GET /search.atom|.rss|.json?q=EXPR`: 400 with the parse error when EXPR is bad.
+/// `GET /search.atom|.rss|.json?q=EXPR` (and `/search`, the page): 400 with the parse
+/// error when EXPR is bad.
 pub async fn search_feed(
     state: AppState,
-    format: Format,
+    format: Option<Format>,
     query: FeedQuery,
     headers: HeaderMap,
 ) -> Result<Response, ServeError> {
@@ -100,7 +101,7 @@ pub async fn search_feed(
         filter: Some(expr),
         path: "search".into(),
         query: Some(q),
-        format: Some(format),
+        format,
         limit: query.limit.unwrap_or(DEFAULT_LIMIT),
     };
     respond(&state, doc, &headers).await
@@ -166,7 +167,14 @@ fn render(
                     )
                 })
                 .collect();
-            let body = html::output_page(&channel, &feeds, &items);
+            let nav = html::Nav {
+                home: base.to_string(),
+                search: document_url(base, "search", None, None).to_string(),
+                query: doc.query.clone(),
+            };
+            let tag_url =
+                |tag: &str| document_url(base, &format!("tags/{tag}"), None, None).to_string();
+            let body = html::output_page(&channel, &feeds, &items, &nav, &tag_url);
             Rendered::new(version, "text/html; charset=utf-8", body)
         }
     })

@@ -84,9 +84,10 @@ pub fn router(state: AppState) -> Router {
         .route("/opml", get(pages::subscriptions))
         .route("/feeds/{file}", get(feeds::output_feed))
         .route("/tags/{file}", get(feeds::tag_feed))
-        .route("/search.atom", get(search(Format::Atom)))
-        .route("/search.rss", get(search(Format::Rss)))
-        .route("/search.json", get(search(Format::Json)))
+        .route("/search", get(search(None)))
+        .route("/search.atom", get(search(Some(Format::Atom))))
+        .route("/search.rss", get(search(Some(Format::Rss))))
+        .route("/search.json", get(search(Some(Format::Json))))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             count_responses,
@@ -97,9 +98,9 @@ pub fn router(state: AppState) -> Router {
 
 type SearchFuture = std::pin::Pin<Box<dyn Future<Output = Result<Response, ServeError>> + Send>>;
 
-/// The search handler for one format.
+/// The search handler for one format (`None`: the page).
 fn search(
-    format: Format,
+    format: Option<Format>,
 ) -> impl Fn(State<AppState>, Query<feeds::FeedQuery>, HeaderMap) -> SearchFuture + Clone {
     move |State(state), Query(query), headers| {
         Box::pin(feeds::search_feed(state, format, query, headers))

@@ -5,7 +5,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{Html, IntoResponse};
 
 use super::{AppState, ServeError};
-use crate::publish::html::{OutputLink, status_page};
+use crate::publish::html::{Nav, OutputLink, status_page};
 use crate::publish::{Format, document_url, opml};
 use crate::subscriptions::configured;
 
@@ -36,7 +36,17 @@ pub async fn status(State(state): State<AppState>) -> Result<impl IntoResponse, 
         .into_iter()
         .filter(|h| config.feeds.iter().any(|f| f.name.as_str() == h.name))
         .collect();
-    Ok(Html(status_page(&outputs, &feeds, chrono::Utc::now())))
+    let nav = Nav {
+        home: base.to_string(),
+        search: url("search", None),
+        query: None,
+    };
+    Ok(Html(status_page(
+        &outputs,
+        &feeds,
+        &nav,
+        chrono::Utc::now(),
+    )))
 }
 
 /// `GET /opml`: the configured feeds as OPML.

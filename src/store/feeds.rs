@@ -90,6 +90,9 @@ pub struct FeedHealth {
     pub guid_fallback: bool,
     /// What had to be repaired to read its last document.
     pub repairs: Option<String>,
+    /// The feed's own title and its site, as its last document gave them.
+    pub title: Option<String>,
+    pub site_link: Option<String>,
 }
 
 impl FeedHealth {
@@ -284,7 +287,7 @@ impl Store {
         let mut stmt = conn.prepare_cached(
             "SELECT f.name, f.url, f.last_poll, f.last_status, f.last_error, f.consecutive_failures,
                     f.next_poll, (SELECT count(*) FROM sources s WHERE s.feed_id = f.id),
-                    f.effective_url, f.gone, f.identity, f.repairs
+                    f.effective_url, f.gone, f.identity, f.repairs, f.title, f.site_link
              FROM feeds f ORDER BY f.name",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -301,6 +304,8 @@ impl Store {
                 gone: r.get(9)?,
                 guid_fallback: r.get::<_, String>(10)? != "guid",
                 repairs: r.get(11)?,
+                title: r.get(12)?,
+                site_link: r.get(13)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use crate::support::{
-    Daemon, Route, TestConfig, TestServer, chromium, feeds_toml, run_feedsift, serve_outputs,
-    two_copies_config,
+    Daemon, Route, TestConfig, TestServer, chromium, feeds_toml, get_text, run_feedsift,
+    serve_outputs, two_copies_config,
 };
 
 async fn polled_daemon(server: &TestServer) -> (TestConfig, Daemon) {
@@ -193,4 +193,109 @@ async fn newsboat_receives_every_new_entry_across_polls_even_when_dates_do_not_m
             "round {round}: newsboat has every entry"
         );
     }
+}
+
+/// Serves `html` (a page of ours, fetched) on `server` with a script appended that records
+/// whether the page is wider than the window: our own pages forbid script, so the layout is
+/// measured on a copy.
+fn measured_copy(server: &TestServer, path: &str, html: &str) -> String {
+    let probe = "<script>document.body.setAttribute('data-overflow', \
+                 document.documentElement.scrollWidth > window.innerWidth + 1 ? 'yes' : 'no')</script>";
+    server.serve(
+        path,
+        Route::ok(html.replace("</body>", &format!("{probe}</body>")))
+            .with_content_type("text/html; charset=utf-8"),
+    );
+    server.url(path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_reads_well_at_desktop_and_phone_widths() {
+    let server = TestServer::start().await;
+    server.serve("/down.xml", Route::status(500));
+    let config = two_copies_config(
+        &server,
+        &format!(
+            "[[feed]]\nname = \"a-feed-with-a-rather-long-name-that-could-widen-a-table\"\n\
+             url = \"{}\"\nallow_private = true\n\n[[output]]\nname = \"all\"\ntitle = \"Everything\"\n",
+            server.url("/down.xml")
+        ),
+    );
+    let polled = run_feedsift("poll", &config.path, &["--all"]).await;
+    assert_eq!(polled.code, Some(0), "{}", polled.stderr);
+    let (base, _stop) = serve_outputs(&config.load()).await;
+    let profile = tempfile::tempdir().expect("profile");
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    for (name, path) in [
+        ("status", "/"),
+        ("output", "/feeds/all"),
+        ("tag", "/tags/OpenAI"),
+        ("search", "/search?q=%23OpenAI+and+not+%23crypto"),
+    ] {
+        let response = reqwest::get(format!("{base}{path}")).await.expect("GET");
+        assert!(
+            response.headers().contains_key("content-security-policy"),
+            "{path}"
+        );
+        let html = response.text().await.expect("html");
+        assert!(
+            html.contains("← all outputs") && html.contains("name=\"q\""),
+            "{path}: nav and search"
+        );
+        if name != "status" {
+            assert!(
+                html.contains("class=\"tag\" href="),
+                "{path}: tags are links"
+            );
+        }
+        for width in [1280, 400] {
+            let shot = shots.join(format!("page_{name}_{width}.png"));
+            let _ = std::fs::remove_file(&shot);
+            let out = chromium(profile.path())
+                .arg(format!("--window-size={width},900"))
+                .arg(format!("--screenshot={}", shot.display()))
+                .arg(format!("{base}{path}"))
+                .output()
+                .await
+                .expect("chromium");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let png = std::fs::read(&shot).expect("screenshot written");
+            assert!(
+                png.starts_with(b"\x89PNG") && png.len() > 5_000,
+                "{}",
+                shot.display()
+            );
+
+            let copy = measured_copy(&server, &format!("/probe/{name}"), &html);
+            let dom = chromium(profile.path())
+                .arg(format!("--window-size={width},900"))
+                .args(["--virtual-time-budget=1000", "--dump-dom"])
+                .arg(&copy)
+                .output()
+                .await
+                .expect("chromium");
+            let dom = String::from_utf8_lossy(&dom.stdout);
+            assert!(
+                dom.contains("data-overflow=\"no\""),
+                "{path} at {width} px is wider than the window (or was not measured)"
+            );
+        }
+    }
+    let status = get_text(&format!("{base}/")).await;
+    assert!(
+        !status.contains("not_modified") && !status.contains(">fetched<"),
+        "{status}"
+    );
+    assert!(
+        status.contains("class=\"failed\""),
+        "failures stand out: {status}"
+    );
+    assert!(
+        status.contains("just now<") && status.contains(">in "),
+        "relative times: {status}"
+    );
 }
