@@ -164,7 +164,8 @@ fn feed_row(f: &FeedHealth, now: DateTime<Utc>) -> Markup {
                     span.when title=(f.next_poll.format("%Y-%m-%d %H:%M UTC")) { (relative(now, f.next_poll)) }
                 }
             }
-            td data-label="Error" {
+            @let said = f.last_error.is_some() || f.repairs.is_some();
+            td data-label=[said.then_some("Error")] {
                 (f.last_error.as_deref().unwrap_or(""))
                 @if let Some(repairs) = &f.repairs { span.meta { "parsed with repairs: " (repairs) } }
             }
