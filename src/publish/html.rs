@@ -11,7 +11,7 @@ const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;mar
 a{color:#0645ad}h1{font-size:1.6rem;margin:.5rem 0}nav{font-size:.9rem;display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center}\
 nav form{display:flex;gap:.3rem;flex:1 1 14rem}nav input{flex:1;min-width:0;font:inherit;padding:.2rem .4rem}\
 article{border-top:1px solid #ddd;padding:1rem 0}article h2{font-size:1.15rem;margin:0}\
-.meta{color:#666;font-size:.85rem}.tag{background:#eef;border-radius:3px;padding:0 .3rem;margin-right:.2rem;text-decoration:none}\
+.meta{color:#666;font-size:.85rem}.tag{background:#eef;border-radius:3px;padding:0 .3rem;margin:0 .2rem .2rem 0;text-decoration:none;display:inline-block;white-space:nowrap}\
 .content img{max-width:100%;height:auto}.content pre{overflow-x:auto}\
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}\
 time,.when{white-space:nowrap}.failed,.broken,.gone{color:#b00;font-weight:bold}.ok{color:#070}\
