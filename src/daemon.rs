@@ -38,6 +38,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let metrics = Arc::new(Metrics::default());
+    // Before the daemon says it listens: a SIGHUP from then on reloads, never terminates it.
+    let hangups = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
     let poller = app::poller(&config, store.clone(), metrics.clone())?;
     tracing::info!(addr = %listener.local_addr()?, feeds = config.feeds.len(), outputs = config.outputs.len(), "listening");
     for warning in config.warnings() {
@@ -69,7 +71,11 @@ pub async fn run(
         running.prune_now.clone(),
         shutdown.clone(),
     )));
-    tasks.spawn(quietly(reload_on_hangup(running.clone(), shutdown.clone())));
+    tasks.spawn(quietly(reload_on_hangup(
+        running.clone(),
+        hangups,
+        shutdown.clone(),
+    )));
     tasks.spawn(quietly(checkpoint_regularly(
         store.clone(),
         shutdown.clone(),
@@ -248,14 +254,11 @@ async fn serve_moving(
 }
 
 /// Reloads the config on every SIGHUP until shutdown.
-async fn reload_on_hangup(running: Running, shutdown: CancellationToken) {
-    let mut hangups = match signal(SignalKind::hangup()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot listen for SIGHUP; config reload is off");
-            return;
-        }
-    };
+async fn reload_on_hangup(
+    running: Running,
+    mut hangups: tokio::signal::unix::Signal,
+    shutdown: CancellationToken,
+) {
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,

@@ -305,3 +305,23 @@ async fn metrics_counters_move_after_a_poll() {
     crate::support::assert_prometheus_text(&text);
     assert_eq!(daemon.stop().await, Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_path_changed_and_changed_back_is_no_change() {
+    let config =
+        |path: &str| format!("[server]\nlisten = \"127.0.0.1:0\"\n[storage]\npath = \"{path}\"\n");
+    let file = TestConfig::write(&config("first.db"));
+    let daemon = Daemon::start(&file.path).await;
+    std::fs::write(&file.path, config("second.db")).expect("rewrite config");
+    daemon.signal("HUP").await;
+    daemon
+        .wait_for_log("takes effect at the next restart")
+        .await;
+    std::fs::write(&file.path, config("first.db")).expect("rewrite config");
+    daemon.signal("HUP").await;
+    daemon
+        .wait_for_log("the database path is back to the one in use")
+        .await;
+    assert_eq!(daemon.count_logs("takes effect at the next restart"), 1);
+    assert_eq!(daemon.stop().await, Some(0));
+}

@@ -416,6 +416,12 @@ impl Daemon {
         format!("http://{}{path}", self.addr)
     }
 
+    /// How many log lines so far contain `text`.
+    pub fn count_logs(&self, text: &str) -> usize {
+        let logs = self.logs.lock().expect("logs");
+        logs.iter().filter(|l| l.contains(text)).count()
+    }
+
     /// Sends SIGTERM and returns the exit code, failing the test after 10 s.
     pub async fn stop(mut self) -> Option<i32> {
         self.signal("TERM").await;
