@@ -84,24 +84,15 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
+/// Fields drop in order: the writer goes last, so that closing it (as the last connection)
+/// folds the write-ahead log into the database file, as SQLite does on a last close.
 struct Inner {
-    writer: Mutex<Connection>,
     reader: Mutex<Connection>,
     /// Only asks `PRAGMA data_version`, so that question never waits behind a long read.
     version: Mutex<Connection>,
     /// The published spelling of tag keys (see `query::common_spelling`).
     spellings: Mutex<std::collections::HashMap<String, Option<String>>>,
-}
-
-impl Drop for Inner {
-    /// When the last handle goes, the log is folded into the database file: a copy of the
-    /// `.db` file alone then holds everything.
-    fn drop(&mut self) {
-        let writer = self.writer.get_mut().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "cannot fold the write-ahead log into the database");
-        }
-    }
+    writer: Mutex<Connection>,
 }
 
 impl Store {
