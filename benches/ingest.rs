@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::DateTime;
+use feedsift::model::PollWrite;
 use feedsift::parse::{Source, parse_feed};
 use feedsift::process::process_feed;
-use feedsift::store::{PollWrite, Store};
+use feedsift::store::Store;
 use support::{Rng, rss_document};
 
 /// Documents per transaction, as the daemon's writer groups polls that finish together.

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use feedsift::filter::parse;
 use feedsift::model::{ContentHash, Item, Tag, TagOrigin, UpstreamKey};
-use feedsift::process::tag_key;
 use feedsift::store::Store;
+use feedsift::text::tag_key;
 use support::{Rng, word};
 
 const FEEDS: usize = 100;

@@ -9,11 +9,12 @@ use tokio::task::JoinSet;
 use crate::config::{Config, FeedConfig};
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::metrics::Metrics;
+use crate::model::PollSummary;
 use crate::model::TagOrigin;
 use crate::parse::Limits;
 use crate::process::tag;
-use crate::refresh::{self, Parsing, Poller, Report, Status};
-use crate::store::{FeedSpec, IngestStats, Retention, Store, Writer};
+use crate::refresh::{self, Parsing, Poller};
+use crate::store::{FeedSpec, Retention, Store, Writer};
 
 /// Opens the database and makes its feeds match the config.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -127,17 +128,6 @@ fn fetch_settings(config: &Config) -> FetchSettings {
     }
 }
 
-/// Totals of one `feedsift poll`.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct PollSummary {
-    /// Feeds selected for this poll.
-    pub selected: usize,
-    pub fetched: usize,
-    pub not_modified: usize,
-    pub failed: usize,
-    pub items: IngestStats,
-}
-
 /// Polls the selected feeds once, `concurrency` at a time; `progress` hears of each one done.
 pub async fn poll_once(
     config: &Config,
@@ -162,24 +152,13 @@ pub async fn poll_once(
     };
     progress(&summary);
     while let Some(done) = tasks.join_next().await {
-        add(&mut summary, done.context("a poll task failed")??);
+        let report = done.context("a poll task failed")??;
+        summary.count(report.status, report.stats);
         progress(&summary);
     }
     // The database file alone then holds this poll (the writer thread may outlive us).
     store.call(Store::checkpoint).await?;
     Ok(summary)
-}
-
-fn add(summary: &mut PollSummary, report: Report) {
-    match report.status {
-        Status::Fetched => summary.fetched += 1,
-        Status::NotModified => summary.not_modified += 1,
-        Status::Failed => summary.failed += 1,
-    }
-    summary.items.new += report.stats.new;
-    summary.items.updated += report.stats.updated;
-    summary.items.deduplicated += report.stats.deduplicated;
-    summary.items.pruned += report.stats.pruned;
 }
 
 /// Which feeds `feedsift poll` polls.

@@ -2,8 +2,9 @@
 
 use crate::config::{Config, OutputConfig};
 use crate::filter::Expr;
+use crate::model::StoredItem;
 use crate::publish::{Channel, Format};
-use crate::store::{ItemDetail, Store, StoreError, StoredItem};
+use crate::store::{ItemDetail, Store, StoreError};
 
 /// How one filter expression judged one item, term by term.
 #[derive(Debug, Clone)]

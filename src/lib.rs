@@ -46,3 +46,4 @@ pub mod schedule;
 pub mod serve;
 pub mod store;
 pub mod subscriptions;
+pub mod text;

@@ -6,11 +6,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::model::PollStatus;
+
 /// Upper bounds (seconds) of the fetch-latency histogram's buckets.
 const LATENCY_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
-
-/// Poll outcomes counted separately.
-pub const OUTCOMES: [&str; 4] = ["fetched", "not_modified", "failed", "gone"];
 
 /// Counters shared by the poller and the server.
 #[derive(Debug, Default)]
@@ -30,17 +29,16 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Counts one poll recorded in the database: its outcome (one of [`OUTCOMES`]), items,
-    /// bytes and fetch time.
+    /// Counts one poll recorded in the database: its status, items, bytes and fetch time.
     pub fn record_poll(
         &self,
-        outcome: &str,
+        status: PollStatus,
         items: (usize, usize, usize),
         bytes: usize,
         fetch_time: Duration,
     ) {
         *self.unrecorded.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        if let Some(i) = OUTCOMES.iter().position(|o| *o == outcome) {
+        if let Some(i) = PollStatus::ALL.iter().position(|s| *s == status) {
             self.polls[i].fetch_add(1, Ordering::Relaxed);
         }
         self.items_new.fetch_add(items.0 as u64, Ordering::Relaxed);
@@ -78,10 +76,10 @@ impl Metrics {
     /// A one-line summary for systemd's STATUS: polls, failures and new items since start.
     pub fn status_line(&self) -> String {
         let polls: u64 = self.polls.iter().map(|p| p.load(Ordering::Relaxed)).sum();
-        let failed: u64 = OUTCOMES
+        let failed: u64 = PollStatus::ALL
             .iter()
             .zip(&self.polls)
-            .filter(|(outcome, _)| matches!(**outcome, "failed" | "gone"))
+            .filter(|(status, _)| matches!(status, PollStatus::Failed | PollStatus::Gone))
             .map(|(_, p)| p.load(Ordering::Relaxed))
             .sum();
         let new = self.items_new.load(Ordering::Relaxed);
@@ -108,10 +106,11 @@ impl Metrics {
             "counter",
             "Polls by outcome.",
         );
-        for (outcome, count) in OUTCOMES.iter().zip(&self.polls) {
+        for (outcome, count) in PollStatus::ALL.iter().zip(&self.polls) {
             let _ = writeln!(
                 out,
-                "feedsift_polls_total{{outcome=\"{outcome}\"}} {}",
+                "feedsift_polls_total{{outcome=\"{}\"}} {}",
+                outcome.as_str(),
                 load(count)
             );
         }
@@ -210,8 +209,13 @@ mod tests {
     #[test]
     fn polls_and_requests_are_counted_and_rendered() {
         let m = Metrics::default();
-        m.record_poll("fetched", (3, 1, 2), 1000, Duration::from_millis(200));
-        m.record_poll("failed", (0, 0, 0), 0, Duration::from_secs(3));
+        m.record_poll(
+            PollStatus::Fetched,
+            (3, 1, 2),
+            1000,
+            Duration::from_millis(200),
+        );
+        m.record_poll(PollStatus::Failed, (0, 0, 0), 0, Duration::from_secs(3));
         m.record_request(200);
         m.record_request(304);
         m.record_request(304);
@@ -244,7 +248,12 @@ mod tests {
         m.record_unrecorded("database is locked");
         assert_eq!(m.unrecorded().as_deref(), Some("database is locked"));
         assert!(m.render().contains("feedsift_polls_unrecorded_total 1\n"));
-        m.record_poll("not_modified", (0, 0, 0), 0, Duration::from_millis(5));
+        m.record_poll(
+            PollStatus::NotModified,
+            (0, 0, 0),
+            0,
+            Duration::from_millis(5),
+        );
         assert_eq!(m.unrecorded(), None);
     }
 }

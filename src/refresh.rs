@@ -10,11 +10,13 @@ use crate::discover;
 use crate::fetch::{Content, FetchError, Fetched, Fetcher, Validators};
 use crate::metrics::Metrics;
 use crate::model::Item;
+use crate::model::{IngestStats, Location, PollOutcome, PollStatus, PollWrite};
 use crate::parse::{ParseError, Source, parse_feed};
-use crate::process::{Identity, WebLink, html_to_text, process_feed, web_link};
+use crate::process::{Identity, WebLink, process_feed, web_link};
 use crate::relocate::relocate;
 use crate::schedule::{self, Bounds, Outcome};
-use crate::store::{IngestStats, Location, PollOutcome, PollWrite, Store, StoreError, Writer};
+use crate::store::{Store, StoreError, Writer};
+use crate::text::html_to_text;
 
 mod parsing;
 
@@ -37,28 +39,10 @@ pub struct Poller {
     pub parsing: Parsing,
 }
 
-/// The outcome's name in logs and metrics.
-fn outcome_name(outcome: &PollOutcome) -> &'static str {
-    match outcome {
-        PollOutcome::Fetched { .. } => "fetched",
-        PollOutcome::NotModified => "not_modified",
-        PollOutcome::Failed { .. } => "failed",
-        PollOutcome::Gone => "gone",
-    }
-}
-
 /// What one refresh came to, for summaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Fetched,
-    NotModified,
-    Failed,
-}
-
-/// The result of refreshing one feed.
-#[derive(Debug, Clone, Copy)]
 pub struct Report {
-    pub status: Status,
+    pub status: PollStatus,
     pub stats: IngestStats,
 }
 
@@ -159,17 +143,13 @@ pub async fn refresh(
         .await?;
     log_outcome(feed, &report_outcome, &stats, next);
     metrics.record_poll(
-        outcome_name(&report_outcome),
+        report_outcome.status(),
         (stats.new, stats.updated, stats.deduplicated),
         bytes,
         fetch_time,
     );
     Ok(Report {
-        status: match report_outcome {
-            PollOutcome::Fetched { .. } => Status::Fetched,
-            PollOutcome::NotModified => Status::NotModified,
-            PollOutcome::Failed { .. } | PollOutcome::Gone => Status::Failed,
-        },
+        status: report_outcome.status(),
         stats,
     })
 }
@@ -402,6 +382,7 @@ fn log_move(feed: &FeedConfig, before: &Location, after: &Location) {
 fn log_outcome(feed: &FeedConfig, outcome: &PollOutcome, stats: &IngestStats, next: DateTime<Utc>) {
     let name = feed.name.as_str();
     let next = next.to_rfc3339();
+    let status = outcome.status().as_str();
     match outcome {
         PollOutcome::Fetched {
             guid_fallback,
@@ -409,7 +390,7 @@ fn log_outcome(feed: &FeedConfig, outcome: &PollOutcome, stats: &IngestStats, ne
             ..
         } => tracing::info!(
             feed = name,
-            status = "fetched",
+            status,
             items_new = stats.new,
             items_updated = stats.updated,
             items_deduplicated = stats.deduplicated,
@@ -420,16 +401,16 @@ fn log_outcome(feed: &FeedConfig, outcome: &PollOutcome, stats: &IngestStats, ne
         ),
         PollOutcome::NotModified => tracing::info!(
             feed = name,
-            status = "not_modified",
+            status,
             items_new = 0,
             next_poll = next,
             "feed polled"
         ),
         PollOutcome::Failed { reason } => {
-            tracing::warn!(feed = name, status = "failed", error = %reason, url = %feed.url, next_poll = next, "feed polled")
+            tracing::warn!(feed = name, status, error = %reason, url = %feed.url, next_poll = next, "feed polled")
         }
         PollOutcome::Gone => {
-            tracing::warn!(feed = name, status = "gone", url = %feed.url, "feed polled: 410 Gone, polling stopped; remove it from the config")
+            tracing::warn!(feed = name, status, url = %feed.url, "feed polled: 410 Gone, polling stopped; remove it from the config")
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use url::Url;
 
-use crate::store::Location;
+use crate::model::Location;
 
 /// Polls in a row a permanent redirect to another host must be seen before it is trusted,
 /// so that a maintenance page or a hijacked domain cannot take a feed over at once.

@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use crate::app::PollSummary;
 use crate::config::Config;
 use crate::inspect::{Explanation, Verdict};
-use crate::store::{FeedHealth, StoredItem};
+use crate::model::PollSummary;
+use crate::model::{FeedHealth, StoredItem};
 
 /// What `feedsift check` prints for a valid config.
 pub fn config_summary(config: &Config) -> String {

@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::config::{Config, ConfigError};
 use crate::model::FeedName;
-use crate::publish::opml::Subscription;
+use crate::model::Subscription;
 
 /// Why an import changed nothing.
 #[derive(Debug, thiserror::Error)]

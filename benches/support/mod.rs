@@ -67,8 +67,8 @@ pub fn register_feeds(
 }
 
 /// A poll that fetched a document and learned nothing about the feed itself.
-pub fn fetched() -> feedsift::store::PollOutcome {
-    feedsift::store::PollOutcome::Fetched {
+pub fn fetched() -> feedsift::model::PollOutcome {
+    feedsift::model::PollOutcome::Fetched {
         etag: None,
         last_modified: None,
         title: None,

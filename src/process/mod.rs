@@ -2,7 +2,6 @@
 
 mod link;
 mod tags;
-mod text;
 
 use std::collections::HashMap;
 
@@ -12,10 +11,10 @@ use crate::model::{
     ContentHash, Item, MAX_CONTENT_BYTES, ParsedFeed, ParsedItem, TagOrigin, UpstreamKey,
     truncate_utf8,
 };
+use crate::text::{html_to_text, normalise};
 
 pub use link::{WebLink, canonical_link, is_web, web_link};
-pub use tags::{hashtags, tag, tag_key};
-pub use text::{html_to_text, normalise};
+pub use tags::{hashtags, tag};
 
 pub use crate::model::HASH_VERSION;
 

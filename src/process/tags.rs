@@ -1,37 +1,7 @@
 //! Tags: the matching key, and hashtags found in plain text.
 
-use unicode_normalization::UnicodeNormalization;
-
 use crate::model::{Tag, TagOrigin};
-
-/// The key tags are matched by: NFKC case-folded (Unicode's NFKC_Casefold, approximated as
-/// NFKC → full case folding → NFKC), without whitespace, `-` and `_`, so `#OpenAI`,
-/// "Open AI", `#open_ai` and `#ＯｐｅｎＡＩ` are one tag.
-pub fn tag_key(label: &str) -> String {
-    let label = label.trim_start_matches('#');
-    if label.is_ascii() {
-        // On ASCII, NFKC changes nothing and case folding is lowercasing.
-        label
-            .chars()
-            .filter(|c| is_kept_in_key(*c))
-            .map(|c| c.to_ascii_lowercase())
-            .collect()
-    } else {
-        folded_key(label)
-    }
-}
-
-fn folded_key(label: &str) -> String {
-    let nfkc: String = label.nfkc().collect();
-    caseless::default_case_fold_str(&nfkc)
-        .nfkc()
-        .filter(|c| is_kept_in_key(*c))
-        .collect()
-}
-
-fn is_kept_in_key(c: char) -> bool {
-    !c.is_whitespace() && c != '-' && c != '_'
-}
+use crate::text::tag_key;
 
 /// A tag from a spelling, or none when nothing is left to match by.
 pub fn tag(label: &str, origin: TagOrigin) -> Option<Tag> {
@@ -88,16 +58,6 @@ mod tests {
         assert!(hashtags("&#8217; and &#x27; and #123 and ##x and a#b").is_empty());
     }
 
-    #[test]
-    fn keys_ignore_case_width_spaces_dashes_and_underscores() {
-        assert_eq!(tag_key("#OpenAI"), "openai");
-        assert_eq!(tag_key("Open AI"), "openai");
-        assert_eq!(tag_key("open-a_i"), "openai");
-        assert_eq!(tag_key("ＯｐｅｎＡＩ"), "openai");
-        assert_eq!(tag_key("Straße"), tag_key("STRASSE"));
-        assert_eq!(tag_key("#Café"), tag_key("cafe\u{301}"));
-    }
-
     /// Hashtags by the rule read literally, one character at a time: the oracle for the
     /// search that jumps from `#` to `#`.
     fn hashtags_char_by_char(text: &str) -> Vec<String> {
@@ -126,12 +86,6 @@ mod tests {
         #[test]
         fn hashtags_follow_the_rule(text in "([#a_/&1 .é人]|#[a-z]{1,3}){0,24}") {
             proptest::prop_assert_eq!(hashtags(&text), hashtags_char_by_char(&text));
-        }
-
-        #[test]
-        fn ascii_keys_are_folded_as_any_other(label in "[ -~\t\x0b]{0,20}") {
-            let label = label.trim_start_matches('#');
-            proptest::prop_assert_eq!(tag_key(label), folded_key(label));
         }
     }
 

@@ -6,7 +6,7 @@ use atom_syndication::{
 use chrono::{DateTime, Utc};
 
 use super::{Channel, clean_text, entry_author, entry_content, web};
-use crate::store::{SourceRef, StoredItem};
+use crate::model::{SourceRef, StoredItem};
 
 /// Renders `items` (newest first) as an Atom feed.
 pub fn render(channel: &Channel, items: &[StoredItem]) -> String {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{Channel, Format, safe_content, web};
-use crate::store::{FeedHealth, StoredItem};
+use crate::model::{FeedHealth, StoredItem};
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:1.5rem auto;padding:0 1rem;color:#222;overflow-wrap:anywhere}\
 a{color:#0645ad}h1{font-size:1.6rem;margin:.5rem 0}nav{font-size:.9rem;display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center}\

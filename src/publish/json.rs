@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::{Channel, clean_text, entry_author, entry_content, web};
-use crate::store::StoredItem;
+use crate::model::StoredItem;
 
 #[derive(Serialize)]
 struct JsonFeed<'a> {

@@ -11,7 +11,7 @@ pub use sanitize::{clean_text, sanitize_html};
 
 use url::Url;
 
-use crate::store::{SourceRef, StoredItem};
+use crate::model::{SourceRef, StoredItem};
 
 /// What a published document is: its title, its own URL and its web page.
 #[derive(Debug, Clone)]

@@ -2,15 +2,7 @@
 
 use opml::{Head, OPML, Outline};
 
-/// One subscription.
-pub struct Subscription {
-    pub name: String,
-    /// The reader's title for the feed; the name when absent.
-    pub title: Option<String>,
-    pub url: String,
-    /// The first is the folder it is listed in.
-    pub tags: Vec<String>,
-}
+use crate::model::Subscription;
 
 /// An OPML document listing every subscription under a folder named by its first tag (as
 /// readers and `feedsift import-opml` turn folders into tags), its other tags as `category`.

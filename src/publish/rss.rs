@@ -8,7 +8,7 @@ use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Guid, Item, Source};
 
 use super::{Channel, clean_text, entry_author, entry_content, web};
-use crate::store::StoredItem;
+use crate::model::StoredItem;
 
 /// Renders `items` (newest first) as an RSS 2.0 channel.
 pub fn render(channel: &Channel, items: &[StoredItem]) -> String {

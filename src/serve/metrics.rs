@@ -8,7 +8,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 
 use super::{AppState, ServeError};
-use crate::store::FeedHealth;
+use crate::model::FeedHealth;
 
 /// The metrics page.
 pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ServeError> {
@@ -34,12 +34,7 @@ pub async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse,
             .map(|h| (format!("feed=\"{}\"", escape(&h.name)), value(h)))
             .collect()
     };
-    let up = per_feed(&|h| {
-        i64::from(matches!(
-            h.last_status.as_deref(),
-            Some("ok" | "not_modified")
-        ))
-    });
+    let up = per_feed(&|h| i64::from(h.up()));
     gauge(
         &mut out,
         "feedsift_feed_up",

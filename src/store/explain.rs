@@ -36,7 +36,7 @@ pub struct SourceDetail {
 #[derive(Debug, Clone)]
 pub struct ItemDetail {
     pub id: i64,
-    pub item: super::StoredItem,
+    pub item: crate::model::StoredItem,
     pub hash: Option<ContentHash>,
     pub first_seen: DateTime<Utc>,
     pub content_updates: i64,

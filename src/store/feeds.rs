@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{Store, StoreError, from_unix, items, unix};
-use crate::model::{Item, Tag};
+use crate::model::{
+    FeedHealth, IngestStats, Item, Location, PollOutcome, PollStatus, PollWrite, Tag,
+};
 
 /// The next poll of a feed that is never polled again (9999-12-31).
 const NEVER: i64 = 253_402_300_799;
@@ -25,87 +27,6 @@ pub struct FeedRecord {
     pub last_modified: Option<String>,
     pub consecutive_failures: u32,
     pub location: Location,
-}
-
-/// Where a feed is fetched from, as permanent redirects have taught us.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Location {
-    /// The URL polls go to instead of the configured one.
-    pub effective_url: Option<String>,
-    /// A permanent redirect to another host, seen `candidate_seen` polls in a row, not yet trusted.
-    pub candidate: Option<String>,
-    pub candidate_seen: u32,
-}
-
-/// One poll's writes, for [`Store::record_polls`].
-#[derive(Debug, Clone)]
-pub struct PollWrite {
-    pub name: String,
-    pub outcome: PollOutcome,
-    pub items: Vec<Item>,
-    pub now: DateTime<Utc>,
-    pub next_poll: DateTime<Utc>,
-}
-
-/// What one poll of a feed came to.
-#[derive(Debug, Clone)]
-pub enum PollOutcome {
-    /// A document was fetched and parsed; its items are stored with it.
-    Fetched {
-        etag: Option<String>,
-        last_modified: Option<String>,
-        title: Option<String>,
-        site_link: Option<String>,
-        /// The document's guids were not trusted; links or hashes identified its items.
-        guid_fallback: bool,
-        /// What had to be repaired to read the document ("unescaped &, …"), if anything.
-        repairs: Option<String>,
-    },
-    NotModified,
-    Failed {
-        reason: String,
-    },
-    /// HTTP 410: the feed was removed; it is not polled again until its URL changes.
-    Gone,
-}
-
-/// A feed failing this many polls in a row is reported as broken (it is still retried).
-pub const BROKEN_AFTER_FAILURES: u32 = 5;
-
-/// One row of the health table.
-#[derive(Debug, Clone)]
-pub struct FeedHealth {
-    pub name: String,
-    pub url: String,
-    pub last_poll: Option<DateTime<Utc>>,
-    pub last_status: Option<String>,
-    pub last_error: Option<String>,
-    pub consecutive_failures: u32,
-    pub next_poll: DateTime<Utc>,
-    pub items: i64,
-    /// Where permanent redirects moved the feed, when they did.
-    pub effective_url: Option<String>,
-    pub gone: bool,
-    /// The feed's guids were not trusted in its last document.
-    pub guid_fallback: bool,
-    /// What had to be repaired to read its last document.
-    pub repairs: Option<String>,
-    /// The feed's own title and its site, as its last document gave them.
-    pub title: Option<String>,
-    pub site_link: Option<String>,
-}
-
-impl FeedHealth {
-    /// The one-word state shown to users: `gone`, `broken`, or the last poll's status.
-    pub fn state(&self) -> &str {
-        if self.gone {
-            "gone"
-        } else if self.consecutive_failures >= BROKEN_AFTER_FAILURES {
-            "broken"
-        } else {
-            self.last_status.as_deref().unwrap_or("never polled")
-        }
-    }
 }
 
 impl Store {
@@ -185,7 +106,7 @@ impl Store {
         items: &[Item],
         now: DateTime<Utc>,
         next_poll: DateTime<Utc>,
-    ) -> Result<items::IngestStats, StoreError> {
+    ) -> Result<IngestStats, StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         let stats = write_poll(&tx, name, outcome, items, now, next_poll)?;
@@ -198,7 +119,7 @@ impl Store {
     pub fn record_polls(
         &self,
         polls: &[PollWrite],
-    ) -> Result<Vec<Result<items::IngestStats, StoreError>>, StoreError> {
+    ) -> Result<Vec<Result<IngestStats, StoreError>>, StoreError> {
         let write = |conn: &Connection, poll: &PollWrite| {
             write_poll(
                 conn,
@@ -295,7 +216,9 @@ impl Store {
                 name: r.get(0)?,
                 url: r.get(1)?,
                 last_poll: r.get::<_, Option<i64>>(2)?.map(from_unix),
-                last_status: r.get(3)?,
+                last_status: r
+                    .get::<_, Option<String>>(3)?
+                    .and_then(|s| PollStatus::parse(&s)),
                 last_error: r.get(4)?,
                 consecutive_failures: r.get(5)?,
                 next_poll: from_unix(r.get(6)?),
@@ -320,11 +243,12 @@ fn write_poll(
     items: &[Item],
     now: DateTime<Utc>,
     next_poll: DateTime<Utc>,
-) -> Result<items::IngestStats, StoreError> {
+) -> Result<IngestStats, StoreError> {
     let feed_id: i64 = tx
         .prepare_cached("SELECT id FROM feeds WHERE name = ?1")?
         .query_row([name], |r| r.get(0))?;
     let (now_s, next_s) = (unix(now), unix(next_poll));
+    let status = outcome.status().as_str();
     match outcome {
         PollOutcome::Fetched {
             etag,
@@ -337,7 +261,7 @@ fn write_poll(
             tx.execute(
                 "UPDATE feeds SET etag = ?2, last_modified = ?3, title = coalesce(?4, title),
                  site_link = coalesce(?5, site_link), identity = ?6, last_poll = ?7,
-                 last_success = ?7, last_status = 'ok', last_error = NULL,
+                 last_success = ?7, last_status = ?10, last_error = NULL,
                  consecutive_failures = 0, next_poll = ?8, repairs = ?9 WHERE id = ?1",
                 params![
                     feed_id,
@@ -348,29 +272,30 @@ fn write_poll(
                     if *guid_fallback { "link" } else { "guid" },
                     now_s,
                     next_s,
-                    repairs
+                    repairs,
+                    status
                 ],
             )?;
         }
         PollOutcome::NotModified => {
             tx.execute(
-                "UPDATE feeds SET last_poll = ?2, last_success = ?2, last_status = 'not_modified',
+                "UPDATE feeds SET last_poll = ?2, last_success = ?2, last_status = ?4,
                  last_error = NULL, consecutive_failures = 0, next_poll = ?3 WHERE id = ?1",
-                params![feed_id, now_s, next_s],
+                params![feed_id, now_s, next_s, status],
             )?;
         }
         PollOutcome::Gone => {
             tx.execute(
-                "UPDATE feeds SET last_poll = ?2, last_status = 'gone', gone = 1,
+                "UPDATE feeds SET last_poll = ?2, last_status = ?4, gone = 1,
                  last_error = 'HTTP 410 Gone: the feed was removed', next_poll = ?3 WHERE id = ?1",
-                params![feed_id, now_s, NEVER],
+                params![feed_id, now_s, NEVER, status],
             )?;
         }
         PollOutcome::Failed { reason } => {
             tx.execute(
-                "UPDATE feeds SET last_poll = ?2, last_status = 'failed', last_error = ?3,
+                "UPDATE feeds SET last_poll = ?2, last_status = ?5, last_error = ?3,
                  consecutive_failures = consecutive_failures + 1, next_poll = ?4 WHERE id = ?1",
-                params![feed_id, now_s, reason, next_s],
+                params![feed_id, now_s, reason, next_s, status],
             )?;
         }
     }

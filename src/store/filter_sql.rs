@@ -4,7 +4,7 @@
 use rusqlite::types::Value;
 
 use crate::filter::Expr;
-use crate::process::tag_key;
+use crate::text::tag_key;
 
 /// A `WHERE` condition with its positional parameters.
 #[derive(Debug, Default)]

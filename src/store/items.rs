@@ -4,24 +4,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
 use super::{StoreError, prune, unix};
-use crate::model::{ContentHash, Item};
+use crate::model::{ContentHash, IngestStats, Item};
 
 /// An item's content may change at most this often, so a feed with a changing timestamp
 /// in its body cannot churn readers' unread counts.
 const MAX_CONTENT_UPDATES: i64 = 24;
-
-/// What storing one document's items did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct IngestStats {
-    /// Stories never seen before.
-    pub new: usize,
-    /// Known stories whose content changed.
-    pub updated: usize,
-    /// Stories already stored from another feed (or under another id): one more source.
-    pub deduplicated: usize,
-    /// Stories pruned earlier that the feed still carries; not stored again.
-    pub pruned: usize,
-}
 
 /// A stored item as identity lookups see it.
 struct Known {

@@ -5,7 +5,7 @@ use rusqlite::{Connection, Transaction, params};
 
 use super::StoreError;
 use crate::model::ContentHash;
-use crate::process::html_to_text;
+use crate::text::html_to_text;
 
 /// Marks the file as feedsift's (`PRAGMA application_id`): "FSFT".
 pub const APPLICATION_ID: i32 = 0x4653_4654;
@@ -153,6 +153,12 @@ const MIGRATIONS: &[Step] = &[
     Step::Code(rehash_items),
     // 8: links a source gave that are not published (not http or https), for `explain`.
     Step::Sql("ALTER TABLE sources ADD COLUMN dropped_links TEXT;"),
+    // 9: one name per poll status ('ok' was written for what everything else calls
+    // 'fetched'), and the column nothing ever read.
+    Step::Sql(
+        "UPDATE feeds SET last_status = 'fetched' WHERE last_status = 'ok';
+         ALTER TABLE feeds DROP COLUMN items_seen;",
+    ),
 ];
 
 /// The schema version this build writes.

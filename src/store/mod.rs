@@ -17,13 +17,9 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use explain::{ItemDetail, SourceDetail, TagSource};
-pub use feeds::{
-    BROKEN_AFTER_FAILURES, FeedHealth, FeedRecord, FeedSpec, Location, PollOutcome, PollWrite,
-};
-pub use items::IngestStats;
+pub use feeds::{FeedRecord, FeedSpec};
 pub use migrations::latest_version;
 pub use prune::{PruneStats, Retention};
-pub use query::{SourceRef, StoredItem};
 pub use writer::Writer;
 
 /// How long a connection waits for a lock held by another one before failing.

@@ -3,46 +3,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use super::filter_sql::{Condition, Mode, condition};
 use super::{Store, StoreError, from_unix};
 use crate::filter::Expr;
-use crate::process::tag_key;
-
-/// A feed an item came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceRef {
-    pub feed_name: String,
-    /// The feed's own title, when its document had one.
-    pub feed_title: Option<String>,
-    pub feed_url: String,
-    /// The feed's website.
-    pub site_link: Option<String>,
-    /// The item's link in this feed.
-    pub link: Option<String>,
-}
-
-/// A canonical item as published.
-#[derive(Debug, Clone)]
-pub struct StoredItem {
-    pub entry_id: String,
-    pub title: String,
-    pub link: Option<String>,
-    pub author: Option<String>,
-    /// Unsanitised HTML as received.
-    pub content: Option<String>,
-    /// The item's `xml:base`, when its feed gave one.
-    pub base: Option<String>,
-    pub published: Option<DateTime<Utc>>,
-    pub updated: DateTime<Utc>,
-    /// In the order they were first seen.
-    pub sources: Vec<SourceRef>,
-    /// Tag labels in their most common spelling, sorted.
-    pub tags: Vec<String>,
-}
+use crate::model::{SourceRef, StoredItem};
+use crate::text::tag_key;
 
 impl Store {
     /// The newest `limit` items matching `filter` (all items when `None`).

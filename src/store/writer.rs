@@ -4,9 +4,8 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::feeds::PollWrite;
-use super::items::IngestStats;
 use super::{Store, StoreError};
+use crate::model::{IngestStats, PollWrite};
 
 /// Polls waiting to be written at most; senders wait beyond that.
 const QUEUE: usize = 64;

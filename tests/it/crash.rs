@@ -41,7 +41,7 @@ async fn kill_9_mid_poll_leaves_a_whole_database_and_the_restart_resumes() {
         assert_eq!(integrity(&conn), "ok", "round {round}");
         let half_written: i64 = conn
             .query_row(
-                "SELECT count(*) FROM feeds f WHERE f.last_status = 'ok'
+                "SELECT count(*) FROM feeds f WHERE f.last_status = 'fetched'
                  AND (SELECT count(*) FROM sources s WHERE s.feed_id = f.id) <> 2",
                 [],
                 |r| r.get(0),
@@ -57,7 +57,7 @@ async fn kill_9_mid_poll_leaves_a_whole_database_and_the_restart_resumes() {
         let conn = rusqlite::Connection::open(&db).expect("open");
         let done: i64 = conn
             .query_row(
-                "SELECT count(*) FROM feeds WHERE last_status = 'ok'",
+                "SELECT count(*) FROM feeds WHERE last_status = 'fetched'",
                 [],
                 |r| r.get(0),
             )

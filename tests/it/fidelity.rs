@@ -295,16 +295,16 @@ fn every_mode_reads_the_same_text_tags_and_hash_for_each_story() {
     let stories = stories();
     let reference = read(Mode::RssDescriptionEscaped, &stories);
     for (item, story) in reference.iter().zip(&stories) {
-        let expected = feedsift::process::normalise(&story.text());
+        let expected = feedsift::text::normalise(&story.text());
         assert_eq!(
             item.text, expected,
             "the reference mode reads the story's text"
         );
-        assert_eq!(item.title, feedsift::process::normalise(&story.title));
+        assert_eq!(item.title, feedsift::text::normalise(&story.title));
         let keys: BTreeSet<String> = story
             .hashtags
             .iter()
-            .map(|h| feedsift::process::tag_key(h.trim_start_matches('#')))
+            .map(|h| feedsift::text::tag_key(h.trim_start_matches('#')))
             .collect();
         assert_eq!(hashtag_keys(item), keys, "{}", item.title);
     }
@@ -352,7 +352,7 @@ async fn each_story_in_every_mode_from_every_site_is_stored_once_with_every_sour
     let all_sites: BTreeSet<String> = feeds.iter().map(|(n, _)| n.clone()).collect();
     for story in &stories {
         let item = by_title
-            .get(&feedsift::process::normalise(&story.title))
+            .get(&feedsift::text::normalise(&story.title))
             .unwrap_or_else(|| panic!("{} in {:?}", story.title, by_title.keys()));
         let sites: BTreeSet<String> = item.sources.iter().map(|s| s.feed_name.clone()).collect();
         assert_eq!(sites, all_sites, "{}", story.title);
@@ -398,7 +398,7 @@ proptest! {
         let items = read(mode, &arbitrary_stories(&texts));
         prop_assert_eq!(items.len(), texts.len(), "{:?}", mode);
         for (item, (_, body)) in items.iter().zip(&texts) {
-            prop_assert_eq!(&item.text, &feedsift::process::normalise(body), "{:?}", mode);
+            prop_assert_eq!(&item.text, &feedsift::text::normalise(body), "{:?}", mode);
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use feedsift::app;
-use feedsift::store::FeedHealth;
+use feedsift::model::FeedHealth;
 
 use crate::support::{Route, TestConfig, TestServer, feeds_toml, fixture, get_text, serve_outputs};
 
@@ -185,15 +185,19 @@ async fn hostile_feeds_are_refused_or_contained_and_the_good_one_is_unaffected()
     let failed = |name: &str, reason: &str| {
         let h = feed(name);
         let error = h.last_error.as_deref().unwrap_or_default();
-        assert_eq!(h.last_status.as_deref(), Some("failed"), "{name}: {error}");
+        assert_eq!(
+            h.last_status.map(feedsift::model::PollStatus::as_str),
+            Some("failed"),
+            "{name}: {error}"
+        );
         assert!(error.contains(reason), "{name}: {error}");
         assert_eq!(h.items, 0, "{name}");
     };
     let read = |name: &str, items: i64, repairs: Option<&str>| {
         let h = feed(name);
         assert_eq!(
-            h.last_status.as_deref(),
-            Some("ok"),
+            h.last_status.map(feedsift::model::PollStatus::as_str),
+            Some("fetched"),
             "{name}: {:?}",
             h.last_error
         );

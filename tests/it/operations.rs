@@ -240,7 +240,7 @@ async fn a_stop_during_polls_leaves_a_database_that_opens_whole() {
     assert_eq!(integrity, "ok");
     let polled: i64 = conn
         .query_row(
-            "SELECT count(*) FROM feeds WHERE last_status = 'ok'",
+            "SELECT count(*) FROM feeds WHERE last_status = 'fetched'",
             [],
             |r| r.get(0),
         )

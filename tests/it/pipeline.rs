@@ -15,7 +15,7 @@ async fn get_feed(url: &str) -> Feed {
     feed_rs::parser::parse(&body[..]).expect("published feed parses")
 }
 
-async fn poll_all(config: &Config) -> app::PollSummary {
+async fn poll_all(config: &Config) -> feedsift::model::PollSummary {
     app::poll_once(config, app::Selection::All, &|_| {})
         .await
         .expect("poll")

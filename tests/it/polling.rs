@@ -8,7 +8,7 @@ use chrono::Utc;
 
 use crate::support::{Route, TestConfig, TestServer, fixture};
 use feedsift::app;
-use feedsift::store::FeedHealth;
+use feedsift::model::FeedHealth;
 
 /// A one-feed config with `[fetch]` settings; fast per-host spacing unless given.
 fn config(fetch: &str, url: &str) -> TestConfig {
@@ -63,10 +63,16 @@ async fn both_validators_are_sent_back_and_a_304_is_not_modified() {
     );
     for path in ["/etag", "/date"] {
         let written = config("", &server.url(path));
-        assert_eq!(poll(&written).await.last_status.as_deref(), Some("ok"));
+        assert_eq!(
+            poll(&written)
+                .await
+                .last_status
+                .map(feedsift::model::PollStatus::as_str),
+            Some("fetched")
+        );
         let second = poll(&written).await;
         assert_eq!(
-            second.last_status.as_deref(),
+            second.last_status.map(feedsift::model::PollStatus::as_str),
             Some("not_modified"),
             "{path}"
         );
@@ -132,7 +138,10 @@ async fn retry_after_on_429_sets_the_next_poll() {
     );
     let h = poll(&config("interval = \"30m\"\n", &server.url("/busy"))).await;
     assert_eq!(
-        (h.last_status.as_deref(), h.consecutive_failures),
+        (
+            h.last_status.map(feedsift::model::PollStatus::as_str),
+            h.consecutive_failures
+        ),
         (Some("failed"), 1)
     );
     assert!(h.last_error.as_deref().unwrap_or("").contains("429"));
@@ -155,8 +164,11 @@ async fn failures_back_off_and_a_success_resets_the_schedule() {
     server.serve("/flaky", Route::ok(fixture("openai_story.rss")));
     let h = poll(&written).await;
     assert_eq!(
-        (h.consecutive_failures, h.last_status.as_deref()),
-        (0, Some("ok"))
+        (
+            h.consecutive_failures,
+            h.last_status.map(feedsift::model::PollStatus::as_str)
+        ),
+        (0, Some("fetched"))
     );
     assert_due_in(&h, 600);
 }
@@ -174,8 +186,11 @@ async fn permanent_redirects_are_recorded_and_temporary_ones_are_not() {
     let same_host = config("", &server.url("/moved"));
     let h = poll(&same_host).await;
     assert_eq!(
-        (h.last_status.as_deref(), h.effective_url.clone()),
-        (Some("ok"), Some(server.url("/new")))
+        (
+            h.last_status.map(feedsift::model::PollStatus::as_str),
+            h.effective_url.clone()
+        ),
+        (Some("fetched"), Some(server.url("/new")))
     );
     poll(&same_host).await;
     assert_eq!(
@@ -187,8 +202,11 @@ async fn permanent_redirects_are_recorded_and_temporary_ones_are_not() {
     let temporary = config("", &server.url("/visiting"));
     let h = poll(&temporary).await;
     assert_eq!(
-        (h.last_status.as_deref(), h.effective_url),
-        (Some("ok"), None)
+        (
+            h.last_status.map(feedsift::model::PollStatus::as_str),
+            h.effective_url
+        ),
+        (Some("fetched"), None)
     );
 
     let cross_host = config("", &server.url("/far"));
@@ -219,7 +237,7 @@ async fn gone_feeds_stop_being_polled_and_redirect_loops_fail() {
     server.serve("/b", Route::redirect(307, "/a"));
     let gone = config("", &server.url("/gone"));
     let h = poll(&gone).await;
-    assert!(h.gone && h.last_status.as_deref() == Some("gone"));
+    assert!(h.gone && h.last_status.map(feedsift::model::PollStatus::as_str) == Some("gone"));
     let store = app::open_store(&gone.load()).await.expect("store");
     let due = store
         .call(|s| s.due_feeds(Utc::now() + chrono::Duration::days(3650)))

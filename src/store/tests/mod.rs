@@ -2,7 +2,9 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::filter::parse;
-use crate::model::{ContentHash, Item, ParsedFeed, ParsedItem, Tag, TagOrigin};
+use crate::model::{
+    ContentHash, IngestStats, Item, ParsedFeed, ParsedItem, PollOutcome, Tag, TagOrigin,
+};
 use crate::process::{process_feed, tag};
 
 /// The hash of a story with text, no media and no link.
@@ -242,7 +244,7 @@ fn failures_and_validators_are_recorded_on_the_feed() {
     let a = health.iter().find(|h| h.name == "a").expect("feed a");
     assert_eq!(a.consecutive_failures, 2);
     assert_eq!(a.last_error.as_deref(), Some("HTTP 500"));
-    assert_eq!(a.last_status.as_deref(), Some("failed"));
+    assert_eq!(a.last_status, Some(crate::model::PollStatus::Failed));
     assert_eq!(f.store.due_feeds(at(39)).expect("due"), ["b"]);
 }
 

@@ -110,7 +110,7 @@ fn overdue_feeds_are_spread_over_the_window_at_start() {
 #[test]
 fn a_failing_poll_in_a_batch_is_rolled_back_alone() {
     let f = fixture();
-    let write = |name: &str, guid: &str| PollWrite {
+    let write = |name: &str, guid: &str| crate::model::PollWrite {
         name: name.into(),
         outcome: fetched(),
         items: items(guid, &format!("Story {guid}"), &format!("Body {guid}"), &[]),

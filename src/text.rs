@@ -1,5 +1,6 @@
-//! HTML to plain text, and the normalisation that makes text comparable:
-//! markup stripped, entities decoded, Unicode NFC, whitespace collapsed.
+//! Text made comparable, used by every stage that compares or matches text: HTML to plain
+//! text (markup stripped, entities decoded, Unicode NFC, whitespace collapsed), and the key
+//! tags are matched by. Pure; depends on no other module.
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
@@ -164,6 +165,35 @@ fn skip_element_content<'a>(html: &'a str, name: &str) -> &'a str {
     }
 }
 
+/// The key tags are matched by: NFKC case-folded (Unicode's NFKC_Casefold, approximated as
+/// NFKC → full case folding → NFKC), without whitespace, `-` and `_`, so `#OpenAI`,
+/// "Open AI", `#open_ai` and `#ＯｐｅｎＡＩ` are one tag.
+pub fn tag_key(label: &str) -> String {
+    let label = label.trim_start_matches('#');
+    if label.is_ascii() {
+        // On ASCII, NFKC changes nothing and case folding is lowercasing.
+        label
+            .chars()
+            .filter(|c| is_kept_in_key(*c))
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    } else {
+        folded_key(label)
+    }
+}
+
+fn folded_key(label: &str) -> String {
+    let nfkc: String = label.nfkc().collect();
+    caseless::default_case_fold_str(&nfkc)
+        .nfkc()
+        .filter(|c| is_kept_in_key(*c))
+        .collect()
+}
+
+fn is_kept_in_key(c: char) -> bool {
+    !c.is_whitespace() && c != '-' && c != '_'
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,7 +261,23 @@ mod tests {
         assert_eq!(normalise("\t a\x0b\x0cb\r\n"), "a b");
     }
 
+    #[test]
+    fn keys_ignore_case_width_spaces_dashes_and_underscores() {
+        assert_eq!(tag_key("#OpenAI"), "openai");
+        assert_eq!(tag_key("Open AI"), "openai");
+        assert_eq!(tag_key("open-a_i"), "openai");
+        assert_eq!(tag_key("ＯｐｅｎＡＩ"), "openai");
+        assert_eq!(tag_key("Straße"), tag_key("STRASSE"));
+        assert_eq!(tag_key("#Café"), tag_key("cafe\u{301}"));
+    }
+
     proptest::proptest! {
+        #[test]
+        fn ascii_keys_are_folded_as_any_other(label in "[ -~\t\x0b]{0,20}") {
+            let label = label.trim_start_matches('#');
+            proptest::prop_assert_eq!(tag_key(label), folded_key(label));
+        }
+
         #[test]
         fn ascii_text_is_normalised_as_any_other(text in "[ -~\t\n\x0b\x0c\r\x1c]{0,40}") {
             proptest::prop_assert_eq!(collapse_ascii_whitespace(&text), normalise_unicode(&text));

@@ -1,9 +1,18 @@
 //! Plain data shared by the pipeline stages; no I/O here.
 
+mod poll;
+mod published;
+
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use url::Url;
+
+pub use poll::{
+    BROKEN_AFTER_FAILURES, FeedHealth, IngestStats, Location, PollOutcome, PollStatus, PollSummary,
+    PollWrite,
+};
+pub use published::{SourceRef, StoredItem};
 
 /// An item's content is cut to this size once hashed: feeds carry articles, not books, and
 /// one huge item must not cost a huge amount of memory in the store and every output.
@@ -276,6 +285,16 @@ pub struct Item {
     pub text: String,
     /// Links the feed gave that are not published (not `http` or `https`), as given.
     pub dropped_links: Vec<String>,
+}
+
+/// One subscription, as OPML carries it.
+pub struct Subscription {
+    pub name: String,
+    /// The reader's title for the feed; the name when absent.
+    pub title: Option<String>,
+    pub url: String,
+    /// The first is the folder it is listed in.
+    pub tags: Vec<String>,
 }
 
 #[cfg(test)]
