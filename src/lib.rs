@@ -7,28 +7,41 @@
 //! ```
 //!
 //! - [`config`] reads and validates the TOML file once; everything else gets typed values.
-//! - [`schedule`] decides when each feed is due and hands due feeds out.
-//! - [`refresh`] is the only module where the stages meet: fetch → parse → process → store;
-//!   [`relocate`] decides when a permanently redirected feed has moved.
+//! - [`schedule`] decides when each feed is due ([`schedule::next_poll`], pure) and runs the
+//!   loop that hands due feeds out, reading the schedule through [`schedule::Schedule`].
+//! - [`refresh`] is where the stages meet for one feed: fetch → parse → process → store.
+//!   Documents are parsed on threads kept for parsing (`refresh::Parsing`: one per slot, so
+//!   memory is bounded); [`relocate`] decides when a permanently redirected feed has moved;
+//!   [`discover`] finds the feed a web page links.
 //! - [`fetch`] retrieves documents (HTTP and `file://`), bounded in time and size, reaching
-//!   only the address ranges a feed may reach.
+//!   only the address ranges a feed may reach, at most `per_host` at a time and
+//!   `per_host_delay` apart for each host (the host gates, `fetch::hosts`).
 //! - [`parse`] decodes bytes to UTF-8, parses them with feed-rs, and only when that fails or
 //!   would lose items or text, repairs and converts old formats; out come [`model`] items.
-//!   [`process`] normalises them, computes the content hash and extracts tags. Both are pure.
-//! - [`retention`] prunes old items in the background, leaving tombstones.
-//! - [`subscriptions`] moves OPML into and out of the config file.
-//! - [`store`] holds all SQL; [`filter`] is the filter language, which `store` turns into SQL.
-//! - [`daemon`] is `feedsift run`: tasks, signals, reload, systemd notification.
-//! - [`publish`] renders documents; [`serve`] is the HTTP surface; [`inspect`] answers
-//!   `query`, `explain` and `render`; [`report`] formats terminal output; [`app`] wires it together.
+//!   No network, no database, no clock (the caller says when the document was fetched).
+//! - [`process`] normalises items, computes the content hash, tags, and which links may be
+//!   published; pure. [`text`] holds the text normalisation and tag keys every stage shares.
+//! - [`store`] holds all SQL: migrations, feeds, items with their sources and tags, the
+//!   filter as SQL, and group commit (`store::Writer`: one thread writes every poll, many
+//!   polls a transaction). [`retention`] prunes old items in the background.
+//! - [`filter`] is the filter language. [`publish`] renders documents (Atom, RSS, JSON Feed,
+//!   HTML, OPML), pure. [`serve`] is the HTTP surface: every route in one table, rendered
+//!   documents kept in a response cache until the database changes.
+//! - [`metrics`] counts what the daemon did, for `/metrics`. [`inspect`] answers `query`,
+//!   `explain` and `render`; [`report`] formats terminal output; [`subscriptions`] moves OPML
+//!   into and out of the config file.
+//! - [`app`] is the wiring, and the only place that builds and connects the parts: the
+//!   commands' store and poller, `feedsift poll`, and the daemon ([`app::daemon`]: tasks,
+//!   signals, reload, systemd notification).
 //!
-//! Rules: stage modules depend on [`model`], not on each other; pure steps take `now` and
-//! their inputs as parameters; a failing feed is data stored on the feed, not an error that
-//! escapes.
+//! Rules: arrows point down the pipeline — [`model`] and [`text`] use nothing, stages use
+//! [`model`] and not each other, only [`refresh`], [`serve`], [`inspect`] and [`app`]
+//! combine stages (the allowed arrows are checked by `tests/it/architecture.rs`); pure steps
+//! take `now` and their inputs as parameters; a failing feed is data stored on the feed, not
+//! an error that escapes.
 
 pub mod app;
 pub mod config;
-pub mod daemon;
 pub mod discover;
 pub mod fetch;
 pub mod filter;

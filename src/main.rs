@@ -9,11 +9,12 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 
+use feedsift::app::daemon;
 use feedsift::app::{self, BadArgument};
 use feedsift::config::{Config, ConfigError};
 use feedsift::filter::FilterError;
 use feedsift::publish::Format;
-use feedsift::{daemon, inspect, report, subscriptions};
+use feedsift::{inspect, report, subscriptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -199,7 +200,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .await
                     .with_context(|| format!("cannot listen on {}", config.server.listen))?;
                 let shutdown = CancellationToken::new();
-                tokio::spawn(daemon::cancel_on_signal(shutdown.clone()));
+                daemon::cancel_on_signal(shutdown.clone())?;
                 daemon::run(config, listener, shutdown).await
             }
             Command::Poll { all, feed } => {

@@ -329,6 +329,7 @@ async fn parse_and_process(
                 base: Some(url.as_str()),
                 charset: charset.as_deref(),
                 limits,
+                now: Utc::now(),
             };
             let parsed = parse_feed(&body, &source)?;
             // The document is no longer needed: its memory is free for processing.

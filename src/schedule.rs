@@ -11,8 +11,6 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::store::Store;
-
 /// How often the loop looks for due feeds.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -103,29 +101,47 @@ pub fn jitter(name: &str, now: DateTime<Utc>) -> f64 {
     ])) / 65536.0
 }
 
+/// Where the scheduler learns which feeds are due (the database, in the daemon).
+pub trait Schedule: Send + Sync {
+    /// Spreads the feeds that are overdue at start over `window`, so that a daemon started
+    /// after a long stop does not poll everything at once.
+    fn spread_overdue(
+        &self,
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> impl Future<Output = Result<(), ScheduleError>> + Send;
+
+    /// The names of the feeds due at `now`.
+    fn due(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<String>, ScheduleError>> + Send;
+}
+
+/// Why the schedule could not be read; logged, and the next tick tries again.
+pub type ScheduleError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Polls due feeds until `cancel` fires, at most `concurrency` at a time; a feed is never
 /// polled twice at once. `configured` names the feeds of the config in force and
 /// `concurrency` gives its limit (both asked on every tick, so a reload takes effect at once);
 /// `poll` polls one by name and says whether its outcome was recorded; a feed whose poll was
 /// not (the database cannot be written) is held back, see [`Holds`]. Every tick is written to
 /// `heartbeat` (unix seconds) for health checks.
-pub async fn run<C, N, F, Fut>(
-    store: Store,
+pub async fn run<S, C, N, F, Fut>(
+    schedule: S,
     configured: C,
     concurrency: N,
     heartbeat: Arc<AtomicI64>,
     cancel: CancellationToken,
     poll: F,
 ) where
+    S: Schedule,
     C: Fn() -> HashSet<String>,
     N: Fn() -> usize,
     F: Fn(String) -> Fut,
     Fut: Future<Output = bool> + Send + 'static,
 {
-    if let Err(e) = store
-        .call(|s| s.spread_overdue(Utc::now(), START_SPREAD))
-        .await
-    {
+    if let Err(e) = schedule.spread_overdue(Utc::now(), START_SPREAD).await {
         tracing::error!(error = %e, "cannot spread the first polls");
     }
     let mut permits = Permits::new(concurrency());
@@ -148,7 +164,7 @@ pub async fn run<C, N, F, Fut>(
                 permits.resize(concurrency());
                 let configured = configured();
                 holds.keep_only(&configured);
-                let due = match store.call(|s| s.due_feeds(Utc::now())).await {
+                let due = match schedule.due(Utc::now()).await {
                     Ok(due) => due,
                     Err(e) => {
                         tracing::error!(error = %e, "cannot read the schedule");

@@ -1,4 +1,5 @@
-//! Feed documents (RSS, Atom, JSON Feed) → model items, with feed-rs. No network, no database.
+//! Feed documents (RSS, Atom, JSON Feed) → model items, with feed-rs. No network, no
+//! database, no clock: the caller says when the document was fetched.
 
 mod dates;
 mod decode;
@@ -53,15 +54,19 @@ pub struct Source<'a> {
     /// The `charset` of the HTTP Content-Type.
     pub charset: Option<&'a str>,
     pub limits: Limits,
+    /// When the document was fetched: dates later than a day after it are clamped to it.
+    pub now: DateTime<Utc>,
 }
 
 impl<'a> Source<'a> {
-    /// A document from `base` with no HTTP charset and no limits.
+    /// A document from `base` fetched now, with no HTTP charset and no limits (for tests
+    /// and tools; a poll says when it fetched).
     pub fn at(base: Option<&'a str>) -> Source<'a> {
         Source {
             base,
             charset: None,
             limits: Limits::NONE,
+            now: Utc::now(),
         }
     }
 }
@@ -138,7 +143,7 @@ pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseErro
     let ttl = feed
         .ttl
         .map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
-    let mut parsed = convert_feed(feed, text, base, Utc::now());
+    let mut parsed = convert_feed(feed, text, base, source.now);
     parsed.update_every = ttl.max(syndication_period(text));
     parsed.repairs = repairs;
     Ok(parsed)

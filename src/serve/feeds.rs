@@ -123,7 +123,7 @@ async fn respond(
         limit,
         doc.query.as_deref().unwrap_or("")
     );
-    let version = state.store.data_version()?;
+    let version = state.store.call(Store::data_version).await?;
     let config = state.config();
     let max_age = config.server.cache_max_age;
     if let Some(rendered) = state.cache.get(&key, version) {

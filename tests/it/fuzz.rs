@@ -145,6 +145,7 @@ fn check_document(doc: &[u8], charset: Option<&str>, max_items: usize) {
             max_items,
             max_text: 1 << 20,
         },
+        ..Source::at(None)
     };
     let parsed = match parse_feed(doc, &source) {
         Ok(parsed) => parsed,

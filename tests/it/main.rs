@@ -1,6 +1,7 @@
 //! Integration tests: real HTTP on 127.0.0.1 from servers the tests start, real SQLite files
 //! in temp dirs, and the real binary end to end.
 
+mod architecture;
 mod cli;
 mod crash;
 mod data_safety;

@@ -1,4 +1,8 @@
-//! Wiring shared by the commands: open the store, build the HTTP client, poll once.
+//! Wiring: the one place that builds the parts and connects them — open the store, build
+//! the HTTP client and the poller, poll once for `feedsift poll`, and run the daemon
+//! (`daemon`: scheduler, server, pruner, signals, reload, systemd notification).
+
+pub mod daemon;
 
 use std::sync::Arc;
 
@@ -268,5 +272,24 @@ mod tests {
         } else {
             assert!(one.is_none(), "one core: one parsing slot either way");
         }
+    }
+}
+
+/// The scheduler reads the feeds' schedule from the database.
+impl crate::schedule::Schedule for Store {
+    async fn spread_overdue(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        window: std::time::Duration,
+    ) -> Result<(), crate::schedule::ScheduleError> {
+        self.call(move |s| s.spread_overdue(now, window)).await?;
+        Ok(())
+    }
+
+    async fn due(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, crate::schedule::ScheduleError> {
+        Ok(self.call(move |s| s.due_feeds(now)).await?)
     }
 }

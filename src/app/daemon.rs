@@ -357,13 +357,16 @@ async fn sync_feeds(store: &Store, config: &Config) -> anyhow::Result<()> {
 }
 
 /// Fires `token` on SIGTERM or SIGINT.
-pub async fn cancel_on_signal(token: CancellationToken) -> anyhow::Result<()> {
+pub fn cancel_on_signal(token: CancellationToken) -> anyhow::Result<()> {
+    // Installed before returning, so a failure is the caller's error, not a lost one.
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    token.cancel();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        token.cancel();
+    });
     Ok(())
 }
