@@ -203,6 +203,25 @@ async fn select(
 #[error("{0}")]
 pub struct BadArgument(pub String);
 
+/// The scheduler reads the feeds' schedule from the database.
+impl crate::schedule::Schedule for Store {
+    async fn spread_overdue(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        window: std::time::Duration,
+    ) -> Result<(), crate::schedule::ScheduleError> {
+        self.call(move |s| s.spread_overdue(now, window)).await?;
+        Ok(())
+    }
+
+    async fn due(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, crate::schedule::ScheduleError> {
+        Ok(self.call(move |s| s.due_feeds(now)).await?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::num::NonZero;
@@ -272,24 +291,5 @@ mod tests {
         } else {
             assert!(one.is_none(), "one core: one parsing slot either way");
         }
-    }
-}
-
-/// The scheduler reads the feeds' schedule from the database.
-impl crate::schedule::Schedule for Store {
-    async fn spread_overdue(
-        &self,
-        now: chrono::DateTime<chrono::Utc>,
-        window: std::time::Duration,
-    ) -> Result<(), crate::schedule::ScheduleError> {
-        self.call(move |s| s.spread_overdue(now, window)).await?;
-        Ok(())
-    }
-
-    async fn due(
-        &self,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<String>, crate::schedule::ScheduleError> {
-        Ok(self.call(move |s| s.due_feeds(now)).await?)
     }
 }
