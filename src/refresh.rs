@@ -5,9 +5,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::config::{FeedConfig, Fetch, Interval};
+use crate::config::{FeedConfig, FetchConfig, Interval};
 use crate::discover;
-use crate::fetch::{Content, FetchError, Fetched, Fetcher, Validators};
+use crate::fetch::{FetchError, Fetched, Fetcher, Reply, Validators};
 use crate::metrics::Metrics;
 use crate::model::Item;
 use crate::model::{IngestStats, Location, PollOutcome, PollStatus, PollWrite};
@@ -15,7 +15,7 @@ use crate::parse::{ParseError, Source, parse_feed};
 use crate::process::{Identity, WebLink, process_feed, web_link};
 use crate::relocate::relocate;
 use crate::schedule::{self, Bounds, Outcome};
-use crate::store::{Store, StoreError, Writer};
+use crate::store::{GroupCommit, Store, StoreError};
 use crate::text::html_to_text;
 
 mod parsing;
@@ -33,7 +33,7 @@ const PARSE_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
 #[derive(Clone)]
 pub struct Poller {
     pub store: Store,
-    pub writer: Writer,
+    pub writer: GroupCommit,
     pub fetcher: Fetcher,
     pub metrics: Arc<Metrics>,
     pub parsing: Parsing,
@@ -58,7 +58,7 @@ struct Polled {
 /// an error; a failing feed is recorded as data and logged once.
 pub async fn refresh(
     poller: &Poller,
-    fetch: &Fetch,
+    fetch: &FetchConfig,
     feed: &FeedConfig,
 ) -> Result<Report, StoreError> {
     let Poller {
@@ -91,12 +91,12 @@ pub async fn refresh(
     let fetch_time = started.elapsed();
     let bytes = match &fetched {
         Ok(Fetched {
-            content: Content::Modified { body, .. },
+            reply: Reply::Modified { body, .. },
             ..
         }) => body.len(),
         _ => 0,
     };
-    let mut polled = interpret(fetched, &url, record.consecutive_failures, parsing).await;
+    let mut polled = read_reply(fetched, &url, record.consecutive_failures, parsing).await;
     if let Some(page) = page {
         page.note(&mut polled);
     }
@@ -155,7 +155,7 @@ pub async fn refresh(
 }
 
 /// Turns a fetch result into what is stored, parsing the document when there is one.
-async fn interpret(
+async fn read_reply(
     fetched: Result<Fetched, FetchError>,
     url: &Url,
     failures: u32,
@@ -172,7 +172,7 @@ async fn interpret(
     };
     match fetched {
         Ok(Fetched {
-            content: Content::NotModified,
+            reply: Reply::NotModified,
             fresh_for,
             moved_to,
         }) => Polled {
@@ -182,8 +182,8 @@ async fn interpret(
             moved_to,
         },
         Ok(Fetched {
-            content:
-                Content::Modified {
+            reply:
+                Reply::Modified {
                     body,
                     validators,
                     charset,
@@ -263,7 +263,7 @@ async fn follow_feed_link(
     feed: &FeedConfig,
 ) -> (Result<Fetched, FetchError>, Option<WebPage>) {
     let Ok(Fetched {
-        content: Content::Modified { body, .. },
+        reply: Reply::Modified { body, .. },
         ..
     }) = &fetched
     else {
@@ -286,7 +286,7 @@ async fn follow_feed_link(
 async fn interval_of(
     store: &Store,
     feed: &FeedConfig,
-    fetch: &Fetch,
+    fetch: &FetchConfig,
     bounds: Bounds,
     now: DateTime<Utc>,
 ) -> Result<std::time::Duration, StoreError> {
@@ -306,7 +306,7 @@ async fn interval_of(
 }
 
 /// A parsed and processed document.
-struct Document {
+struct ReadFeed {
     title: Option<String>,
     site_link: Option<String>,
     items: Vec<Item>,
@@ -322,7 +322,7 @@ async fn parse_and_process(
     charset: Option<String>,
     parsing: &Parsing,
     budget: std::time::Duration,
-) -> Result<Document, ParseError> {
+) -> Result<ReadFeed, ParseError> {
     parsing
         .run(budget, move |limits| {
             let source = Source {
@@ -345,7 +345,7 @@ async fn parse_and_process(
                 }
                 _ => None,
             };
-            Ok(Document {
+            Ok(ReadFeed {
                 title: parsed
                     .title
                     .as_deref()

@@ -62,7 +62,7 @@ pub async fn run(
         moves,
         shutdown.clone(),
     ));
-    tasks.spawn(quietly(retention::run(
+    tasks.spawn(never_fails(retention::run(
         store.clone(),
         {
             let state = state.clone();
@@ -71,18 +71,18 @@ pub async fn run(
         running.prune_now.clone(),
         shutdown.clone(),
     )));
-    tasks.spawn(quietly(reload_on_hangup(
+    tasks.spawn(never_fails(reload_on_hangup(
         running.clone(),
         hangups,
         shutdown.clone(),
     )));
-    tasks.spawn(quietly(checkpoint_regularly(
+    tasks.spawn(never_fails(checkpoint_regularly(
         store.clone(),
         shutdown.clone(),
     )));
     let heartbeat = state.heartbeat();
     if let Some(period) = sd_notify::watchdog_enabled() {
-        tasks.spawn(quietly(feed_watchdog(
+        tasks.spawn(never_fails(feed_watchdog(
             period,
             heartbeat.clone(),
             shutdown.clone(),
@@ -135,7 +135,7 @@ pub async fn run(
         shutdown.clone(),
         poll,
     );
-    tasks.spawn(quietly(scheduler));
+    tasks.spawn(never_fails(scheduler));
     notify(&[
         NotifyState::Ready,
         NotifyState::Status("started; no polls yet"),
@@ -180,7 +180,7 @@ async fn checkpoint_regularly(store: Store, shutdown: CancellationToken) {
 }
 
 /// A task that cannot fail, in the server's task set.
-async fn quietly(task: impl Future<Output = ()>) -> std::io::Result<()> {
+async fn never_fails(task: impl Future<Output = ()>) -> std::io::Result<()> {
     task.await;
     Ok(())
 }
@@ -296,7 +296,7 @@ struct Staged {
 /// are synced last: that write is the point of no return.
 async fn stage(running: &Running, old: &Config) -> anyhow::Result<Staged> {
     let config = Config::load(&old.path)?;
-    let poller = app::repoller(&running.poller.load(), old, &config)?;
+    let poller = app::poller_for_reload(&running.poller.load(), old, &config)?;
     let listener = if config.server.listen == old.server.listen {
         None
     } else {

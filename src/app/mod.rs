@@ -18,7 +18,7 @@ use crate::model::TagOrigin;
 use crate::parse::Limits;
 use crate::process::tag;
 use crate::refresh::{self, Parsing, Poller};
-use crate::store::{FeedSpec, Retention, Store, Writer};
+use crate::store::{FeedSpec, GroupCommit, Retention, Store};
 
 /// Opens the database and makes its feeds match the config.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
@@ -55,7 +55,7 @@ pub fn feed_specs(feeds: &[FeedConfig]) -> Vec<FeedSpec> {
 /// Everything a refresh needs, with a writer thread of its own for `store`.
 pub fn poller(config: &Config, store: Store, metrics: Arc<Metrics>) -> anyhow::Result<Poller> {
     Ok(Poller {
-        writer: Writer::spawn(store.clone()),
+        writer: GroupCommit::spawn(store.clone()),
         store,
         fetcher: fetcher(config)?,
         metrics,
@@ -68,7 +68,11 @@ pub fn poller(config: &Config, store: Store, metrics: Arc<Metrics>) -> anyhow::R
 /// per-host limits changed, so polls in flight and new ones share each host's limits; the
 /// parsing slots and threads are new only when their number changed, so parses in flight
 /// still count against the memory bound. `None` when nothing the poller depends on changed.
-pub fn repoller(poller: &Poller, old: &Config, new: &Config) -> anyhow::Result<Option<Poller>> {
+pub fn poller_for_reload(
+    poller: &Poller,
+    old: &Config,
+    new: &Config,
+) -> anyhow::Result<Option<Poller>> {
     let same_client = fetch_settings(old) == fetch_settings(new);
     let same_slots = parsers(old) == parsers(new);
     if same_client && same_slots && limits(old) == limits(new) {
@@ -252,7 +256,8 @@ mod tests {
         let store = Store::open(&dir.path().join("feedsift.db")).expect("open");
         let old = config("");
         let poller = poller(&old, store, Arc::default()).expect("poller");
-        let replaced = |settings: &str| repoller(&poller, &old, &config(settings)).expect("builds");
+        let replaced =
+            |settings: &str| poller_for_reload(&poller, &old, &config(settings)).expect("builds");
 
         assert!(
             replaced("[[output]]\nname = \"all\"").is_none(),

@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::filter::{self, Expr};
 use crate::model::FeedName;
-use raw::{RawConfig, RawFeed, RawOutput, Sp};
+use raw::{RawConfig, RawFeed, RawOutput, Spanned};
 
 /// Where `-c` is absent, the first of these that exists is used (after `$FEEDSIFT_CONFIG`).
 const DEFAULT_LOCATIONS: [&str; 2] = ["feedsift.toml", "/etc/feedsift/feedsift.toml"];
@@ -25,7 +25,7 @@ pub struct Config {
     pub path: PathBuf,
     pub server: Server,
     pub storage: Storage,
-    pub fetch: Fetch,
+    pub fetch: FetchConfig,
     pub feeds: Vec<FeedConfig>,
     pub outputs: Vec<OutputConfig>,
 }
@@ -55,7 +55,7 @@ pub enum Interval {
 }
 
 #[derive(Debug, Clone)]
-pub struct Fetch {
+pub struct FetchConfig {
     pub interval: Interval,
     pub min_interval: Duration,
     pub max_interval: Duration,
@@ -256,7 +256,7 @@ impl Context<'_> {
     fn feed(
         &self,
         raw: &RawFeed,
-        fetch: &Fetch,
+        fetch: &FetchConfig,
         names: &mut HashSet<String>,
         reserved: &HashSet<String>,
     ) -> Result<FeedConfig, ConfigError> {
@@ -274,7 +274,7 @@ impl Context<'_> {
                 })?,
         };
         if !names.insert(name.as_str().to_string()) {
-            let span = raw.name.as_ref().map_or(raw.url.span(), Sp::span);
+            let span = raw.name.as_ref().map_or(raw.url.span(), Spanned::span);
             return Err(self.invalid(
                 span,
                 "feed.name",

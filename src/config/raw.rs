@@ -2,10 +2,8 @@
 //! the span of every value that is validated later, so errors can name the line.
 
 use serde::Deserialize;
-use toml::Spanned;
-
 /// A value with the byte range it came from in the config file.
-pub type Sp<T> = Spanned<T>;
+pub use toml::Spanned;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,31 +23,31 @@ pub struct RawConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawServer {
-    pub listen: Option<Sp<String>>,
-    pub base_url: Option<Sp<String>>,
-    pub cache_max_age: Option<Sp<String>>,
+    pub listen: Option<Spanned<String>>,
+    pub base_url: Option<Spanned<String>>,
+    pub cache_max_age: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStorage {
     pub path: Option<String>,
-    pub retention: Option<Sp<String>>,
-    pub max_items_per_feed: Option<Sp<i64>>,
+    pub retention: Option<Spanned<String>>,
+    pub max_items_per_feed: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFetch {
-    pub interval: Option<Sp<String>>,
-    pub min_interval: Option<Sp<String>>,
-    pub max_interval: Option<Sp<String>>,
-    pub timeout: Option<Sp<String>>,
-    pub max_body: Option<Sp<String>>,
-    pub concurrency: Option<Sp<i64>>,
-    pub per_host: Option<Sp<i64>>,
-    pub per_host_delay: Option<Sp<String>>,
-    pub max_backoff: Option<Sp<String>>,
+    pub interval: Option<Spanned<String>>,
+    pub min_interval: Option<Spanned<String>>,
+    pub max_interval: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+    pub max_body: Option<Spanned<String>>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub per_host: Option<Spanned<i64>>,
+    pub per_host_delay: Option<Spanned<String>>,
+    pub max_backoff: Option<Spanned<String>>,
     pub allow_private: Option<bool>,
     pub user_agent: Option<String>,
 }
@@ -57,20 +55,20 @@ pub struct RawFetch {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFeed {
-    pub url: Sp<String>,
-    pub name: Option<Sp<String>>,
+    pub url: Spanned<String>,
+    pub name: Option<Spanned<String>>,
     pub title: Option<String>,
     #[serde(default)]
-    pub tags: Vec<Sp<String>>,
-    pub interval: Option<Sp<String>>,
+    pub tags: Vec<Spanned<String>>,
+    pub interval: Option<Spanned<String>>,
     pub allow_private: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOutput {
-    pub name: Sp<String>,
+    pub name: Spanned<String>,
     pub title: Option<String>,
-    pub filter: Option<Sp<String>>,
-    pub limit: Option<Sp<i64>>,
+    pub filter: Option<Spanned<String>>,
+    pub limit: Option<Spanned<i64>>,
 }

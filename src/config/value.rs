@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::raw::{RawFetch, RawServer, RawStorage, Sp};
-use super::{ConfigError, Context, Fetch, Interval, Server, Storage};
+use super::raw::{RawFetch, RawServer, RawStorage, Spanned};
+use super::{ConfigError, Context, FetchConfig, Interval, Server, Storage};
 
 pub const DEFAULT_OUTPUT_LIMIT: usize = 50;
 pub const MAX_OUTPUT_LIMIT: usize = 1000;
@@ -105,7 +105,7 @@ pub fn storage(ctx: &Context, raw: &RawStorage) -> Result<Storage, ConfigError> 
     })
 }
 
-pub fn fetch(ctx: &Context, raw: &RawFetch) -> Result<Fetch, ConfigError> {
+pub fn fetch(ctx: &Context, raw: &RawFetch) -> Result<FetchConfig, ConfigError> {
     let interval = match &raw.interval {
         Some(i) => interval(ctx, i, "fetch.interval")?,
         None => Interval::Fixed(Duration::from_secs(30 * 60)),
@@ -117,7 +117,7 @@ pub fn fetch(ctx: &Context, raw: &RawFetch) -> Result<Fetch, ConfigError> {
             .min_interval
             .as_ref()
             .or(raw.max_interval.as_ref())
-            .map_or(0..0, Sp::span);
+            .map_or(0..0, Spanned::span);
         return Err(ctx.invalid(
             span,
             "fetch.min_interval",
@@ -128,7 +128,7 @@ pub fn fetch(ctx: &Context, raw: &RawFetch) -> Result<Fetch, ConfigError> {
         Some(s) => size(ctx, s, "fetch.max_body")?,
         None => 10 * 1024 * 1024,
     };
-    Ok(Fetch {
+    Ok(FetchConfig {
         interval,
         min_interval,
         max_interval,
@@ -158,7 +158,7 @@ fn default_user_agent() -> String {
     )
 }
 
-pub fn feed_url(ctx: &Context, raw: &Sp<String>) -> Result<Url, ConfigError> {
+pub fn feed_url(ctx: &Context, raw: &Spanned<String>) -> Result<Url, ConfigError> {
     let bad = |why: &str| ctx.invalid(raw.span(), "feed.url", format!("`{}` {why}", raw.get_ref()));
     let url = Url::parse(raw.get_ref()).map_err(|e| bad(&format!("is not a valid URL: {e}")))?;
     match url.scheme() {
@@ -169,7 +169,7 @@ pub fn feed_url(ctx: &Context, raw: &Sp<String>) -> Result<Url, ConfigError> {
     }
 }
 
-pub fn tag(ctx: &Context, raw: &Sp<String>) -> Result<String, ConfigError> {
+pub fn tag(ctx: &Context, raw: &Spanned<String>) -> Result<String, ConfigError> {
     let tag = raw.get_ref().trim().trim_start_matches('#').trim();
     if tag.is_empty() {
         return Err(ctx.invalid(raw.span(), "feed.tags", "a tag may not be empty"));
@@ -177,7 +177,7 @@ pub fn tag(ctx: &Context, raw: &Sp<String>) -> Result<String, ConfigError> {
     Ok(tag.to_string())
 }
 
-pub fn interval(ctx: &Context, raw: &Sp<String>, key: &str) -> Result<Interval, ConfigError> {
+pub fn interval(ctx: &Context, raw: &Spanned<String>, key: &str) -> Result<Interval, ConfigError> {
     if raw.get_ref() == "auto" {
         return Ok(Interval::Auto);
     }
@@ -186,7 +186,7 @@ pub fn interval(ctx: &Context, raw: &Sp<String>, key: &str) -> Result<Interval, 
 
 fn opt_duration(
     ctx: &Context,
-    raw: &Option<Sp<String>>,
+    raw: &Option<Spanned<String>>,
     key: &str,
     default: &str,
 ) -> Result<Duration, ConfigError> {
@@ -196,7 +196,7 @@ fn opt_duration(
     }
 }
 
-fn duration(ctx: &Context, raw: &Sp<String>, key: &str) -> Result<Duration, ConfigError> {
+fn duration(ctx: &Context, raw: &Spanned<String>, key: &str) -> Result<Duration, ConfigError> {
     match humantime::parse_duration(raw.get_ref()) {
         Ok(d) if !d.is_zero() => Ok(d),
         Ok(_) => Err(ctx.invalid(raw.span(), key, "must be longer than zero")),
@@ -211,7 +211,7 @@ fn duration(ctx: &Context, raw: &Sp<String>, key: &str) -> Result<Duration, Conf
     }
 }
 
-fn size(ctx: &Context, raw: &Sp<String>, key: &str) -> Result<u64, ConfigError> {
+fn size(ctx: &Context, raw: &Spanned<String>, key: &str) -> Result<u64, ConfigError> {
     match raw.get_ref().parse::<bytesize::ByteSize>() {
         Ok(s) if s.as_u64() > 0 => Ok(s.as_u64()),
         _ => Err(ctx.invalid(
@@ -224,7 +224,7 @@ fn size(ctx: &Context, raw: &Sp<String>, key: &str) -> Result<u64, ConfigError> 
 
 fn opt_count(
     ctx: &Context,
-    raw: &Option<Sp<i64>>,
+    raw: &Option<Spanned<i64>>,
     key: &str,
     default: usize,
 ) -> Result<usize, ConfigError> {
@@ -234,7 +234,7 @@ fn opt_count(
 
 pub fn count(
     ctx: &Context,
-    raw: &Sp<i64>,
+    raw: &Spanned<i64>,
     key: &str,
     range: RangeInclusive<usize>,
 ) -> Result<usize, ConfigError> {

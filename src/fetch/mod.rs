@@ -30,7 +30,7 @@ pub struct Validators {
 
 /// The document, or word that it did not change.
 #[derive(Debug)]
-pub enum Content {
+pub enum Reply {
     /// A new document, to be parsed.
     Modified {
         body: Vec<u8>,
@@ -45,7 +45,7 @@ pub enum Content {
 /// What a successful poll brought back.
 #[derive(Debug)]
 pub struct Fetched {
-    pub content: Content,
+    pub reply: Reply,
     /// How long the server says the response stays fresh (`Cache-Control`, `Expires`).
     pub fresh_for: Option<Duration>,
     /// Where the leading permanent redirects (301/308) of this poll point, if any.
@@ -204,8 +204,8 @@ impl Fetcher {
             if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
                 let result = self.finish(&mut response, status).await;
                 drop(permit);
-                return result.map(|(content, fresh_for)| Fetched {
-                    content,
+                return result.map(|(reply, fresh_for)| Fetched {
+                    reply,
                     fresh_for,
                     moved_to,
                 });
@@ -252,16 +252,16 @@ impl Fetcher {
         request.send().await.map_err(|e| self.classify(e))
     }
 
-    /// The final response of a poll: its content and freshness, or why it failed.
+    /// The final response of a poll: what it brought and how long it stays fresh, or why it failed.
     async fn finish(
         &self,
         response: &mut reqwest::Response,
         status: StatusCode,
-    ) -> Result<(Content, Option<Duration>), FetchError> {
+    ) -> Result<(Reply, Option<Duration>), FetchError> {
         let now = SystemTime::now();
         let fresh_for = hints::freshness(response.headers(), now);
         if status == StatusCode::NOT_MODIFIED {
-            return Ok((Content::NotModified, fresh_for));
+            return Ok((Reply::NotModified, fresh_for));
         }
         if status == StatusCode::GONE {
             return Err(FetchError::Gone);
@@ -286,12 +286,12 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        let content = Content::Modified {
+        let reply = Reply::Modified {
             body,
             validators,
             charset,
         };
-        Ok((content, fresh_for))
+        Ok((reply, fresh_for))
     }
 
     async fn fetch_file(&self, url: &Url) -> Result<Fetched, FetchError> {
@@ -313,7 +313,7 @@ impl Fetcher {
             return Err(FetchError::TooLarge(limit));
         }
         Ok(Fetched {
-            content: Content::Modified {
+            reply: Reply::Modified {
                 body,
                 validators: Validators::default(),
                 charset: None,

@@ -3,8 +3,8 @@
 mod cache;
 mod feeds;
 mod health;
-mod metrics;
 mod pages;
+mod prometheus;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
@@ -80,7 +80,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::status))
         .route("/healthz", get(health::healthz))
-        .route("/metrics", get(metrics::metrics))
+        .route("/metrics", get(prometheus::metrics))
         .route("/opml", get(pages::subscriptions))
         .route("/feeds/{file}", get(feeds::output_feed))
         .route("/tags/{file}", get(feeds::tag_feed))

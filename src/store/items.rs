@@ -18,7 +18,7 @@ struct Known {
 }
 
 /// What the store knows of an item's content when its feed has not delivered it before.
-enum Content {
+enum ByContent {
     /// Pruned earlier (by this feed's key or by hash): not stored again.
     Pruned,
     /// Stored already, from another feed or under another key.
@@ -96,16 +96,16 @@ impl<'c> Statements<'c> {
     }
 
     /// Tombstones and stored items with this item's content, in one look.
-    fn by_content(&mut self, feed_id: i64, item: &Item) -> Result<Content, StoreError> {
+    fn by_content(&mut self, feed_id: i64, item: &Item) -> Result<ByContent, StoreError> {
         let (pruned, stored) = self
             .by_content
             .query_row(params![feed_id, item.key.0, item.hash.as_bytes()], |r| {
                 Ok((r.get::<_, bool>(0)?, r.get::<_, Option<i64>>(1)?))
             })?;
         Ok(match (pruned, stored) {
-            (true, _) => Content::Pruned,
-            (false, Some(id)) => Content::Stored(id),
-            (false, None) => Content::New,
+            (true, _) => ByContent::Pruned,
+            (false, Some(id)) => ByContent::Stored(id),
+            (false, None) => ByContent::New,
         })
     }
 
@@ -181,17 +181,17 @@ pub fn ingest(
                 }
             }
             None => match stmts.by_content(feed_id, item)? {
-                Content::Pruned => {
+                ByContent::Pruned => {
                     tracing::debug!(feed_id, key = %item.key.0, "pruned earlier: not stored again");
                     prune::refresh_tombstones(tx, feed_id, &item.key.0, item.hash.as_bytes(), now)?;
                     stats.pruned += 1;
                 }
-                Content::Stored(item_id) => {
+                ByContent::Stored(item_id) => {
                     tracing::debug!(feed_id, key = %item.key.0, item_id, "same story as a stored item: one more source");
                     stmts.add_source(feed_id, item_id, item, now)?;
                     stats.deduplicated += 1;
                 }
-                Content::New => {
+                ByContent::New => {
                     let item_id = stmts.insert_item(item, now)?;
                     stmts.add_source(feed_id, item_id, item, now)?;
                     stats.new += 1;

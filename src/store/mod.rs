@@ -20,7 +20,7 @@ pub use explain::{ItemDetail, SourceDetail, TagSource};
 pub use feeds::{FeedRecord, FeedSpec};
 pub use migrations::latest_version;
 pub use prune::{PruneStats, Retention};
-pub use writer::Writer;
+pub use writer::GroupCommit;
 
 /// How long a connection waits for a lock held by another one before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

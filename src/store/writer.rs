@@ -16,13 +16,13 @@ type Job = (PollWrite, oneshot::Sender<Result<IngestStats, StoreError>>);
 
 /// Hands polls to the writer thread; cheap to clone. The thread ends when the last clone is dropped.
 #[derive(Clone)]
-pub struct Writer {
+pub struct GroupCommit {
     jobs: mpsc::Sender<Job>,
 }
 
-impl Writer {
+impl GroupCommit {
     /// Starts the writer thread for `store`.
-    pub fn spawn(store: Store) -> Writer {
+    pub fn spawn(store: Store) -> GroupCommit {
         let (jobs, mut queue) = mpsc::channel::<Job>(QUEUE);
         std::thread::Builder::new()
             .name("feedsift-writer".into())
@@ -39,7 +39,7 @@ impl Writer {
                 }
             })
             .expect("the writer thread starts");
-        Writer { jobs }
+        GroupCommit { jobs }
     }
 
     /// Writes one poll; resolves when its transaction has committed.

@@ -83,7 +83,7 @@ fn labelled(rows: &[(String, i64)]) -> Vec<(&str, i64)> {
 }
 
 fn gauge(out: &mut String, name: &str, help: &str, rows: &[(&str, i64)]) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+    crate::metrics::header(out, name, "gauge", help);
     for (labels, value) in rows {
         if labels.is_empty() {
             let _ = writeln!(out, "{name} {value}");
