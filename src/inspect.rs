@@ -1,6 +1,7 @@
 //! Commands that read what is stored: `query`, `explain` and `render`.
 
 use crate::config::{Config, OutputConfig};
+use crate::documents::Publication;
 use crate::filter::Expr;
 use crate::model::StoredItem;
 use crate::publish::{Channel, Format};
@@ -101,26 +102,17 @@ pub fn render_output(
     output: &OutputConfig,
     format: Format,
 ) -> Result<String, StoreError> {
-    let items = store.items_matching(output.filter.as_ref(), output.limit)?;
-    let path = format!("feeds/{}", output.name);
-    let channel = Channel::new(
-        &config.server.base_url,
-        output.title.clone(),
-        &path,
-        None,
-        Some(format),
-    );
-    Ok(format.render(&channel, &items))
+    Publication::output(output).render(store, &config.server.base_url, Some(format))
 }
 
 /// The title and URLs of a search's document.
 pub fn search_channel(config: &Config, expr: &Expr, format: Format) -> Channel {
-    let q = expr.to_string();
+    let doc = Publication::search(&expr.to_string(), expr.clone());
     Channel::new(
         &config.server.base_url,
-        format!("Search: {q}"),
-        "search",
-        Some(&q),
+        doc.title,
+        &doc.path,
+        doc.query.as_deref(),
         Some(format),
     )
 }

@@ -25,7 +25,8 @@
 //!   filter as SQL, and group commit (`store::Writer`: one thread writes every poll, many
 //!   polls a transaction). [`retention`] prunes old items in the background.
 //! - [`filter`] is the filter language. [`publish`] renders documents (Atom, RSS, JSON Feed,
-//!   HTML, OPML), pure. [`serve`] is the HTTP surface: every route in one table, rendered
+//!   HTML, OPML), pure; [`documents`] describes each published document (output, tag,
+//!   search) once, for the server and `feedsift render`. [`serve`] is the HTTP surface: every route in one table, rendered
 //!   documents kept in a response cache until the database changes.
 //! - [`metrics`] counts what the daemon did, for `/metrics`. [`inspect`] answers `query`,
 //!   `explain` and `render`; [`report`] formats terminal output; [`subscriptions`] moves OPML
@@ -43,6 +44,7 @@
 pub mod app;
 pub mod config;
 pub mod discover;
+pub mod documents;
 pub mod fetch;
 pub mod filter;
 pub mod inspect;

@@ -4,6 +4,8 @@
 mod raw;
 mod value;
 
+pub use value::{DEFAULT_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT};
+
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::ops::Range;

@@ -11,7 +11,9 @@ use url::Url;
 use super::raw::{RawFetch, RawServer, RawStorage, Spanned};
 use super::{ConfigError, Context, FetchConfig, Interval, Server, Storage};
 
+/// Entries in a document when neither the output nor `?limit=` says.
 pub const DEFAULT_OUTPUT_LIMIT: usize = 50;
+/// Most entries one document carries, whatever the config or `?limit=` asks for.
 pub const MAX_OUTPUT_LIMIT: usize = 1000;
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 

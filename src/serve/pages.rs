@@ -5,6 +5,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{Html, IntoResponse};
 
 use super::{AppState, ServeError};
+use crate::documents::output_path;
 use crate::publish::html::{Nav, OutputLink, status_page};
 use crate::publish::{Format, document_url, opml};
 use crate::subscriptions::configured;
@@ -18,7 +19,7 @@ pub async fn status(State(state): State<AppState>) -> Result<impl IntoResponse, 
     let outputs: Vec<OutputLink> = config
         .outputs
         .iter()
-        .map(|o| (o, format!("feeds/{}", o.name)))
+        .map(|o| (o, output_path(&o.name)))
         .map(|(o, path)| OutputLink {
             title: o.title.clone(),
             filter: o

@@ -35,9 +35,22 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "relocate", "schedule", "store",
         ],
     ),
+    // Each published document described once, for the server and `feedsift render`.
+    (
+        "documents",
+        &["model", "config", "filter", "publish", "store"],
+    ),
     (
         "inspect",
-        &["model", "config", "filter", "process", "publish", "store"],
+        &[
+            "model",
+            "config",
+            "documents",
+            "filter",
+            "process",
+            "publish",
+            "store",
+        ],
     ),
     ("report", &["model", "config", "inspect"]),
     (
@@ -45,6 +58,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "model",
             "config",
+            "documents",
             "filter",
             "metrics",
             "publish",

@@ -1,0 +1,105 @@
+//! The published documents — an output, a tag, a search — described once: what each shows,
+//! where it is served, and how it is rendered from the store, in a feed format or as its
+//! page. The server and `feedsift render` both render through here.
+
+use url::Url;
+
+use crate::config::{DEFAULT_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT, OutputConfig};
+use crate::filter::Expr;
+use crate::publish::{Channel, Format, document_url, html};
+use crate::store::{Store, StoreError};
+
+/// One published document, in any format.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    pub title: String,
+    /// Which items it shows; `None` is every item.
+    pub filter: Option<Expr>,
+    /// Where it is served, without extension: `feeds/NAME`, `tags/TAG`, `search`.
+    pub path: String,
+    /// Appended to every URL of the document (a search's expression).
+    pub query: Option<String>,
+    /// Entries it carries, within `1..=MAX_OUTPUT_LIMIT`.
+    pub limit: usize,
+}
+
+/// Where output `name` is served, without extension.
+pub fn output_path(name: &str) -> String {
+    format!("feeds/{name}")
+}
+
+impl Publication {
+    /// A configured output.
+    pub fn output(output: &OutputConfig) -> Publication {
+        Publication {
+            title: output.title.clone(),
+            filter: output.filter.clone(),
+            path: output_path(&output.name),
+            query: None,
+            limit: output.limit,
+        }
+    }
+
+    /// Every item with `tag`, matched by its key however it is spelled.
+    pub fn tag(tag: &str) -> Publication {
+        Publication {
+            title: format!("#{tag}"),
+            filter: Some(Expr::Tag(tag.to_string())),
+            path: format!("tags/{tag}"),
+            query: None,
+            limit: DEFAULT_OUTPUT_LIMIT,
+        }
+    }
+
+    /// Every item matching `expr`, written as `q`.
+    pub fn search(q: &str, expr: Expr) -> Publication {
+        Publication {
+            title: format!("Search: {q}"),
+            filter: Some(expr),
+            path: "search".into(),
+            query: Some(q.to_string()),
+            limit: DEFAULT_OUTPUT_LIMIT,
+        }
+    }
+
+    /// With `?limit=N` when the request gave one, kept within bounds.
+    pub fn limited(mut self, limit: Option<usize>) -> Publication {
+        self.limit = limit.unwrap_or(self.limit).clamp(1, MAX_OUTPUT_LIMIT);
+        self
+    }
+
+    /// The document in `format`, or its page when `None`, with links under `base`.
+    pub fn render(
+        &self,
+        store: &Store,
+        base: &Url,
+        format: Option<Format>,
+    ) -> Result<String, StoreError> {
+        let items = store.items_matching(self.filter.as_ref(), self.limit)?;
+        let query = self.query.as_deref();
+        let channel = Channel::new(base, self.title.clone(), &self.path, query, format);
+        Ok(match format {
+            Some(format) => format.render(&channel, &items),
+            None => {
+                let feeds: Vec<_> = Format::ALL
+                    .iter()
+                    .map(|f| {
+                        (
+                            *f,
+                            document_url(base, &self.path, query, Some(*f)).to_string(),
+                        )
+                    })
+                    .collect();
+                let nav = html::Nav {
+                    home: base.to_string(),
+                    search: document_url(base, "search", None, None).to_string(),
+                    query: self.query.clone(),
+                };
+                let tag_url = |tag: &str| {
+                    document_url(base, &Publication::tag(tag).path, None, None).to_string()
+                };
+                html::output_page(&channel, &feeds, &items, &nav, &tag_url)
+            }
+        })
+    }
+}
