@@ -50,20 +50,46 @@ impl<'a> SetLeaf<'a> {
     /// The ids of the items the term selects, as a subquery.
     fn subquery(&self, cond: &mut Condition) -> String {
         match self {
-            SetLeaf::Tag(label) => {
-                let n = push(cond, tag_key(label));
-                format!(
-                    "SELECT item_id FROM item_tags WHERE key = ?{n} UNION \
-                     SELECT item_id FROM sources WHERE feed_id IN (SELECT feed_id FROM feed_tags WHERE key = ?{n})"
-                )
-            }
-            SetLeaf::Feed(name) => {
-                let n = push(cond, name.to_string());
-                format!(
-                    "SELECT item_id FROM sources WHERE feed_id IN (SELECT id FROM feeds WHERE name = ?{n})"
-                )
-            }
+            SetLeaf::Tag(label) => tagged_items(push(cond, tag_key(label)), Mode::Set),
+            SetLeaf::Feed(name) => fed_items(push(cond, name.to_string()), Mode::Set),
         }
+    }
+}
+
+/// The items with the tag whose key is parameter `n`: by their own categories and
+/// hashtags, or through a feed tagged so. `Probe` restricts both halves to item `i`.
+fn tagged_items(n: usize, mode: Mode) -> String {
+    let this_item = restriction(mode);
+    format!(
+        "SELECT item_id FROM item_tags WHERE key = ?{n}{this_item} UNION \
+         SELECT item_id FROM sources WHERE feed_id IN \
+         (SELECT feed_id FROM feed_tags WHERE key = ?{n}){this_item}"
+    )
+}
+
+/// The items with the feed named by parameter `n` among their sources.
+fn fed_items(n: usize, mode: Mode) -> String {
+    let this_item = restriction(mode);
+    format!(
+        "SELECT item_id FROM sources WHERE feed_id IN \
+         (SELECT id FROM feeds WHERE name = ?{n}){this_item}"
+    )
+}
+
+/// A probe looks only at the row of item `i`, through the `item_id` indexes.
+fn restriction(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Set => "",
+        Mode::Probe => " AND item_id = i.id",
+    }
+}
+
+/// `items` (a subquery of item ids) as a condition on item `i`: one set built for the
+/// whole query, or an existence probe per row.
+fn selects(mode: Mode, items: &str) -> String {
+    match mode {
+        Mode::Set => format!("i.id IN ({items})"),
+        Mode::Probe => format!("EXISTS ({items})"),
     }
 }
 
@@ -79,32 +105,8 @@ fn estimate(expr: &Expr, size: &dyn Fn(&Expr) -> Option<u64>) -> u64 {
 
 fn write(expr: &Expr, mode: Mode, size: &dyn Fn(&Expr) -> Option<u64>, cond: &mut Condition) {
     let sql = match (expr, mode) {
-        (Expr::Tag(label), Mode::Set) => {
-            let n = push(cond, tag_key(label));
-            format!(
-                "(i.id IN (SELECT item_id FROM item_tags WHERE key = ?{n}) OR i.id IN \
-                 (SELECT item_id FROM sources WHERE feed_id IN (SELECT feed_id FROM feed_tags WHERE key = ?{n})))"
-            )
-        }
-        (Expr::Tag(label), Mode::Probe) => {
-            let n = push(cond, tag_key(label));
-            format!(
-                "(EXISTS (SELECT 1 FROM item_tags WHERE key = ?{n} AND item_id = i.id) OR EXISTS \
-                 (SELECT 1 FROM sources WHERE item_id = i.id AND feed_id IN (SELECT feed_id FROM feed_tags WHERE key = ?{n})))"
-            )
-        }
-        (Expr::Feed(name), Mode::Set) => {
-            let n = push(cond, name.clone());
-            format!(
-                "i.id IN (SELECT item_id FROM sources WHERE feed_id IN (SELECT id FROM feeds WHERE name = ?{n}))"
-            )
-        }
-        (Expr::Feed(name), Mode::Probe) => {
-            let n = push(cond, name.clone());
-            format!(
-                "EXISTS (SELECT 1 FROM sources WHERE item_id = i.id AND feed_id IN (SELECT id FROM feeds WHERE name = ?{n}))"
-            )
-        }
+        (Expr::Tag(label), _) => selects(mode, &tagged_items(push(cond, tag_key(label)), mode)),
+        (Expr::Feed(name), _) => selects(mode, &fed_items(push(cond, name.clone()), mode)),
         (Expr::Phrase(phrase), _) => phrase_match(cond, fts_phrase(phrase), mode),
         (Expr::TitlePhrase(phrase), _) => {
             phrase_match(cond, format!("{{title}} : {}", fts_phrase(phrase)), mode)
