@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use feedsift::filter::parse;
-use feedsift::model::{ContentHash, Item, Tag, TagOrigin, UpstreamKey};
+use feedsift::model::{ContentHash, Item, PollWrite, Tag, TagOrigin, UpstreamKey};
 use feedsift::store::Store;
 use feedsift::text::tag_key;
 use support::{Rng, word};
@@ -50,17 +50,19 @@ fn main() {
             .collect();
         hashes.extend(chunk.iter().map(|i| i.hash));
         if fresh {
+            let write = PollWrite {
+                name: specs[batch % FEEDS].name.clone(),
+                outcome: support::fetched(),
+                items: chunk,
+                now,
+                next_poll: now,
+            };
             let start = Instant::now();
-            store
-                .record_poll(
-                    &specs[batch % FEEDS].name,
-                    &support::fetched(),
-                    &chunk,
-                    now,
-                    now,
-                )
-                .expect("poll");
+            let written = store.record_polls(&[write]).expect("poll");
             insert += start.elapsed();
+            written.into_iter().for_each(|r| {
+                r.expect("poll written");
+            });
         }
     }
     if fresh {

@@ -41,6 +41,18 @@ enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Add the subscriptions of an OPML file to the config (its comments are kept).
+    ImportOpml {
+        /// The OPML file, e.g. exported from a reader app.
+        file: PathBuf,
+    },
+    #[command(flatten)]
+    Configured(Configured),
+}
+
+/// The commands that read a valid config first (`import-opml` may create one).
+#[derive(Debug, Subcommand)]
+enum Configured {
     /// Run the daemon: poll on schedule and serve HTTP until SIGTERM or SIGINT.
     Run,
     /// Validate the config and print a summary.
@@ -75,11 +87,6 @@ enum Command {
     Explain {
         /// A published entry id (urn:uuid:…), the item's URL, or its content hash (hex).
         item: String,
-    },
-    /// Add the subscriptions of an OPML file to the config (its comments are kept).
-    ImportOpml {
-        /// The OPML file, e.g. exported from a reader app.
-        file: PathBuf,
     },
     /// Write the configured feeds as OPML to standard output.
     ExportOpml,
@@ -169,14 +176,15 @@ fn log_directives(rust_log: Option<&str>) -> String {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let path = Config::locate(cli.config.as_deref())?;
-    if let Command::ImportOpml { file } = &cli.command {
-        return import_opml(&path, file);
-    }
+    let command = match cli.command {
+        Command::ImportOpml { file } => return import_opml(&path, &file),
+        Command::Configured(command) => command,
+    };
     let config = Config::load(&path)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
-        match cli.command {
-            Command::Check => {
+        match command {
+            Configured::Check => {
                 println!("{}", report::config_summary(&config));
                 for warning in config.warnings() {
                     eprintln!("warning: {warning}");
@@ -195,7 +203,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 Ok(())
             }
-            Command::Run => {
+            Configured::Run => {
                 let listener = tokio::net::TcpListener::bind(config.server.listen)
                     .await
                     .with_context(|| format!("cannot listen on {}", config.server.listen))?;
@@ -203,7 +211,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 daemon::cancel_on_signal(shutdown.clone())?;
                 daemon::run(config, listener, shutdown).await
             }
-            Command::Poll { all, feed } => {
+            Configured::Poll { all, feed } => {
                 let selection = match (&feed, all) {
                     (Some(name), _) => app::Selection::One(name),
                     (None, true) => app::Selection::All,
@@ -227,7 +235,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 Ok(())
             }
-            Command::Feeds => {
+            Configured::Feeds => {
                 let store = app::open_store(&config).await?;
                 let health = store.call(|s| s.feed_health()).await?;
                 print!(
@@ -236,13 +244,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
                 Ok(())
             }
-            Command::Query {
+            Configured::Query {
                 expr,
                 limit,
                 format,
                 explain,
             } => query(config, &expr, limit, format, explain).await,
-            Command::Explain { item } => {
+            Configured::Explain { item } => {
                 let store = app::open_store(&config).await?;
                 let needle = item.clone();
                 let found = store
@@ -254,7 +262,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 print!("{}", report::explanation(&explanation));
                 Ok(())
             }
-            Command::Backup { file } => {
+            Configured::Backup { file } => {
                 if file.canonicalize().ok() == config.storage.path.canonicalize().ok()
                     && file.exists()
                 {
@@ -270,15 +278,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}: backup written", file.display());
                 Ok(())
             }
-            Command::ImportOpml { .. } => Ok(()),
-            Command::ExportOpml => {
+            Configured::ExportOpml => {
                 let subs = subscriptions::configured(&config);
                 write_out(
                     None,
                     &feedsift::publish::opml::render("feedsift subscriptions", &subs),
                 )
             }
-            Command::Render {
+            Configured::Render {
                 output,
                 format,
                 out,

@@ -25,7 +25,8 @@ use crate::schedule;
 use crate::serve::{self, AppState};
 use crate::store::Store;
 
-/// SPEC: work in flight gets this long after SIGTERM before the process exits anyway.
+/// Work in flight gets this long after SIGTERM before the process exits anyway (the unit
+/// allows 10 s in all).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 /// The watchdog is only fed while the scheduler has ticked this recently.
 const WATCHDOG_STALL: i64 = 30;

@@ -151,7 +151,7 @@ pub fn fetch(ctx: &Context, raw: &RawFetch) -> Result<FetchConfig, ConfigError> 
     })
 }
 
-/// SPEC: `feedsift/<version> (+<repository url>)`, so site owners can reach us.
+/// `feedsift/<version> (+<repository url>)`, so site owners can reach us.
 fn default_user_agent() -> String {
     format!(
         "feedsift/{} (+{})",

@@ -1,4 +1,4 @@
-//! Which addresses a feed may reach (SPEC `allow_private`). Public addresses always; loopback,
+//! Which addresses a feed may reach (`allow_private`). Public addresses always; loopback,
 //! private-network and link-local ones only when the feed's configured URL is itself in that
 //! range, or `allow_private` is set. Redirect hops are checked by name and address, and the
 //! client of public feeds resolves through `PublicOnly`, so a public name that answers with a

@@ -261,7 +261,7 @@ pub struct ParsedFeed {
     pub repairs: Vec<String>,
 }
 
-/// How an item is known within its feed (SPEC: guid, else link, else content hash).
+/// How an item is known within its feed: its guid, else its link, else its content hash.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UpstreamKey(pub String);
 

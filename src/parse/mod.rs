@@ -163,7 +163,7 @@ fn strict(text: &str) -> Result<Feed, ParseError> {
         // disguised scheme (`java&#x09;script:`) is seen before it could pass as a path.
         Builder::new()
             // An empty id marks "the feed gave none": feed-rs's made-up ids change when a
-            // title is edited, or on every parse when there is no link (SPEC identity rule).
+            // title is edited, or on every parse when there is no link (our identity rule: guid, else link, else content hash).
             .id_generator(|_, _, _| String::new())
             .sanitize_content(false)
             .timestamp_parser(parse_date)

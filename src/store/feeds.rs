@@ -97,23 +97,6 @@ impl Store {
             .optional()?;
         Ok(record.unwrap_or_default())
     }
-
-    /// Records one poll and stores its items, all in one transaction.
-    pub fn record_poll(
-        &self,
-        name: &str,
-        outcome: &PollOutcome,
-        items: &[Item],
-        now: DateTime<Utc>,
-        next_poll: DateTime<Utc>,
-    ) -> Result<IngestStats, StoreError> {
-        let mut conn = self.writer();
-        let tx = conn.transaction()?;
-        let stats = write_poll(&tx, name, outcome, items, now, next_poll)?;
-        tx.commit()?;
-        Ok(stats)
-    }
-
     /// Records several polls in one transaction (group commit); a poll whose writes fail is
     /// rolled back alone and gets its error, the others commit.
     pub fn record_polls(

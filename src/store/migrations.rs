@@ -174,6 +174,16 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 /// Brings the database up to version `target` (tests start from older versions).
 pub(super) fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let tables: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+        [],
+        |r| r.get(0),
+    )?;
+    // Another program's database (or a file that only looks like one) is never migrated.
+    if (id != 0 && id != APPLICATION_ID) || (id == 0 && current == 0 && tables > 0) {
+        return Err(StoreError::NotOurs);
+    }
     if current > latest_version() {
         return Err(StoreError::NewerSchema(current));
     }

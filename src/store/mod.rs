@@ -51,6 +51,10 @@ pub enum StoreError {
         path: PathBuf,
         cause: std::io::Error,
     },
+    #[error(
+        "this file is another program's SQLite database, not feedsift's; set [storage] path to another file"
+    )]
+    NotOurs,
     #[error("database task failed")]
     TaskFailed,
     #[error("writing a batch of polls failed: {0}")]

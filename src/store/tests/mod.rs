@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use super::*;
 use crate::filter::parse;
 use crate::model::{
-    ContentHash, IngestStats, Item, ParsedFeed, ParsedItem, PollOutcome, Tag, TagOrigin,
+    ContentHash, IngestStats, Item, ParsedFeed, ParsedItem, PollOutcome, PollWrite, Tag, TagOrigin,
 };
 use crate::process::{process_feed, tag};
 
@@ -75,10 +75,27 @@ fn fetched() -> PollOutcome {
     }
 }
 
+/// Records one poll of `feed` alone, as group commit does with a batch of one.
+fn record(
+    f: &Fixture,
+    feed: &str,
+    outcome: PollOutcome,
+    items: &[Item],
+    (now, next): (i64, i64),
+) -> IngestStats {
+    let write = PollWrite {
+        name: feed.into(),
+        outcome,
+        items: items.to_vec(),
+        now: at(now),
+        next_poll: at(next),
+    };
+    let mut results = f.store.record_polls(&[write]).expect("record poll");
+    results.remove(0).expect("poll written")
+}
+
 fn poll(f: &Fixture, feed: &str, items: &[Item], now: i64) -> IngestStats {
-    f.store
-        .record_poll(feed, &fetched(), items, at(now), at(now + 60))
-        .expect("record poll")
+    record(f, feed, fetched(), items, (now, now + 60))
 }
 
 fn matching(f: &Fixture, expr: &str) -> Vec<String> {
@@ -234,12 +251,8 @@ fn failures_and_validators_are_recorded_on_the_feed() {
     let failed = PollOutcome::Failed {
         reason: "HTTP 500".into(),
     };
-    f.store
-        .record_poll("a", &failed, &[], at(10), at(20))
-        .expect("record");
-    f.store
-        .record_poll("a", &failed, &[], at(20), at(40))
-        .expect("record");
+    record(&f, "a", failed.clone(), &[], (10, 20));
+    record(&f, "a", failed, &[], (20, 40));
     let health = f.store.feed_health().expect("health");
     let a = health.iter().find(|h| h.name == "a").expect("feed a");
     assert_eq!(a.consecutive_failures, 2);

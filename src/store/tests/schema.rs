@@ -139,3 +139,30 @@ fn version_6_items_are_rehashed_so_capitalisation_no_longer_splits_a_story() {
         .expect("entry id");
     assert_eq!(entry_id, "urn:uuid:kept");
 }
+
+#[test]
+fn another_programs_database_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("other.db");
+    let conn = Connection::open(&path).expect("open");
+    conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');")
+        .expect("other schema");
+    drop(conn);
+    let refused = Store::open(&path)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(refused.contains("not feedsift's"), "{refused}");
+    let marked = dir.path().join("marked.db");
+    let conn = Connection::open(&marked).expect("open");
+    conn.pragma_update(None, "application_id", 1234)
+        .expect("id");
+    conn.execute_batch("CREATE TABLE t (x);").expect("table");
+    drop(conn);
+    assert!(matches!(Store::open(&marked), Err(StoreError::NotOurs)));
+    let conn = Connection::open(&path).expect("reopen");
+    let body: String = conn
+        .query_row("SELECT body FROM notes", [], |r| r.get(0))
+        .expect("untouched");
+    assert_eq!(body, "mine");
+}
