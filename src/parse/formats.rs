@@ -7,7 +7,6 @@
 use base64::Engine;
 
 use super::lexical::{Markup, markup};
-use super::repair::Repair;
 
 const ATOM_03: &str = "http://purl.org/atom/ns#";
 const ATOM_10: &str = "http://www.w3.org/2005/Atom";
@@ -79,6 +78,9 @@ impl StartTag {
     }
 }
 
+/// What a conversion did, as shown to users ("Atom 0.3 read as Atom 1.0").
+pub type Conversion = &'static str;
+
 /// The format of a document, from its root element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -128,23 +130,23 @@ impl Dialect {
     }
 
     /// Rewrites one start tag at `depth` (0 = root); returns the repair made, if any.
-    pub fn start(&self, tag: &mut StartTag, depth: usize) -> Option<Repair> {
+    pub fn start(&self, tag: &mut StartTag, depth: usize) -> Option<Conversion> {
         match self {
             Dialect::Rss if depth == 0 => rss_root(tag),
             Dialect::Rss if depth == 1 => without_userland(tag),
             Dialect::RssWithoutChannel if depth == 0 => {
                 rss_root(tag);
                 tag.after = "<channel>".into();
-                Some(Repair::Format("RSS items without a channel"))
+                Some("RSS items without a channel")
             }
             Dialect::Rss090 => {
                 item_link(tag);
                 tag.rebind(RSS_090, RSS_10)
-                    .then_some(Repair::Format("RSS 0.90 read as RSS 1.0"))
+                    .then_some("RSS 0.90 read as RSS 1.0")
             }
-            Dialect::Rss10 => item_link(tag).then_some(Repair::Format(
-                "RSS 1.0 items read whether or not they have a link",
-            )),
+            Dialect::Rss10 => {
+                item_link(tag).then_some("RSS 1.0 items read whether or not they have a link")
+            }
             Dialect::Rss11 => {
                 item_link(tag);
                 rss11(tag, depth)
@@ -171,33 +173,33 @@ impl Dialect {
 }
 
 /// RSS 2.0 under the UserLand default namespace is plain RSS 2.0 to feed-rs without it.
-fn without_userland(tag: &mut StartTag) -> Option<Repair> {
+fn without_userland(tag: &mut StartTag) -> Option<Conversion> {
     USERLAND.iter().any(|u| tag.rebind(u, "")).then(|| {
         tag.attributes
             .retain(|(n, v)| !(n == "xmlns" && v.is_empty()));
-        Repair::Format("UserLand namespace removed")
+        "UserLand namespace removed"
     })
 }
 
-fn rss_root(tag: &mut StartTag) -> Option<Repair> {
+fn rss_root(tag: &mut StartTag) -> Option<Conversion> {
     let mut repair = without_userland(tag);
     if !matches!(tag.attribute("version"), Some("2.0" | "0.91" | "0.92")) {
         tag.set("version", "2.0");
-        repair = Some(Repair::Format("RSS version set to 2.0"));
+        repair = Some("RSS version set to 2.0");
     }
     repair
 }
 
 /// RSS 1.1 keeps its items in `<items>` inside `<Channel>`; RSS 1.0 puts them next to the
 /// channel in `<rdf:RDF>`.
-fn rss11(tag: &mut StartTag, depth: usize) -> Option<Repair> {
+fn rss11(tag: &mut StartTag, depth: usize) -> Option<Conversion> {
     tag.rebind(RSS_11, RSS_10);
     match (depth, tag.name.as_str()) {
         (0, "Channel") => {
             tag.name = "rdf:RDF".into();
             tag.set("xmlns:rdf", RDF);
             tag.after = "<channel>".into();
-            Some(Repair::Format("RSS 1.1 read as RSS 1.0"))
+            Some("RSS 1.1 read as RSS 1.0")
         }
         (1, "items") => {
             tag.name = "rdf:Seq".into();
@@ -231,7 +233,7 @@ fn item_link(tag: &mut StartTag) -> bool {
 /// CDF as RSS 2.0: the root `CHANNEL` with its `HREF` becomes the channel and its link, each
 /// `ITEM HREF` an item with that link (and `LASTMOD` its date), `ABSTRACT` the description.
 /// Nested channels are left as they are, so their items are not read.
-fn cdf(tag: &mut StartTag, depth: usize) -> Option<Repair> {
+fn cdf(tag: &mut StartTag, depth: usize) -> Option<Conversion> {
     let href = tag
         .attribute("HREF")
         .or(tag.attribute("href"))
@@ -248,7 +250,7 @@ fn cdf(tag: &mut StartTag, depth: usize) -> Option<Repair> {
             tag.set("xml:base", &base);
         }
         tag.after = format!("<channel>{}", link(href));
-        return Some(Repair::Format("CDF read as RSS 2.0"));
+        return Some("CDF read as RSS 2.0");
     }
     let name = cdf_name(&tag.name)?;
     let modified = tag.attribute("LASTMOD").map(str::to_string);
@@ -274,7 +276,7 @@ fn cdf_name(name: &str) -> Option<&'static str> {
     })
 }
 
-fn atom03(tag: &mut StartTag) -> Option<Repair> {
+fn atom03(tag: &mut StartTag) -> Option<Conversion> {
     tag.rebind(ATOM_03, ATOM_10);
     if let Some(name) = atom03_name(&tag.name) {
         tag.name = name;
@@ -290,7 +292,7 @@ fn atom03(tag: &mut StartTag) -> Option<Repair> {
         tag.attributes.retain(|(n, _)| n != "mode");
         tag.set("type", kind);
     }
-    Some(Repair::Format("Atom 0.3 read as Atom 1.0"))
+    Some("Atom 0.3 read as Atom 1.0")
 }
 
 /// Atom 0.3 names that changed in 1.0.
@@ -312,7 +314,7 @@ fn atom03_name(name: &str) -> Option<String> {
 
 /// Atom 1.0 text constructs allow only `text`, `html` and `xhtml` (feed-rs also takes
 /// `text/html`); MIME types such as `text/plain` are mapped to those.
-fn atom_text_type(tag: &mut StartTag) -> Option<Repair> {
+fn atom_text_type(tag: &mut StartTag) -> Option<Conversion> {
     if !is_atom_text(&tag.name) {
         return None;
     }
@@ -323,13 +325,13 @@ fn atom_text_type(tag: &mut StartTag) -> Option<Repair> {
         _ => "text",
     };
     tag.set("type", kind);
-    Some(Repair::Format("Atom text types"))
+    Some("Atom text types")
 }
 
 /// Atom `content` with a `type` feed-rs rejects (`xml`, `pdf`, blank, inline `…+xml`, which
 /// it reads as a text construct): costs only that content, not the document. Markup types
 /// become `html` or `xhtml`, unknown ones an opaque MIME type the parser skips as not text.
-fn atom_content_type(tag: &mut StartTag) -> Option<Repair> {
+fn atom_content_type(tag: &mut StartTag) -> Option<Conversion> {
     let (prefix, local) = tag.name.rsplit_once(':').unwrap_or(("", &tag.name));
     if !matches!(prefix, "" | "atom") || local != "content" || tag.attribute("src").is_some() {
         return None;
@@ -350,7 +352,7 @@ fn atom_content_type(tag: &mut StartTag) -> Option<Repair> {
         _ => "application/octet-stream",
     };
     tag.set("type", mapped);
-    Some(Repair::Format("Atom content types"))
+    Some("Atom content types")
 }
 
 fn is_atom_text(name: &str) -> bool {
@@ -387,7 +389,7 @@ fn root_tag(doc: &str) -> Option<&str> {
 /// JSON Feeds that feed-rs rejects for their types: numeric ids, numeric or mixed tags, a
 /// missing or old `version`, a missing `title`, or for a lone UTF-16 surrogate escape
 /// (`\ud800`). `None` when there is nothing to change.
-pub fn repair_json(doc: &str) -> Option<(String, Repair)> {
+pub fn repair_json(doc: &str) -> Option<(String, Conversion)> {
     let surrogates = without_lone_surrogates(doc);
     let mut changed = surrogates.is_some();
     let mut feed: serde_json::Value =
@@ -437,7 +439,7 @@ pub fn repair_json(doc: &str) -> Option<(String, Repair)> {
             }
         }
     }
-    changed.then(|| (feed.to_string(), Repair::Format("JSON Feed types coerced")))
+    changed.then(|| (feed.to_string(), "JSON Feed types coerced"))
 }
 
 /// The document with each `\uXXXX` escape of an unpaired UTF-16 surrogate replaced by

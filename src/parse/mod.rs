@@ -94,21 +94,42 @@ impl Limits {
 /// on the result). Texts are read whole: size limits apply after hashing, in `process`.
 /// Blocking; run it off the async executor.
 pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseError> {
-    let (
-        base,
-        Limits {
-            max_items,
-            max_text,
-        },
-    ) = (source.base, source.limits);
+    let Limits {
+        max_items,
+        max_text,
+    } = source.limits;
+    // 1. Decode to UTF-8, within the size limit.
     let decoded = decode(bytes, source.charset);
     if decoded.text.len() > max_text {
         return Err(ParseError::TooLarge(max_text));
     }
-    let mut repairs: Vec<String> = decoded.fallback.into_iter().collect();
+    let mut notes: Vec<String> = decoded.fallback.into_iter().collect();
+    // 2. Keep only the items that would be kept.
     let first = limits::first_items(decoded.text, max_items)?;
-    repairs.extend(first.cut);
-    let (text, items) = (first.text.as_ref(), first.items);
+    notes.extend(first.cut);
+    let text = first.text.as_ref();
+    // 3. Parse strictly; repair and convert the dialect only when that is needed.
+    let (mut feed, repairs) = read(text, first.items)?;
+    notes.extend(repairs);
+    // The count above is an estimate; the limit is not.
+    if feed.entries.len() > max_items {
+        notes.push(limits::cut_note(max_items, feed.entries.len()));
+        feed.entries.truncate(max_items);
+    }
+    // 4. Read the items into the model, with what feed-rs leaves out.
+    let ttl = feed
+        .ttl
+        .map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
+    let mut parsed = convert_feed(feed, text, source.base, source.now);
+    parsed.update_every = ttl.max(syndication_period(text));
+    parsed.repairs = notes;
+    Ok(parsed)
+}
+
+/// The document parsed strictly, or repaired (with its dialect converted) when the strict
+/// parse fails, reads fewer than the `items` the document seems to have, or would mangle
+/// text; with the names of the repairs made.
+fn read(text: &str, items: usize) -> Result<(Feed, Vec<String>), ParseError> {
     let strict_result = strict(text);
     let strict_entries = strict_result.as_ref().map_or(0, |f| f.entries.len());
     let readable = strict_result.is_ok() && (strict_entries > 0 || items == 0);
@@ -116,37 +137,22 @@ pub fn parse_feed(bytes: &[u8], source: &Source) -> Result<ParsedFeed, ParseErro
     // mangles the text; and one item it cannot read (an RSS 1.0 item without a link) drops
     // just that item: those documents are repaired too, and the repair kept when it reads
     // at least as many items.
-    let mut feed = if readable && strict_entries >= items && !lexical::suspicious(text) {
-        strict_result?
-    } else {
-        let repaired = match repaired(text)? {
-            Some((repaired, done)) => strict(&repaired).ok().map(|feed| (feed, done)),
-            None => None,
-        };
-        match (repaired, strict_result) {
-            (Some((feed, done)), _)
-                if (!feed.entries.is_empty() || items == 0)
-                    && feed.entries.len() >= strict_entries =>
-            {
-                repairs.extend(done);
-                feed
-            }
-            (_, Ok(feed)) if readable => feed,
-            (_, failed) => return Err(unreadable(failed, items)),
-        }
-    };
-    // The count above is an estimate; the limit is not.
-    if feed.entries.len() > max_items {
-        repairs.push(limits::cut_note(max_items, feed.entries.len()));
-        feed.entries.truncate(max_items);
+    if readable && strict_entries >= items && !lexical::suspicious(text) {
+        return Ok((strict_result?, Vec::new()));
     }
-    let ttl = feed
-        .ttl
-        .map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
-    let mut parsed = convert_feed(feed, text, base, source.now);
-    parsed.update_every = ttl.max(syndication_period(text));
-    parsed.repairs = repairs;
-    Ok(parsed)
+    let repaired = match repaired(text)? {
+        Some((repaired, done)) => strict(&repaired).ok().map(|feed| (feed, done)),
+        None => None,
+    };
+    match (repaired, strict_result) {
+        (Some((feed, done)), _)
+            if (!feed.entries.is_empty() || items == 0) && feed.entries.len() >= strict_entries =>
+        {
+            Ok((feed, done))
+        }
+        (_, Ok(feed)) if readable => Ok((feed, Vec::new())),
+        (_, failed) => Err(unreadable(failed, items)),
+    }
 }
 
 /// feed-rs on UTF-8 text, with feedsift's identity rule and dates.

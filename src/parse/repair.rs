@@ -226,8 +226,8 @@ impl Writer {
             }
         }
         let opens = !tag.self_closing;
-        if let Some(repair) = self.dialect.start(&mut tag, self.stack.len()) {
-            self.repairs.insert(repair);
+        if let Some(conversion) = self.dialect.start(&mut tag, self.stack.len()) {
+            self.repairs.insert(Repair::Format(conversion));
         }
         self.out.push_str(&tag.render());
         if opens {
