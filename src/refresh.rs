@@ -10,7 +10,7 @@ use crate::discover;
 use crate::fetch::{FetchError, Fetched, Fetcher, Reply, Validators};
 use crate::metrics::Metrics;
 use crate::model::Item;
-use crate::model::{IngestStats, Location, PollOutcome, PollStatus, PollWrite};
+use crate::model::{Clock, IngestStats, Location, PollOutcome, PollStatus, PollWrite};
 use crate::parse::{ParseError, Source, parse_feed};
 use crate::process::{Identity, WebLink, process_feed, web_link};
 use crate::relocate::relocate;
@@ -37,6 +37,8 @@ pub struct Poller {
     pub fetcher: Fetcher,
     pub metrics: Arc<Metrics>,
     pub parsing: Parsing,
+    /// When things happen: polls are stamped and scheduled by it.
+    pub clock: Clock,
 }
 
 /// What one refresh came to, for summaries.
@@ -67,6 +69,7 @@ pub async fn refresh(
         fetcher,
         metrics,
         parsing,
+        clock,
     } = poller;
     let name = feed.name.as_str().to_string();
     let record = store
@@ -96,7 +99,7 @@ pub async fn refresh(
         }) => body.len(),
         _ => 0,
     };
-    let mut polled = read_reply(fetched, &url, record.consecutive_failures, parsing).await;
+    let mut polled = read_reply(fetched, &url, record.consecutive_failures, parsing, clock()).await;
     if let Some(page) = page {
         page.note(&mut polled);
     }
@@ -109,7 +112,7 @@ pub async fn refresh(
             .call(move |s| s.record_location(&name, &location))
             .await?;
     }
-    let now = Utc::now();
+    let now = clock();
     let bounds = Bounds {
         min: fetch.min_interval,
         max: fetch.max_interval,
@@ -160,6 +163,7 @@ async fn read_reply(
     url: &Url,
     failures: u32,
     parsing: &Parsing,
+    now: DateTime<Utc>,
 ) -> Polled {
     let failure = |reason: String, retry_after| Polled {
         outcome: PollOutcome::Failed { reason },
@@ -190,7 +194,8 @@ async fn read_reply(
                 },
             fresh_for,
             moved_to,
-        }) => match parse_and_process(body, url.clone(), charset, parsing, PARSE_BUDGET).await {
+        }) => match parse_and_process(body, url.clone(), charset, parsing, PARSE_BUDGET, now).await
+        {
             Ok(doc) => Polled {
                 outcome: PollOutcome::Fetched {
                     etag: validators.etag,
@@ -322,6 +327,7 @@ async fn parse_and_process(
     charset: Option<String>,
     parsing: &Parsing,
     budget: std::time::Duration,
+    now: DateTime<Utc>,
 ) -> Result<ReadFeed, ParseError> {
     parsing
         .run(budget, move |limits| {
@@ -329,7 +335,7 @@ async fn parse_and_process(
                 base: Some(url.as_str()),
                 charset: charset.as_deref(),
                 limits,
-                now: Utc::now(),
+                now,
             };
             let parsed = parse_feed(&body, &source)?;
             // The document is no longer needed: its memory is free for processing.

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+
+use crate::model::Clock;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -20,11 +22,12 @@ const BATCH: usize = 200;
 pub async fn run(
     store: Store,
     retention: impl Fn() -> Retention,
+    clock: Clock,
     wake: Arc<Notify>,
     cancel: CancellationToken,
 ) {
     loop {
-        match prune_all(&store, retention(), &cancel).await {
+        match prune_all(&store, retention(), clock(), &cancel).await {
             Ok(stats) if stats != PruneStats::default() => {
                 tracing::info!(items = stats.items, sources = stats.sources, "pruned");
             }
@@ -43,12 +46,13 @@ pub async fn run(
 pub async fn prune_all(
     store: &Store,
     retention: Retention,
+    now: DateTime<Utc>,
     cancel: &CancellationToken,
 ) -> Result<PruneStats, crate::store::StoreError> {
     let mut total = PruneStats::default();
     while !cancel.is_cancelled() {
         let stats = store
-            .call(move |s| s.prune_batch(Utc::now(), retention, BATCH))
+            .call(move |s| s.prune_batch(now, retention, BATCH))
             .await?;
         if stats == PruneStats::default() {
             break;

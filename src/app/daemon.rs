@@ -42,6 +42,7 @@ pub async fn run(
     // Before the daemon says it listens: a SIGHUP from then on reloads, never terminates it.
     let hangups = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
     let poller = app::poller(&config, store.clone(), metrics.clone())?;
+    let clock = poller.clock.clone();
     tracing::info!(addr = %listener.local_addr()?, feeds = config.feeds.len(), outputs = config.outputs.len(), "listening");
     for warning in config.warnings() {
         tracing::warn!("config: {warning}");
@@ -69,6 +70,7 @@ pub async fn run(
             let state = state.clone();
             move || app::retention(&state.config())
         },
+        clock,
         running.prune_now.clone(),
         shutdown.clone(),
     )));

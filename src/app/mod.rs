@@ -13,8 +13,8 @@ use tokio::task::JoinSet;
 use crate::config::{Config, FeedConfig};
 use crate::fetch::{FetchSettings, Fetcher};
 use crate::metrics::Metrics;
-use crate::model::PollSummary;
 use crate::model::TagOrigin;
+use crate::model::{PollSummary, system_clock};
 use crate::parse::Limits;
 use crate::process::tag;
 use crate::refresh::{self, Parsing, Poller};
@@ -60,6 +60,7 @@ pub fn poller(config: &Config, store: Store, metrics: Arc<Metrics>) -> anyhow::R
         fetcher: fetcher(config)?,
         metrics,
         parsing: parsing(config)?,
+        clock: system_clock(),
     })
 }
 

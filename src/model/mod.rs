@@ -18,6 +18,14 @@ pub use published::{SourceRef, StoredItem};
 /// one huge item must not cost a huge amount of memory in the store and every output.
 pub const MAX_CONTENT_BYTES: usize = 2 * 1024 * 1024;
 
+/// What time it is: the system clock in the daemon, a clock the test sets in tests.
+pub type Clock = std::sync::Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    std::sync::Arc::new(Utc::now)
+}
+
 /// `text` cut to at most `max` bytes, at a character boundary.
 pub fn truncate_utf8(mut text: String, max: usize) -> String {
     if text.len() > max {

@@ -20,7 +20,15 @@ fn big_document() -> Vec<u8> {
 async fn an_abandoned_parse_keeps_its_slot_until_it_ends() {
     let parsing = Parsing::new(Limits::NONE, 1).expect("parsing thread");
     let url = Url::parse("https://big.example/feed").expect("url");
-    let given_up = parse_and_process(big_document(), url, None, &parsing, Duration::ZERO).await;
+    let given_up = parse_and_process(
+        big_document(),
+        url,
+        None,
+        &parsing,
+        Duration::ZERO,
+        chrono::Utc::now(),
+    )
+    .await;
     assert!(
         matches!(given_up, Err(ParseError::TooSlow(_))),
         "{:?}",

@@ -150,7 +150,6 @@ async fn changed_content_under_the_same_guid_is_updated_in_place() {
         "/vb.rss",
         Route::ok(v1.replace("multibillion dollar", "ten-billion dollar")),
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let summary = poll_all(&config).await;
     assert_eq!((summary.items.new, summary.items.updated), (0, 1));
     let after = get_feed(&format!("{base}/feeds/all.atom")).await;
@@ -328,10 +327,10 @@ async fn old_items_are_pruned_and_stay_out_when_their_feed_still_carries_them() 
         max_age: config.storage.retention,
         max_items_per_feed: config.storage.max_items_per_feed,
     };
-    // Retention counts from when an item was first seen.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // Retention counts from when an item was first seen: prune as of two seconds later.
+    let later = chrono::Utc::now() + chrono::Duration::seconds(2);
     let cancel = tokio_util::sync::CancellationToken::new();
-    let pruned = feedsift::retention::prune_all(&store, retention, &cancel)
+    let pruned = feedsift::retention::prune_all(&store, retention, later, &cancel)
         .await
         .expect("prune");
     assert_eq!(pruned.items, 2);
