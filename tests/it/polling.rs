@@ -393,3 +393,41 @@ async fn a_web_page_url_is_read_through_the_feed_it_links_and_said_so() {
         plain.last_error
     );
 }
+
+/// The scheduler's loop on tokio's paused clock, over a real database: a feed whose polls
+/// cannot be recorded is held back 1 min, doubling, instead of being fetched every tick.
+#[tokio::test(start_paused = true)]
+async fn the_scheduler_holds_back_a_feed_whose_polls_cannot_be_recorded() {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let store = feedsift::store::Store::open(&dir.path().join("s.db")).expect("store");
+    let spec = feedsift::store::FeedSpec {
+        name: "f".into(),
+        url: "https://f.example/feed".into(),
+        tags: Vec::new(),
+    };
+    store.sync_feeds(&[spec]).expect("sync");
+    let polls = Arc::new(AtomicUsize::new(0));
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let counted = polls.clone();
+    let scheduler = tokio::spawn(feedsift::schedule::run(
+        store,
+        || HashSet::from(["f".to_string()]),
+        || 4,
+        Arc::new(AtomicI64::new(0)),
+        cancel.clone(),
+        move |_name: String| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async { false }
+        },
+    ));
+    // Ten minutes: polled at once, then held 1, 2 and 4 minutes (at about 0, 1, 3 and 7 min).
+    tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+    cancel.cancel();
+    scheduler.await.expect("scheduler ends");
+    let polled = polls.load(Ordering::SeqCst);
+    assert!((3..=5).contains(&polled), "{polled} polls in 10 minutes");
+}
