@@ -9,8 +9,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::Semaphore;
 // Tokio's clock, so the loop runs on a paused clock in tests.
-use tokio::time::Instant;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// How often the loop looks for due feeds.

@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use crate::support::{Daemon, Route, TestConfig, TestServer, feeds_toml, fixture, run_feedsift};
+use crate::support::{
+    ConfigBuilder, Daemon, Route, TestConfig, TestServer, feeds_toml, fixture, run_feedsift,
+};
 
 fn integrity(conn: &rusqlite::Connection) -> String {
     conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -29,9 +31,10 @@ async fn kill_9_mid_poll_leaves_a_whole_database_and_the_restart_resumes() {
             server.url(&path)
         ));
     }
-    let config = TestConfig::write(&format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n[fetch]\nper_host_delay = \"1ms\"\nconcurrency = 4\n\n{tables}"
-    ));
+    let config = ConfigBuilder::new()
+        .fetch("concurrency", "4")
+        .tables(&tables)
+        .write();
     let db = config.path.with_file_name("feedsift.db");
     for round in 0..3 {
         let daemon = Daemon::start(&config.path).await;
@@ -112,9 +115,10 @@ async fn kill_9_mid_pruning_loses_nothing_that_was_not_pruned_whole() {
     assert_eq!(polled.code, Some(0), "{}", polled.stderr);
     std::fs::write(
         &config.path,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\nmax_items_per_feed = 10\n\n{feeds}"
-        ),
+        ConfigBuilder::new()
+            .storage("max_items_per_feed", "10")
+            .tables(&feeds)
+            .text(),
     )
     .expect("rewrite config");
 

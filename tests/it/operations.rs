@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use crate::support::{Daemon, Route, TestConfig, TestServer, feeds_toml, fixture, get_text};
+use crate::support::{
+    ConfigBuilder, Daemon, InProcess, Route, TestConfig, TestServer, feeds_toml, fixture, get_text,
+};
 
 async fn status_code(url: &str) -> u16 {
     reqwest::get(url)
@@ -27,11 +29,11 @@ async fn sighup_reloads_feeds_and_outputs_and_keeps_the_old_config_when_the_new_
     let server = TestServer::start().await;
     server.serve("/vb.rss", Route::ok(fixture("openai_story.rss")));
     server.serve("/digest.atom", Route::ok(fixture("openai_story_copy.atom")));
-    let head = "[server]\nlisten = \"127.0.0.1:0\"\n[fetch]\nper_host_delay = \"1ms\"\n\n";
-    let config = TestConfig::write(&format!(
-        "{head}{}[[output]]\nname = \"all\"\n",
-        feeds_toml(&[("vb", &server.url("/vb.rss"), &[])])
-    ));
+    let head = ConfigBuilder::new().text();
+    let config = ConfigBuilder::new()
+        .feeds(&[("vb", &server.url("/vb.rss"), &[])])
+        .tables("[[output]]\nname = \"all\"\n")
+        .write();
     let daemon = Daemon::start(&config.path).await;
     daemon.wait_for_log("feed=\"vb\" status=\"fetched\"").await;
     assert_eq!(status_code(&daemon.url("/feeds/hardware.atom")).await, 404);
@@ -95,16 +97,18 @@ async fn sighup_applies_fetch_and_storage_settings() {
     let server = TestServer::start().await;
     server.serve("/tags.rss", Route::ok(fixture("tag_cases.rss")));
     server.serve("/story.rss", Route::ok(fixture("openai_story.rss")));
-    let config = |agent: &str, storage: &str, feeds: &[(&str, &str, &[&str])]| {
-        format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\n{storage}\n\
-             [fetch]\nper_host_delay = \"1ms\"\nuser_agent = \"{agent}\"\n\n{}\
-             [[output]]\nname = \"all\"\nlimit = 100\n",
-            feeds_toml(feeds)
-        )
+    let config = |agent: &str, max_items: Option<&str>, feeds: &[(&str, &str, &[&str])]| {
+        let builder = ConfigBuilder::new()
+            .fetch("user_agent", &format!("\"{agent}\""))
+            .feeds(feeds)
+            .tables("[[output]]\nname = \"all\"\nlimit = 100\n");
+        match max_items {
+            Some(max) => builder.storage("max_items_per_feed", max).text(),
+            None => builder.text(),
+        }
     };
     let tags = ("tags", server.url("/tags.rss"));
-    let file = TestConfig::write(&config("first/1", "", &[(tags.0, &tags.1, &[])]));
+    let file = TestConfig::write(&config("first/1", None, &[(tags.0, &tags.1, &[])]));
     let daemon = Daemon::start(&file.path).await;
     daemon
         .wait_for_log("feed=\"tags\" status=\"fetched\"")
@@ -117,7 +121,7 @@ async fn sighup_applies_fetch_and_storage_settings() {
         &file.path,
         config(
             "second/2",
-            "max_items_per_feed = 2",
+            Some("2"),
             &[(tags.0, &tags.1, &[]), (story.0, &story.1, &[])],
         ),
     )
@@ -178,11 +182,10 @@ async fn a_poll_that_cannot_be_recorded_holds_its_feed_back_and_shows_in_health(
     let server = TestServer::start().await;
     let route = Route::ok(fixture("openai_story.rss")).with_delay(Duration::from_secs(2));
     server.serve("/slow.rss", route);
-    let config = TestConfig::write(&format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n[fetch]\nper_host_delay = \"1ms\"\n\n{}",
-        feeds_toml(&[("slow", &server.url("/slow.rss"), &[])])
-    ));
-    let daemon = Daemon::start(&config.path).await;
+    let config = ConfigBuilder::new()
+        .feeds(&[("slow", &server.url("/slow.rss"), &[])])
+        .write();
+    let daemon = InProcess::start(&config.path).await;
     while server.requests("/slow.rss").is_empty() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -190,21 +193,21 @@ async fn a_poll_that_cannot_be_recorded_holds_its_feed_back_and_shows_in_health(
     // tool might; a full disk or a read-only remount fail the write the same way.
     let lock = rusqlite::Connection::open(config.path.with_file_name("feedsift.db")).expect("open");
     lock.execute_batch("BEGIN IMMEDIATE").expect("write lock");
-    daemon.wait_for_log("cannot record poll").await;
-    daemon.wait_for_log("poll not recorded").await;
+    let metrics = daemon
+        .wait_for_metric("feedsift_polls_unrecorded_total 1")
+        .await;
     // That it is not fetched again every tick meanwhile is shown on a paused clock by
     // polling::the_scheduler_holds_back_a_feed_whose_polls_cannot_be_recorded.
     let health = reqwest::get(daemon.url("/healthz")).await.expect("GET");
     assert_eq!(health.status().as_u16(), 503);
     let body = health.text().await.expect("body");
     assert!(body.contains("polls cannot be recorded"), "{body}");
-    let metrics = get_text(&daemon.url("/metrics")).await;
     assert!(
         metrics.contains("feedsift_polls_unrecorded_total 1\n"),
         "{metrics}"
     );
     drop(lock);
-    assert_eq!(daemon.stop().await, Some(0));
+    daemon.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -223,10 +226,7 @@ async fn a_stop_during_polls_leaves_a_database_that_opens_whole() {
         .iter()
         .map(|(n, u)| (n.as_str(), u.as_str(), &[][..]))
         .collect();
-    let config = TestConfig::write(&format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n[fetch]\nper_host_delay = \"1ms\"\n\n{}",
-        feeds_toml(&tables)
-    ));
+    let config = ConfigBuilder::new().feeds(&tables).write();
     let daemon = Daemon::start(&config.path).await;
     daemon.wait_for_log("status=\"fetched\"").await;
     assert_eq!(daemon.stop().await, Some(0));
@@ -258,22 +258,21 @@ async fn a_stop_during_polls_leaves_a_database_that_opens_whole() {
 async fn metrics_counters_move_after_a_poll() {
     let server = TestServer::start().await;
     server.serve("/vb.rss", Route::ok(fixture("openai_story.rss")));
-    let config = TestConfig::write(&format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n\n{}[[output]]\nname = \"all\"\n",
-        feeds_toml(&[("vb", &server.url("/vb.rss"), &[])])
-    ));
-    let daemon = Daemon::start(&config.path).await;
-    let before = reqwest::get(daemon.url("/metrics"))
-        .await
-        .expect("GET")
-        .text()
-        .await
-        .expect("text");
+    let config = ConfigBuilder::new()
+        .feeds(&[("vb", &server.url("/vb.rss"), &[])])
+        .tables("[[output]]\nname = \"all\"\n")
+        .write();
+    let daemon = InProcess::start(&config.path).await;
+    let before = daemon
+        .wait_for_metric("feedsift_polls_total{outcome=\"fetched\"} ")
+        .await;
     assert!(
         before.contains("feedsift_polls_total{outcome=\"fetched\"} "),
         "the counter exists from the start:\n{before}"
     );
-    daemon.wait_for_log("feed=\"vb\" status=\"fetched\"").await;
+    daemon
+        .wait_for_metric("feedsift_polls_total{outcome=\"fetched\"} 1")
+        .await;
     assert_eq!(status_code(&daemon.url("/feeds/all.atom")).await, 200);
     assert_eq!(status_code(&daemon.url("/feeds/missing.atom")).await, 404);
     let text = reqwest::get(daemon.url("/metrics"))
@@ -302,13 +301,16 @@ async fn metrics_counters_move_after_a_poll() {
         fixture("openai_story.rss").len()
     );
     crate::support::assert_prometheus_text(&text);
-    assert_eq!(daemon.stop().await, Some(0));
+    daemon.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_path_changed_and_changed_back_is_no_change() {
-    let config =
-        |path: &str| format!("[server]\nlisten = \"127.0.0.1:0\"\n[storage]\npath = \"{path}\"\n");
+    let config = |path: &str| {
+        ConfigBuilder::new()
+            .storage("path", &format!("\"{path}\""))
+            .text()
+    };
     let file = TestConfig::write(&config("first.db"));
     let daemon = Daemon::start(&file.path).await;
     std::fs::write(&file.path, config("second.db")).expect("rewrite config");

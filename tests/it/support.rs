@@ -261,6 +261,76 @@ impl TestConfig {
     }
 }
 
+/// A test's config file, key by key: the daemon listens on any free loopback port and
+/// requests to one host are 1 ms apart unless a test says otherwise. Values are TOML
+/// (`"\"30m\""`, `"4"`).
+pub struct ConfigBuilder {
+    sections: Vec<(&'static str, Vec<(String, String)>)>,
+    tables: String,
+}
+
+impl ConfigBuilder {
+    pub fn new() -> ConfigBuilder {
+        ConfigBuilder {
+            sections: Vec::new(),
+            tables: String::new(),
+        }
+        .set("server", "listen", "\"127.0.0.1:0\"")
+        .set("fetch", "per_host_delay", "\"1ms\"")
+    }
+
+    /// `key = value` in `[section]`, replacing an earlier value.
+    pub fn set(mut self, section: &'static str, key: &str, value: &str) -> ConfigBuilder {
+        let at = match self.sections.iter().position(|(s, _)| *s == section) {
+            Some(at) => at,
+            None => {
+                self.sections.push((section, Vec::new()));
+                self.sections.len() - 1
+            }
+        };
+        let keys = &mut self.sections[at].1;
+        keys.retain(|(k, _)| k != key);
+        keys.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn fetch(self, key: &str, value: &str) -> ConfigBuilder {
+        self.set("fetch", key, value)
+    }
+
+    pub fn storage(self, key: &str, value: &str) -> ConfigBuilder {
+        self.set("storage", key, value)
+    }
+
+    /// `[[feed]]` tables for (name, url, tags).
+    pub fn feeds(mut self, feeds: &[(&str, &str, &[&str])]) -> ConfigBuilder {
+        self.tables.push_str(&feeds_toml(feeds));
+        self
+    }
+
+    /// `[[output]]` tables or anything else, as written.
+    pub fn tables(mut self, toml: &str) -> ConfigBuilder {
+        self.tables.push_str(toml);
+        self
+    }
+
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        for (section, keys) in &self.sections {
+            text.push_str(&format!("[{section}]\n"));
+            for (key, value) in keys {
+                text.push_str(&format!("{key} = {value}\n"));
+            }
+            text.push('\n');
+        }
+        text + &self.tables
+    }
+
+    pub fn write(&self) -> TestConfig {
+        TestConfig::write(&self.text())
+    }
+}
+
 /// The real `feedsift` binary, with its environment cleared of our variables.
 pub fn feedsift() -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_feedsift"));
@@ -279,9 +349,7 @@ pub fn two_copies_config(server: &TestServer, outputs: &str) -> TestConfig {
         ("vb", &server.url("/vb.rss"), &[]),
         ("digest", &server.url("/digest.atom"), &[]),
     ]);
-    TestConfig::write(&format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n\n{feeds}{outputs}"
-    ))
+    ConfigBuilder::new().tables(&feeds).tables(outputs).write()
 }
 
 /// `[[feed]]` tables for the given (name, url, tags) triples.
@@ -336,6 +404,55 @@ pub async fn serve_outputs(
     let state = feedsift::serve::AppState::new(store, Arc::new(config.clone()));
     tokio::spawn(feedsift::serve::serve(listener, state, token.clone()));
     (base, token)
+}
+
+/// The daemon (`app::daemon::run`) in the test's own process, on `127.0.0.1:0`: for tests
+/// that are not about the process itself (signals, crashes and the command line use the
+/// binary, see [`Daemon`]).
+pub struct InProcess {
+    base: String,
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl InProcess {
+    pub async fn start(config: &Path) -> InProcess {
+        let config = feedsift::config::Config::load(config).expect("valid config");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let stop = tokio_util::sync::CancellationToken::new();
+        let task = tokio::spawn(feedsift::app::daemon::run(config, listener, stop.clone()));
+        InProcess { base, stop, task }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Waits up to 10 s until `/metrics` has a line starting with `line`.
+    pub async fn wait_for_metric(&self, line: &str) -> String {
+        for _ in 0..200 {
+            let text = get_text(&self.url("/metrics")).await;
+            if text.lines().any(|l| l.starts_with(line)) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no metric {line:?}");
+    }
+
+    /// Stops it as SIGTERM would, and fails the test when it does not end cleanly.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        let ended = tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("stops within 10 s");
+        ended
+            .expect("daemon task")
+            .expect("daemon ends without error");
+    }
 }
 
 /// The real binary running `feedsift run` on a config whose `listen` is `127.0.0.1:0`.
