@@ -127,25 +127,7 @@ async fn the_output_page_renders_in_chromium_with_every_entry() {
         "sources shown"
     );
 
-    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("output_page.png");
-    let _ = std::fs::remove_file(&shot);
-    let out = chromium(profile.path())
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(&page)
-        .output()
-        .await
-        .expect("chromium");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let png = std::fs::read(&shot).expect("screenshot written");
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 10_000,
-        "a real screenshot at {}",
-        shot.display()
-    );
+    screenshot(profile.path(), &page, 1000, "output_page").await;
     daemon.stop().await;
 }
 
@@ -195,6 +177,31 @@ async fn newsboat_receives_every_new_entry_across_polls_even_when_dates_do_not_m
     }
 }
 
+/// A screenshot of `url` at `width` px, kept as `target/tmp/NAME.png` for people to look at;
+/// fails the test unless Chromium wrote a real picture.
+async fn screenshot(profile: &Path, url: &str, width: u32, name: &str) {
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.png"));
+    let _ = std::fs::remove_file(&shot);
+    let out = chromium(profile)
+        .arg(format!("--window-size={width},900"))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(url)
+        .output()
+        .await
+        .expect("chromium is installed (apt-get install chromium)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 5_000,
+        "a real screenshot at {}",
+        shot.display()
+    );
+}
+
 /// Serves `html` (a page of ours, fetched) on `server` with a script appended that records
 /// whether the page is wider than the window: our own pages forbid script, so the layout is
 /// measured on a copy.
@@ -225,7 +232,6 @@ async fn every_page_reads_well_at_desktop_and_phone_widths() {
     assert_eq!(polled.code, Some(0), "{}", polled.stderr);
     let (base, _stop) = serve_outputs(&config.load()).await;
     let profile = tempfile::tempdir().expect("profile");
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
     for (name, path) in [
         ("status", "/"),
         ("output", "/feeds/all"),
@@ -249,26 +255,8 @@ async fn every_page_reads_well_at_desktop_and_phone_widths() {
             );
         }
         for width in [1280, 400] {
-            let shot = shots.join(format!("page_{name}_{width}.png"));
-            let _ = std::fs::remove_file(&shot);
-            let out = chromium(profile.path())
-                .arg(format!("--window-size={width},900"))
-                .arg(format!("--screenshot={}", shot.display()))
-                .arg(format!("{base}{path}"))
-                .output()
-                .await
-                .expect("chromium");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let png = std::fs::read(&shot).expect("screenshot written");
-            assert!(
-                png.starts_with(b"\x89PNG") && png.len() > 5_000,
-                "{}",
-                shot.display()
-            );
+            let url = format!("{base}{path}");
+            screenshot(profile.path(), &url, width, &format!("page_{name}_{width}")).await;
 
             let copy = measured_copy(&server, &format!("/probe/{name}"), &html);
             let dom = chromium(profile.path())
