@@ -15,9 +15,9 @@ use crate::model::Subscription;
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("not an OPML document: {0}")]
-    Opml(String),
+    Opml(opml::Error),
     #[error("the config file is not valid TOML: {0}")]
-    Toml(String),
+    Toml(toml_edit::TomlError),
     #[error("the imported config would be invalid: {0}")]
     Invalid(ConfigError),
 }
@@ -42,7 +42,7 @@ pub struct Imported {
 /// Every subscription of an OPML document. Outlines nested in others take the enclosing
 /// outlines' titles as tags (a reader's folders), plus their own `category` values.
 pub fn read_opml(text: &str) -> Result<Vec<Subscription>, ImportError> {
-    let doc = opml::OPML::from_str(text).map_err(|e| ImportError::Opml(e.to_string()))?;
+    let doc = opml::OPML::from_str(text).map_err(ImportError::Opml)?;
     let mut found = Vec::new();
     walk(&doc.body.outlines, &[], &mut found);
     Ok(found)
@@ -88,9 +88,7 @@ pub fn add_to_config(
     text: &str,
     subscriptions: &[Subscription],
 ) -> Result<(String, Imported), ImportError> {
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| ImportError::Toml(e.to_string()))?;
+    let mut doc: DocumentMut = text.parse().map_err(ImportError::Toml)?;
     let mut urls = HashSet::new();
     let mut names = HashSet::new();
     if let Some(feeds) = doc.get("feed").and_then(Item::as_array_of_tables) {

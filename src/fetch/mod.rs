@@ -57,8 +57,8 @@ pub struct Fetched {
 pub enum FetchError {
     #[error("timed out after {0:?}")]
     Timeout(Duration),
-    #[error("cannot connect: {0}")]
-    Connect(String),
+    #[error("cannot connect: {}", root_cause(.0))]
+    Connect(reqwest::Error),
     #[error("HTTP {status}")]
     Status {
         status: StatusCode,
@@ -79,8 +79,10 @@ pub enum FetchError {
     TooLarge(u64),
     #[error("cannot read {path}: {cause}")]
     File { path: String, cause: std::io::Error },
-    #[error("request failed: {0}")]
-    Request(String),
+    #[error("request failed: {}", root_cause(.0))]
+    Request(reqwest::Error),
+    #[error("`{0}` is not a local file path")]
+    NotAFilePath(Url),
 }
 
 impl FetchError {
@@ -297,7 +299,7 @@ impl Fetcher {
     async fn fetch_file(&self, url: &Url) -> Result<Fetched, FetchError> {
         let path = url
             .to_file_path()
-            .map_err(|()| FetchError::Request(format!("`{url}` is not a local file path")))?;
+            .map_err(|()| FetchError::NotAFilePath(url.clone()))?;
         let file_error = |cause| FetchError::File {
             path: path.display().to_string(),
             cause,
@@ -327,9 +329,9 @@ impl Fetcher {
         if error.is_timeout() {
             FetchError::Timeout(self.settings.timeout)
         } else if error.is_connect() {
-            FetchError::Connect(root_cause(&error))
+            FetchError::Connect(error)
         } else {
-            FetchError::Request(root_cause(&error))
+            FetchError::Request(error)
         }
     }
 }

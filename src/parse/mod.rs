@@ -25,7 +25,9 @@ pub use repair::{Refused, repair_xml};
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
     #[error("not a feed: {0}")]
-    NotAFeed(String),
+    NotAFeed(feed_rs::parser::ParseFeedError),
+    #[error("not a feed: an XML declaration in the middle of the document")]
+    MisplacedDeclaration,
     #[error("the document has {0} items but none could be read")]
     NoItemsRead(usize),
     #[error("the document has {total} items, more than the {max} a feed keeps")]
@@ -159,9 +161,7 @@ fn read(text: &str, items: usize) -> Result<(Feed, Vec<String>), ParseError> {
 fn strict(text: &str) -> Result<Feed, ParseError> {
     // quick-xml panics when a declaration naming an encoding comes after the start.
     if lexical::misplaced_declaration(text) {
-        return Err(ParseError::NotAFeed(
-            "an XML declaration in the middle of the document".into(),
-        ));
+        return Err(ParseError::MisplacedDeclaration);
     }
     // feed-rs can panic on hostile values; one bad document must not take the daemon down.
     std::panic::catch_unwind(|| {
@@ -177,7 +177,7 @@ fn strict(text: &str) -> Result<Feed, ParseError> {
             .parse(text.as_bytes())
     })
     .map_err(|_| ParseError::Panicked)?
-    .map_err(|e| ParseError::NotAFeed(e.to_string()))
+    .map_err(ParseError::NotAFeed)
 }
 
 /// The error to report when neither the document nor its repair could be read: the strict

@@ -57,8 +57,9 @@ pub enum StoreError {
     NotOurs,
     #[error("database task failed")]
     TaskFailed,
+    /// Every poll of a group commit gets the one error of the batch.
     #[error("writing a batch of polls failed: {0}")]
-    Batch(String),
+    Batch(std::sync::Arc<StoreError>),
 }
 
 /// SQLite names the path in some of its messages: it is said once.

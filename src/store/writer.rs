@@ -62,9 +62,9 @@ fn write_batch(store: &Store, batch: Vec<Job>) {
             }
         }
         Err(e) => {
-            let message = e.to_string();
+            let shared = std::sync::Arc::new(e);
             for reply in replies {
-                let _ = reply.send(Err(StoreError::Batch(message.clone())));
+                let _ = reply.send(Err(StoreError::Batch(shared.clone())));
             }
         }
     }
