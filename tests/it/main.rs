@@ -5,6 +5,7 @@ mod architecture;
 mod cli;
 mod crash;
 mod data_safety;
+mod docs;
 mod e2e;
 mod fidelity;
 mod filters;
