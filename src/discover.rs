@@ -14,11 +14,26 @@ const FEED_TYPES: [&str; 4] = [
 /// Only the head of a page is searched: feed links sit in `<head>`.
 const HEAD: usize = 256 * 1024;
 
-/// Whether `body` is an HTML page rather than a feed document.
+/// Whether `body` is an HTML page rather than a feed document: its first markup, past an
+/// XML declaration and comments, is `<!DOCTYPE html>` or `<html>` (a feed that quotes a page
+/// in its items is still a feed).
 pub fn is_web_page(body: &[u8]) -> bool {
-    let start = String::from_utf8_lossy(&body[..body.len().min(1024)]).to_ascii_lowercase();
-    let start = start.trim_start_matches('\u{feff}').trim_start();
-    start.starts_with("<!doctype html") || start.starts_with("<html") || start.contains("<html")
+    let start = String::from_utf8_lossy(&body[..body.len().min(4096)]).to_ascii_lowercase();
+    let mut rest = start.trim_start_matches('\u{feff}').trim_start();
+    loop {
+        let skipped = if rest.starts_with("<?") {
+            rest.find("?>").map(|end| end + 2)
+        } else if rest.starts_with("<!--") {
+            rest.find("-->").map(|end| end + 3)
+        } else {
+            break;
+        };
+        match skipped {
+            Some(end) => rest = rest[end..].trim_start(),
+            None => return false,
+        }
+    }
+    rest.starts_with("<!doctype html") || rest.starts_with("<html")
 }
 
 /// The feeds `page` (fetched from `base`) links as alternates, best first: Atom, RSS, then
@@ -112,6 +127,14 @@ mod tests {
 
     #[test]
     fn feeds_are_not_web_pages() {
+        assert!(!is_web_page(
+            b"<rss version=\"2.0\"><channel><item><description><![CDATA[<html><head>\
+              <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/x\"></head></html>]]>\
+              </description></item></channel></rss>"
+        ));
+        assert!(is_web_page(
+            b"<?xml version=\"1.0\"?>\n<!-- generated -->\n<html><head></head></html>"
+        ));
         assert!(!is_web_page(
             b"<?xml version=\"1.0\"?><rss version=\"2.0\"></rss>"
         ));
