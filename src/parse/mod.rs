@@ -4,6 +4,7 @@
 mod dates;
 mod decode;
 mod formats;
+mod json_repair;
 mod lexical;
 mod limits;
 mod repair;
@@ -192,7 +193,9 @@ fn unreadable(strict: Result<Feed, ParseError>, items: usize) -> ParseError {
 /// The repaired document and the names of its repairs; `None` when nothing could be done.
 fn repaired(text: &str) -> Result<Option<(String, Vec<String>)>, ParseError> {
     if text.trim_start().starts_with('{') {
-        return Ok(formats::repair_json(text).map(|(json, done)| (json, vec![done.to_string()])));
+        return Ok(
+            json_repair::repair_json(text).map(|(json, done)| (json, vec![done.to_string()]))
+        );
     }
     let repaired = repair_xml(text)?;
     if repaired.repairs.is_empty() {
