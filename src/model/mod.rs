@@ -39,6 +39,22 @@ pub fn truncate_utf8(mut text: String, max: usize) -> String {
     text
 }
 
+/// Feeds `text` to `hasher` with letter case folded: ASCII a chunk at a time without
+/// copying the whole text (most text is ASCII), anything else by Unicode case folding.
+fn hash_folded(hasher: &mut blake3::Hasher, text: &str) {
+    if !text.is_ascii() {
+        hasher.update(caseless::default_case_fold_str(text).as_bytes());
+        return;
+    }
+    let mut chunk = [0u8; 4096];
+    for part in text.as_bytes().chunks(chunk.len()) {
+        let folded = &mut chunk[..part.len()];
+        folded.copy_from_slice(part);
+        folded.make_ascii_lowercase();
+        hasher.update(folded);
+    }
+}
+
 /// The unique, user-visible name of a configured feed (used in `feed:NAME` filters).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FeedName(String);
@@ -135,9 +151,9 @@ impl ContentHash {
             return None;
         }
         let mut hasher = blake3::Hasher::new();
-        hasher.update(caseless::default_case_fold_str(title).as_bytes());
+        hash_folded(&mut hasher, title);
         hasher.update(b"\n");
-        hasher.update(caseless::default_case_fold_str(text).as_bytes());
+        hash_folded(&mut hasher, text);
         for url in media {
             hasher.update(b"\nmedia:");
             hasher.update(url.as_bytes());

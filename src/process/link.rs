@@ -54,7 +54,7 @@ pub fn web_link(raw: &str, base: Option<&Url>) -> WebLink {
 }
 
 /// Whether a URL is `http` or `https`.
-pub fn is_web(url: &Url) -> bool {
+fn is_web(url: &Url) -> bool {
     matches!(url.scheme(), "http" | "https")
 }
 
@@ -104,9 +104,14 @@ fn percent_decode(value: &str) -> String {
 /// dropped (by `Url` itself). The fragment is kept: `day.html#a1` and `day.html#a2` are two
 /// posts. Relative links resolve against `base`. `None` unless `link` is a web link.
 pub fn canonical_link(link: &str, base: Option<&Url>) -> Option<String> {
-    let WebLink::Web(mut url) = web_link(link, base) else {
-        return None;
-    };
+    match web_link(link, base) {
+        WebLink::Web(url) => Some(canonical(url)),
+        _ => None,
+    }
+}
+
+/// A web link without its tracking parameters.
+pub fn canonical(mut url: Url) -> String {
     if url.query().is_some() {
         let kept: Vec<(String, String)> = url
             .query_pairs()
@@ -119,7 +124,7 @@ pub fn canonical_link(link: &str, base: Option<&Url>) -> Option<String> {
             url.query_pairs_mut().clear().extend_pairs(kept);
         }
     }
-    Some(url.to_string())
+    url.to_string()
 }
 
 #[cfg(test)]

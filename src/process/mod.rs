@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::text::{html_to_text, normalise};
 
-pub use link::{WebLink, canonical_link, is_web, web_link};
+pub use link::{WebLink, canonical, canonical_link, web_link};
 pub use tags::{hashtags, tag};
 
 pub use crate::model::HASH_VERSION;
@@ -84,7 +84,7 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
         .unwrap_or_default();
     let mut dropped_links = Vec::new();
     let mut web = |raw: &str, base: Option<&Url>| match web_link(raw, base) {
-        WebLink::Web(_) => canonical_link(raw, base),
+        WebLink::Web(url) => Some(canonical(url)),
         WebLink::Dropped(value) => {
             dropped_links.push(value);
             None
