@@ -6,6 +6,7 @@ use url::Url;
 
 use crate::config::{DEFAULT_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT, OutputConfig};
 use crate::filter::Expr;
+use crate::model::StoredItem;
 use crate::publish::{Channel, Format, document_url, html};
 use crate::store::{Store, StoreError};
 
@@ -75,11 +76,20 @@ impl Publication {
         base: &Url,
         format: Option<Format>,
     ) -> Result<String, StoreError> {
-        let items = store.items_matching(self.filter.as_ref(), self.limit)?;
+        Ok(self.render_items(&self.items(store)?, base, format))
+    }
+
+    /// The items the document shows now, newest first.
+    pub fn items(&self, store: &Store) -> Result<Vec<StoredItem>, StoreError> {
+        store.items_matching(self.filter.as_ref(), self.limit)
+    }
+
+    /// The document showing `items` (all of its items, or only some for a delta).
+    pub fn render_items(&self, items: &[StoredItem], base: &Url, format: Option<Format>) -> String {
         let query = self.query.as_deref();
         let channel = Channel::new(base, self.title.clone(), &self.path, query, format);
-        Ok(match format {
-            Some(format) => format.render(&channel, &items),
+        match format {
+            Some(format) => format.render(&channel, items),
             None => {
                 let feeds: Vec<_> = Format::ALL
                     .iter()
@@ -98,8 +108,8 @@ impl Publication {
                 let tag_url = |tag: &str| {
                     document_url(base, &Publication::tag(tag).path, None, None).to_string()
                 };
-                html::output_page(&channel, &feeds, &items, &nav, &tag_url)
+                html::output_page(&channel, &feeds, items, &nav, &tag_url)
             }
-        })
+        }
     }
 }

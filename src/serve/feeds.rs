@@ -1,5 +1,6 @@
 //! Published documents: outputs, tags and searches in every format, and their HTML pages.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -68,7 +69,8 @@ pub async fn search_feed(
     respond(&state, doc, format, &headers).await
 }
 
-/// Serves the document from the cache while the database is unchanged, else renders it.
+/// Serves the document from the cache while the database is unchanged, else renders it; a
+/// client that asks for a delta (`A-IM: feed`) from a version it holds gets only what changed.
 async fn respond(
     state: &AppState,
     doc: Publication,
@@ -84,23 +86,64 @@ async fn respond(
     );
     let version = state.store.call(Store::data_version).await?;
     let config = state.config();
-    let max_age = config.server.cache_max_age;
-    if let Some(rendered) = state.cache.get(&key, version) {
-        return Ok(rendered.respond(headers, max_age));
-    }
     let base = config.server.base_url.clone();
-    let body = state
+    let rendered = match state.cache.get(&key, version) {
+        Some(rendered) => rendered,
+        None => render(state, &key, &doc, format, &base, version).await?,
+    };
+    if let Some(format) = format
+        && let Some(changed) =
+            state
+                .cache
+                .delta_since(&key, headers, rendered.etag(), rendered.entries())
+    {
+        let body = state
+            .store
+            .call(move |s| {
+                let items = doc.items(s)?;
+                let items: Vec<_> = items
+                    .into_iter()
+                    .filter(|i| changed.contains(&i.entry_id))
+                    .collect();
+                Ok(doc.render_items(&items, &base, Some(format)))
+            })
+            .await?;
+        return Ok(rendered.delta(body));
+    }
+    Ok(rendered.respond(headers, config.server.cache_max_age))
+}
+
+/// Renders the document, stamps when its content last changed, keeps its entries for
+/// deltas, and caches it.
+async fn render(
+    state: &AppState,
+    key: &str,
+    doc: &Publication,
+    format: Option<Format>,
+    base: &url::Url,
+    version: i64,
+) -> Result<Arc<Rendered>, ServeError> {
+    let (doc, base) = (doc.clone(), base.clone());
+    let (body, entries) = state
         .store
-        .call(move |s| doc.render(s, &base, format))
+        .call(move |s| {
+            let items = doc.items(s)?;
+            let entries: HashMap<String, i64> = items
+                .iter()
+                .map(|i| (i.entry_id.clone(), i.updated.timestamp()))
+                .collect();
+            Ok((doc.render_items(&items, &base, format), entries))
+        })
         .await?;
     let content_type = format.map_or("text/html; charset=utf-8", Format::content_type);
     let rendered = Rendered::new(version, content_type, body);
     let changed = state
         .cache
-        .changed_at(&key, rendered.etag(), SystemTime::now());
-    let rendered = Arc::new(rendered.changed_at(changed));
-    state.cache.put(key, rendered.clone());
-    Ok(rendered.respond(headers, max_age))
+        .changed_at(key, rendered.etag(), SystemTime::now());
+    state.cache.remember(key, rendered.etag(), entries.clone());
+    let rendered = Arc::new(rendered.changed_at(changed).with_entries(entries));
+    state.cache.put(key.to_string(), rendered.clone());
+    Ok(rendered)
 }
 
 /// "name.atom" → ("name", Some(Atom)); "name" → ("name", None) for the page.
