@@ -63,6 +63,17 @@ impl Publication {
         }
     }
 
+    /// The search page before anything is searched: every item.
+    pub fn everything() -> Publication {
+        Publication {
+            title: "Search".into(),
+            filter: None,
+            path: "search".into(),
+            query: None,
+            limit: DEFAULT_OUTPUT_LIMIT,
+        }
+    }
+
     /// With `?limit=N` when the request gave one, kept within bounds.
     pub fn limited(mut self, limit: Option<usize>) -> Publication {
         self.limit = limit.unwrap_or(self.limit).clamp(1, MAX_OUTPUT_LIMIT);

@@ -64,9 +64,14 @@ pub async fn search_feed(
     headers: HeaderMap,
 ) -> Result<Response, ServeError> {
     let q = query.q.unwrap_or_default();
-    let expr = filter::parse(&q).map_err(|e| ServeError::BadRequest(e.to_string()))?;
-    let doc = Publication::search(&q, expr).limited(query.limit);
-    respond(&state, doc, format, &headers).await
+    // The search page with an empty box shows every item; a feed needs an expression.
+    let doc = if format.is_none() && q.trim().is_empty() {
+        Publication::everything()
+    } else {
+        let expr = filter::parse(&q).map_err(|e| ServeError::BadRequest(e.to_string()))?;
+        Publication::search(&q, expr)
+    };
+    respond(&state, doc.limited(query.limit), format, &headers).await
 }
 
 /// Serves the document from the cache while the database is unchanged, else renders it; a

@@ -237,6 +237,7 @@ async fn every_page_reads_well_at_desktop_and_phone_widths() {
         ("output", "/feeds/all"),
         ("tag", "/tags/OpenAI"),
         ("search", "/search?q=%23OpenAI+and+not+%23crypto"),
+        ("empty_search", "/search?q="),
     ] {
         let response = reqwest::get(format!("{base}{path}")).await.expect("GET");
         assert!(
