@@ -7,7 +7,7 @@ use url::Url;
 use crate::config::{DEFAULT_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT, OutputConfig};
 use crate::filter::Expr;
 use crate::model::StoredItem;
-use crate::publish::{Channel, Format, document_url, html};
+use crate::publish::{ArchiveLinks, Channel, Format, document_url, html};
 use crate::store::{Store, StoreError};
 
 /// One published document, in any format.
@@ -22,11 +22,22 @@ pub struct Publication {
     pub query: Option<String>,
     /// Entries it carries, within `1..=MAX_OUTPUT_LIMIT`.
     pub limit: usize,
+    /// The output it is, when it is one: outputs keep archive pages (RFC 5005).
+    pub output: Option<String>,
 }
 
 /// Where output `name` is served, without extension.
 pub fn output_path(name: &str) -> String {
     format!("feeds/{name}")
+}
+
+/// Where page `page` of output `name`'s archive is served, without extension.
+pub fn archive_path(name: &str, page: i64) -> String {
+    format!("feeds/{name}/archive/{page}")
+}
+
+fn archive_url(base: &Url, name: &str, page: i64, format: Format) -> Url {
+    document_url(base, &archive_path(name, page), None, Some(format))
 }
 
 impl Publication {
@@ -38,6 +49,7 @@ impl Publication {
             path: output_path(&output.name),
             query: None,
             limit: output.limit,
+            output: Some(output.name.clone()),
         }
     }
 
@@ -49,6 +61,7 @@ impl Publication {
             path: format!("tags/{tag}"),
             query: None,
             limit: DEFAULT_OUTPUT_LIMIT,
+            output: None,
         }
     }
 
@@ -60,6 +73,7 @@ impl Publication {
             path: "search".into(),
             query: Some(q.to_string()),
             limit: DEFAULT_OUTPUT_LIMIT,
+            output: None,
         }
     }
 
@@ -71,6 +85,7 @@ impl Publication {
             path: "search".into(),
             query: None,
             limit: DEFAULT_OUTPUT_LIMIT,
+            output: None,
         }
     }
 
@@ -87,7 +102,65 @@ impl Publication {
         base: &Url,
         format: Option<Format>,
     ) -> Result<String, StoreError> {
-        Ok(self.render_items(&self.items(store)?, base, format))
+        let archive = match format {
+            Some(format) => self.archive(store, base, format)?,
+            None => ArchiveLinks::default(),
+        };
+        Ok(self.render_items(&self.items(store)?, base, format, &archive))
+    }
+
+    /// For an output: brings its archive up to date (the documents of pages that just filled
+    /// are kept, never to change) and links its newest page. Nothing for tags and searches.
+    pub fn archive(
+        &self,
+        store: &Store,
+        base: &Url,
+        format: Format,
+    ) -> Result<ArchiveLinks, StoreError> {
+        let Some(output) = &self.output else {
+            return Ok(ArchiveLinks::default());
+        };
+        for page in store.assign_archive_places(output, self.filter.as_ref())? {
+            self.keep_archive_page(store, base, output, page)?;
+        }
+        let newest = store.archive_span(output)?.map(|(_, newest)| newest);
+        Ok(ArchiveLinks {
+            prev: newest.map(|page| archive_url(base, output, page, format)),
+            current: None,
+        })
+    }
+
+    /// Renders a full archive page in every format and keeps the documents.
+    fn keep_archive_page(
+        &self,
+        store: &Store,
+        base: &Url,
+        output: &str,
+        page: i64,
+    ) -> Result<(), StoreError> {
+        let items = store.archive_page_items(output, page)?;
+        let oldest = store
+            .archive_span(output)?
+            .map_or(page, |(oldest, _)| oldest);
+        let documents: Vec<(&str, String)> = Format::ALL
+            .iter()
+            .map(|format| {
+                let path = archive_path(output, page);
+                let mut channel = Channel::new(
+                    base,
+                    format!("{} (archive page {page})", self.title),
+                    &path,
+                    None,
+                    Some(*format),
+                );
+                channel.archive = ArchiveLinks {
+                    prev: (page > oldest).then(|| archive_url(base, output, page - 1, *format)),
+                    current: Some(document_url(base, &self.path, None, Some(*format))),
+                };
+                (format.extension(), format.render(&channel, &items))
+            })
+            .collect();
+        store.keep_archive_page(output, page, &documents, chrono::Utc::now())
     }
 
     /// The items the document shows now, newest first.
@@ -95,10 +168,18 @@ impl Publication {
         store.items_matching(self.filter.as_ref(), self.limit)
     }
 
-    /// The document showing `items` (all of its items, or only some for a delta).
-    pub fn render_items(&self, items: &[StoredItem], base: &Url, format: Option<Format>) -> String {
+    /// The document showing `items` (all of its items, or only some for a delta), with
+    /// `archive` links.
+    pub fn render_items(
+        &self,
+        items: &[StoredItem],
+        base: &Url,
+        format: Option<Format>,
+        archive: &ArchiveLinks,
+    ) -> String {
         let query = self.query.as_deref();
-        let channel = Channel::new(base, self.title.clone(), &self.path, query, format);
+        let mut channel = Channel::new(base, self.title.clone(), &self.path, query, format);
+        channel.archive = archive.clone();
         match format {
             Some(format) => format.render(&channel, items),
             None => {

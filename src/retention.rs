@@ -62,5 +62,6 @@ pub async fn prune_all(
         // Let waiting polls take the write lock between batches.
         tokio::task::yield_now().await;
     }
+    store.call(Store::prune_archives).await?;
     Ok(total)
 }

@@ -16,7 +16,7 @@ pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
         .map(|i| i.updated)
         .max()
         .unwrap_or(DateTime::UNIX_EPOCH);
-    let feed = Feed {
+    let mut feed = Feed {
         title: Text::plain(clean_text(&channel.title)),
         id: channel.self_url.to_string(),
         updated: fixed(updated),
@@ -37,7 +37,33 @@ pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
         entries: items.iter().map(entry).collect(),
         ..Feed::default()
     };
+    feed.links.extend(archive_links(&channel.archive));
+    if channel.archive.is_archive() {
+        feed.namespaces
+            .insert("fh".into(), super::FEED_HISTORY.into());
+        let marker = atom_syndication::extension::Extension {
+            name: "fh:archive".into(),
+            ..Default::default()
+        };
+        feed.extensions
+            .entry("fh".into())
+            .or_default()
+            .insert("archive".into(), vec![marker]);
+    }
     feed.to_string()
+}
+
+/// `prev-archive` and `current` links (RFC 5005).
+fn archive_links(archive: &super::ArchiveLinks) -> Vec<Link> {
+    let prev = archive
+        .prev
+        .iter()
+        .map(|u| link(u.as_str(), "prev-archive", None));
+    let current = archive
+        .current
+        .iter()
+        .map(|u| link(u.as_str(), "current", None));
+    prev.chain(current).collect()
 }
 
 fn entry(item: &StoredItem) -> Entry {

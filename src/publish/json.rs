@@ -12,6 +12,9 @@ struct JsonFeed<'a> {
     title: String,
     home_page_url: &'a str,
     feed_url: &'a str,
+    /// JSON Feed's pagination: the next older archive page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<String>,
     items: Vec<JsonItem>,
 }
 
@@ -60,6 +63,7 @@ pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
         title: clean_text(&channel.title),
         home_page_url: channel.page_url.as_str(),
         feed_url: channel.self_url.as_str(),
+        next_url: channel.archive.prev.as_ref().map(ToString::to_string),
         items: items.iter().map(item).collect(),
     };
     serde_json::to_string_pretty(&feed).expect("plain structs always serialise")

@@ -21,7 +21,29 @@ pub struct Channel {
     pub self_url: Url,
     /// The HTML page of the same output (`rel="alternate"`).
     pub page_url: Url,
+    /// Its place among the output's archive pages (RFC 5005).
+    pub archive: ArchiveLinks,
 }
+
+/// RFC 5005 links: a current document names its newest archive page; an archive page names
+/// the current document and the page before it.
+#[derive(Debug, Clone, Default)]
+pub struct ArchiveLinks {
+    /// The next older archive page (`rel="prev-archive"`).
+    pub prev: Option<Url>,
+    /// On an archive page: the output's current document (`rel="current"`).
+    pub current: Option<Url>,
+}
+
+impl ArchiveLinks {
+    /// Whether the document is an archive page (`<fh:archive/>`).
+    pub fn is_archive(&self) -> bool {
+        self.current.is_some()
+    }
+}
+
+/// The Feed History namespace of RFC 5005.
+const FEED_HISTORY: &str = "http://purl.org/syndication/history/1.0";
 
 impl Channel {
     /// The document served at `path` (`feeds/NAME`, `tags/TAG`, `search`) under `base`, in
@@ -37,6 +59,7 @@ impl Channel {
             title,
             self_url: document_url(base, path, query, format),
             page_url: document_url(base, path, query, None),
+            archive: ArchiveLinks::default(),
         }
     }
 }

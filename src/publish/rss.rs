@@ -13,22 +13,46 @@ use crate::model::StoredItem;
 /// Renders `items` (newest first) as an RSS 2.0 channel.
 pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
     let updated = items.iter().map(|i| i.updated).max();
+    let mut links = vec![Link {
+        href: channel.self_url.to_string(),
+        rel: "self".into(),
+        mime_type: Some("application/rss+xml".into()),
+        ..Link::default()
+    }];
+    let archive = &channel.archive;
+    for (url, rel) in [
+        (&archive.prev, "prev-archive"),
+        (&archive.current, "current"),
+    ] {
+        links.extend(url.iter().map(|u| Link {
+            href: u.to_string(),
+            rel: rel.into(),
+            ..Link::default()
+        }));
+    }
+    let mut namespaces = BTreeMap::new();
+    let mut extensions = rss::extension::ExtensionMap::new();
+    if archive.is_archive() {
+        namespaces.insert("fh".to_string(), super::FEED_HISTORY.to_string());
+        let marker = rss::extension::Extension {
+            name: "fh:archive".into(),
+            ..Default::default()
+        };
+        extensions
+            .entry("fh".into())
+            .or_default()
+            .insert("archive".into(), vec![marker]);
+    }
     let rss = rss::Channel {
         title: clean_text(&channel.title),
         link: channel.page_url.to_string(),
         description: clean_text(&channel.title),
         last_build_date: updated.map(rfc2822),
         generator: Some(format!("feedsift {}", env!("CARGO_PKG_VERSION"))),
-        atom_ext: Some(AtomExtension {
-            links: vec![Link {
-                href: channel.self_url.to_string(),
-                rel: "self".into(),
-                mime_type: Some("application/rss+xml".into()),
-                ..Link::default()
-            }],
-        }),
+        atom_ext: Some(AtomExtension { links }),
         items: items.iter().map(item).collect(),
-        namespaces: BTreeMap::new(),
+        namespaces,
+        extensions,
         ..rss::Channel::default()
     };
     rss.to_string()

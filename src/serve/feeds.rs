@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -13,7 +13,7 @@ use super::cache::Rendered;
 use super::{AppState, ServeError};
 use crate::documents::Publication;
 use crate::filter;
-use crate::publish::Format;
+use crate::publish::{ArchiveLinks, Format};
 use crate::store::Store;
 
 /// `?limit=N` (and `?q=EXPR` on searches).
@@ -110,7 +110,8 @@ async fn respond(
                     .into_iter()
                     .filter(|i| changed.contains(&i.entry_id))
                     .collect();
-                Ok(doc.render_items(&items, &base, Some(format)))
+                // A delta carries only entries; its reader has the archive links already.
+                Ok(doc.render_items(&items, &base, Some(format), &ArchiveLinks::default()))
             })
             .await?;
         return Ok(rendered.delta(body));
@@ -132,12 +133,16 @@ async fn render(
     let (body, entries) = state
         .store
         .call(move |s| {
+            let archive = match format {
+                Some(format) => doc.archive(s, &base, format)?,
+                None => ArchiveLinks::default(),
+            };
             let items = doc.items(s)?;
             let entries: HashMap<String, i64> = items
                 .iter()
                 .map(|i| (i.entry_id.clone(), i.updated.timestamp()))
                 .collect();
-            Ok((doc.render_items(&items, &base, format), entries))
+            Ok((doc.render_items(&items, &base, format, &archive), entries))
         })
         .await?;
     let content_type = format.map_or("text/html; charset=utf-8", Format::content_type);
@@ -149,6 +154,32 @@ async fn render(
     let rendered = Arc::new(rendered.changed_at(changed).with_entries(entries));
     state.cache.put(key.to_string(), rendered.clone());
     Ok(rendered)
+}
+
+/// `GET /feeds/NAME/archive/N.atom|.rss|.json`: a kept archive page (RFC 5005), which
+/// never changes once full, so caches may keep it for good.
+pub async fn archive_page(
+    State(state): State<AppState>,
+    Path((name, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ServeError> {
+    let (page, format) = split_format(&file)?;
+    let (Ok(page), Some(format)) = (page.parse::<i64>(), format) else {
+        return Err(ServeError::NotFound);
+    };
+    state.config().output(&name).ok_or(ServeError::NotFound)?;
+    let body = state
+        .store
+        .call(move |s| s.archive_page(&name, page, format.extension()))
+        .await?
+        .ok_or(ServeError::NotFound)?;
+    let rendered = Rendered::new(0, format.content_type(), body);
+    let mut response = rendered.respond(&headers, Duration::from_secs(365 * 86_400));
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    Ok(response)
 }
 
 /// "name.atom" → ("name", Some(Atom)); "name" → ("name", None) for the page.

@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(prometheus::metrics))
         .route("/opml", get(pages::subscriptions))
         .route("/feeds/{file}", get(feeds::output_feed))
+        .route("/feeds/{name}/archive/{file}", get(feeds::archive_page))
         .route("/tags/{file}", get(feeds::tag_feed))
         .route("/search", get(search(None)))
         .route("/search.atom", get(search(Some(Format::Atom))))

@@ -159,6 +159,25 @@ const MIGRATIONS: &[Step] = &[
         "UPDATE feeds SET last_status = 'fetched' WHERE last_status = 'ok';
          ALTER TABLE feeds DROP COLUMN items_seen;",
     ),
+    // 10: archive pages of outputs (RFC 5005): each item's place in an output's history,
+    // and the documents of full pages as first rendered, which never change.
+    Step::Sql(
+        "CREATE TABLE archive_places (
+             output TEXT NOT NULL,
+             place INTEGER NOT NULL,
+             item_id INTEGER NOT NULL,
+             PRIMARY KEY (output, place)
+         ) STRICT, WITHOUT ROWID;
+         CREATE UNIQUE INDEX archive_places_item ON archive_places (output, item_id);
+         CREATE TABLE archive_pages (
+             output TEXT NOT NULL,
+             page INTEGER NOT NULL,
+             format TEXT NOT NULL,
+             body TEXT NOT NULL,
+             kept INTEGER NOT NULL,
+             PRIMARY KEY (output, page, format)
+         ) STRICT, WITHOUT ROWID;",
+    ),
 ];
 
 /// The schema version this build writes.

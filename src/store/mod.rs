@@ -1,6 +1,7 @@
 //! The only place with SQL: one SQLite file in WAL mode, a writer and a reader connection,
 //! used from blocking threads (async callers go through [`Store::call`]).
 
+mod archive;
 mod explain;
 mod feeds;
 mod filter_sql;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use archive::ARCHIVE_PAGE_SIZE;
 pub use explain::{ItemDetail, SourceDetail, TagSource};
 pub use feeds::{FeedRecord, FeedSpec};
 pub use migrations::latest_version;

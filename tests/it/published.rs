@@ -397,3 +397,130 @@ async fn every_format_names_the_author_and_the_other_sites_inside_what_readers_s
         );
     }
 }
+
+/// An RSS document of `count` stories, story `i` published `i` hours after a fixed time,
+/// with `edit` in the text of story 0.
+fn dated_stories(count: usize, edit: &str) -> String {
+    let items: String = (0..count)
+        .rev()
+        .map(|i| {
+            let date = chrono::DateTime::from_timestamp(1_700_000_000 + i as i64 * 3600, 0)
+                .unwrap_or_default()
+                .to_rfc2822();
+            let extra = if i == 0 { edit } else { "" };
+            format!(
+                "<item><guid>s-{i}</guid><title>Story {i}</title><link>https://s.example/{i}</link>\
+                 <pubDate>{date}</pubDate><description>Story {i}, told in enough words to be one. {extra}</description></item>"
+            )
+        })
+        .collect();
+    format!(
+        "<rss version=\"2.0\"><channel><title>s</title><link>https://s.example/</link>\
+         <description>d</description>{items}</channel></rss>"
+    )
+}
+
+/// The entry ids and links of a document, and the document itself.
+async fn feed_at(url: &str) -> (feed_rs::model::Feed, String, reqwest::header::HeaderMap) {
+    let response = get(url, &[]).await;
+    assert_eq!(response.status(), 200, "{url}");
+    let headers = response.headers().clone();
+    let body = response.text().await.expect("body");
+    let feed = feed_rs::parser::parse(body.as_bytes()).unwrap_or_else(|e| panic!("{url}: {e}"));
+    (feed, body, headers)
+}
+
+fn link_of<'f>(feed: &'f feed_rs::model::Feed, rel: &str) -> Option<&'f str> {
+    feed.links
+        .iter()
+        .find(|l| l.rel.as_deref() == Some(rel))
+        .map(|l| l.href.as_str())
+}
+
+#[tokio::test]
+async fn archive_pages_hold_the_whole_history_link_up_and_never_change_once_full() {
+    let server = TestServer::start().await;
+    server.serve("/s.rss", Route::ok(dated_stories(120, "")));
+    let written = crate::support::ConfigBuilder::new()
+        .storage("max_items_per_feed", "1000")
+        .feeds(&[("s", &server.url("/s.rss"), &[])])
+        .tables("[[output]]\nname = \"all\"\n")
+        .write();
+    let config = written.load();
+    app::poll_once(&config, app::Selection::All, &|_| {})
+        .await
+        .expect("poll");
+    let (base, _stop) = serve_outputs(&config).await;
+    let site = config.server.base_url.to_string();
+    let local = |url: &str| url.replace(&site, &format!("{base}/"));
+
+    let (current, _, _) = feed_at(&format!("{base}/feeds/all.atom")).await;
+    assert_eq!(current.entries.len(), 50);
+    let newest = local(link_of(&current, "prev-archive").expect("prev-archive"));
+    assert!(newest.ends_with("/feeds/all/archive/2.atom"), "{newest}");
+    let (page2, page2_body, headers) = feed_at(&newest).await;
+    assert_eq!(
+        headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(
+        page2_body.contains("<fh:archive"),
+        "marked as an archive page"
+    );
+    assert!(link_of(&page2, "current").is_some_and(|c| c.ends_with("/feeds/all.atom")));
+    let page1_url = local(link_of(&page2, "prev-archive").expect("page 1"));
+    let (page1, page1_body, _) = feed_at(&page1_url).await;
+    assert_eq!(
+        link_of(&page1, "prev-archive"),
+        None,
+        "page 1 is the oldest"
+    );
+    assert_eq!((page1.entries.len(), page2.entries.len()), (50, 50));
+    // The current document and the pages together hold every story once.
+    let mut ids: Vec<String> = [&current, &page2, &page1]
+        .iter()
+        .flat_map(|f| f.entries.iter().map(|e| e.id.clone()))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 120, "the whole history");
+    assert!(
+        page1
+            .entries
+            .iter()
+            .any(|e| e.title.as_ref().is_some_and(|t| t.content == "Story 0"))
+    );
+
+    // RSS and JSON Feed link the same pages.
+    let rss = get_text_of(&format!("{base}/feeds/all.rss")).await;
+    assert!(
+        rss.contains("rel=\"prev-archive\"") && rss.contains("/feeds/all/archive/2.rss"),
+        "{rss}"
+    );
+    let json = get_text_of(&format!("{base}/feeds/all.json")).await;
+    let next = format!("\"next_url\": \"{site}feeds/all/archive/2.json\"");
+    assert!(json.contains(&next), "{json}");
+
+    // Story 0 changes and 40 newer stories arrive: page 1 stays byte for byte, page 3 fills.
+    server.serve("/s.rss", Route::ok(dated_stories(160, "Corrected.")));
+    app::poll_once(&config, app::Selection::All, &|_| {})
+        .await
+        .expect("poll");
+    let (current, _, _) = feed_at(&format!("{base}/feeds/all.atom")).await;
+    let newest = local(link_of(&current, "prev-archive").expect("prev-archive"));
+    assert!(newest.ends_with("/feeds/all/archive/3.atom"), "{newest}");
+    let (_, again, _) = feed_at(&page1_url).await;
+    assert_eq!(again, page1_body, "a full page never changes");
+    let (page3, _, _) = feed_at(&newest).await;
+    assert!(link_of(&page3, "prev-archive").is_some_and(|p| p.ends_with("/archive/2.atom")));
+    assert_eq!(
+        get(&format!("{base}/feeds/all/archive/9.atom"), &[])
+            .await
+            .status(),
+        404
+    );
+}
+
+async fn get_text_of(url: &str) -> String {
+    get(url, &[]).await.text().await.expect("body")
+}

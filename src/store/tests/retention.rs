@@ -1,6 +1,7 @@
 //! Retention, tombstones, restart spreading and batched writes.
 
 use super::*;
+use crate::store::ARCHIVE_PAGE_SIZE;
 
 fn retention(days: u64, max_items_per_feed: u32) -> Retention {
     Retention {
@@ -126,4 +127,34 @@ fn a_failing_poll_in_a_batch_is_rolled_back_alone() {
         [true, false, true]
     );
     assert_eq!(all_titles(&f), ["Story 3", "Story 1"]);
+}
+
+#[test]
+fn archive_pages_go_whole_once_all_their_items_are_pruned() {
+    let f = fixture();
+    let page: Vec<Item> = (0..ARCHIVE_PAGE_SIZE)
+        .flat_map(|i| {
+            items(
+                &format!("old-{i}"),
+                &format!("Old story {i}"),
+                &format!("Old story number {i}, told in enough words to be one"),
+                &[],
+            )
+        })
+        .collect();
+    poll(&f, "a", &page, 0);
+    let full = f.store.assign_archive_places("all", None).expect("places");
+    assert_eq!(full, [1]);
+    f.store
+        .keep_archive_page("all", 1, &[("atom", "<feed/>".into())], at(0))
+        .expect("keep");
+    assert_eq!(
+        f.store.prune_archives().expect("prune"),
+        0,
+        "its items are still stored"
+    );
+    prune_everything(&f, 100 * 86400, retention(90, 2000));
+    assert_eq!(f.store.prune_archives().expect("prune"), 1);
+    assert_eq!(f.store.archive_page("all", 1, "atom").expect("read"), None);
+    assert_eq!(f.store.archive_span("all").expect("span"), None);
 }
