@@ -180,6 +180,7 @@ impl Publication {
         let query = self.query.as_deref();
         let mut channel = Channel::new(base, self.title.clone(), &self.path, query, format);
         channel.archive = archive.clone();
+        channel.hub = base.join("websub").ok();
         match format {
             Some(format) => format.render(&channel, items),
             None => {

@@ -47,6 +47,7 @@ pub mod discover;
 pub mod documents;
 pub mod fetch;
 pub mod filter;
+pub mod hub;
 pub mod inspect;
 pub mod metrics;
 pub mod model;

@@ -83,6 +83,7 @@ pub async fn run(
         store.clone(),
         shutdown.clone(),
     )));
+    tasks.spawn(never_fails(push_changes(state.clone(), shutdown.clone())));
     let heartbeat = state.heartbeat();
     if let Some(period) = sd_notify::watchdog_enabled() {
         tasks.spawn(never_fails(feed_watchdog(
@@ -163,6 +164,34 @@ pub async fn run(
         tracing::warn!(error = %e, "cannot fold the write-ahead log into the database");
     }
     Ok(())
+}
+
+/// How often the hub looks for changed documents to push.
+const PUSH_TICK: Duration = Duration::from_secs(1);
+/// How often it looks anyway, for deliveries waiting to be retried and leases that ended.
+const PUSH_ANYWAY: Duration = Duration::from_secs(30);
+
+/// Pushes changed documents to their WebSub subscribers soon after a poll changes them.
+async fn push_changes(state: AppState, shutdown: CancellationToken) {
+    let mut seen_version = None;
+    let mut last_pass = tokio::time::Instant::now();
+    let mut ticker = tokio::time::interval(PUSH_TICK);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        let version = state.store.call(Store::data_version).await.ok();
+        if version == seen_version && last_pass.elapsed() < PUSH_ANYWAY {
+            continue;
+        }
+        seen_version = version;
+        last_pass = tokio::time::Instant::now();
+        state
+            .hub
+            .deliver_changes(&state.store, &state.config(), chrono::Utc::now())
+            .await;
+    }
 }
 
 /// How often the write-ahead log is copied into the database file while the daemon runs.

@@ -40,6 +40,8 @@ pub struct Server {
     pub base_url: Url,
     /// How long readers and proxies may reuse a published document (`Cache-Control: max-age`).
     pub cache_max_age: Duration,
+    /// External WebSub hubs told when an output changes (the "publish" ping).
+    pub hubs: Vec<Url>,
 }
 
 #[derive(Debug, Clone)]

@@ -26,6 +26,8 @@ pub struct RawServer {
     pub listen: Option<Spanned<String>>,
     pub base_url: Option<Spanned<String>>,
     pub cache_max_age: Option<Spanned<String>>,
+    #[serde(default)]
+    pub hubs: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

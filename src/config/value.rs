@@ -47,10 +47,23 @@ pub fn server(ctx: &Context, raw: &RawServer) -> Result<Server, ConfigError> {
         None => default_base_url(listen),
     };
     let cache_max_age = opt_duration(ctx, &raw.cache_max_age, "server.cache_max_age", "5m")?;
+    let hubs = raw
+        .hubs
+        .iter()
+        .map(|h| match Url::parse(h.get_ref()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url),
+            _ => Err(ctx.invalid(
+                h.span(),
+                "server.hubs",
+                format!("`{}` is not an http(s) URL", h.get_ref()),
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Server {
         listen,
         base_url,
         cache_max_age,
+        hubs,
     })
 }
 

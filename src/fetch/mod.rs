@@ -4,7 +4,7 @@
 
 mod hints;
 mod hosts;
-mod reach;
+pub mod reach;
 
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};

@@ -38,6 +38,8 @@ pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
         ..Feed::default()
     };
     feed.links.extend(archive_links(&channel.archive));
+    feed.links
+        .extend(channel.hub.iter().map(|h| link(h.as_str(), "hub", None)));
     if channel.archive.is_archive() {
         feed.namespaces
             .insert("fh".into(), super::FEED_HISTORY.into());

@@ -15,7 +15,17 @@ struct JsonFeed<'a> {
     /// JSON Feed's pagination: the next older archive page.
     #[serde(skip_serializing_if = "Option::is_none")]
     next_url: Option<String>,
+    /// The WebSub hub that pushes this document.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<JsonHub>,
     items: Vec<JsonItem>,
+}
+
+#[derive(Serialize)]
+struct JsonHub {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: String,
 }
 
 #[derive(Serialize)]
@@ -64,6 +74,14 @@ pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
         home_page_url: channel.page_url.as_str(),
         feed_url: channel.self_url.as_str(),
         next_url: channel.archive.prev.as_ref().map(ToString::to_string),
+        hubs: channel
+            .hub
+            .iter()
+            .map(|url| JsonHub {
+                kind: "WebSub",
+                url: url.to_string(),
+            })
+            .collect(),
         items: items.iter().map(item).collect(),
     };
     serde_json::to_string_pretty(&feed).expect("plain structs always serialise")

@@ -23,6 +23,8 @@ pub struct Channel {
     pub page_url: Url,
     /// Its place among the output's archive pages (RFC 5005).
     pub archive: ArchiveLinks,
+    /// The WebSub hub that pushes it (`rel="hub"`).
+    pub hub: Option<Url>,
 }
 
 /// RFC 5005 links: a current document names its newest archive page; an archive page names
@@ -60,6 +62,7 @@ impl Channel {
             self_url: document_url(base, path, query, format),
             page_url: document_url(base, path, query, None),
             archive: ArchiveLinks::default(),
+            hub: None,
         }
     }
 }

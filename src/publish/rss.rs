@@ -23,6 +23,7 @@ pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
     for (url, rel) in [
         (&archive.prev, "prev-archive"),
         (&archive.current, "current"),
+        (&channel.hub, "hub"),
     ] {
         links.extend(url.iter().map(|u| Link {
             href: u.to_string(),

@@ -5,6 +5,7 @@ mod feeds;
 mod health;
 mod pages;
 mod prometheus;
+mod websub;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicI64;
@@ -20,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::publish::Format;
 use crate::store::{Store, StoreError};
@@ -34,6 +36,8 @@ pub struct AppState {
     /// When the scheduler last looked for due feeds (unix seconds; 0 = no scheduler here).
     heartbeat: Arc<AtomicI64>,
     metrics: Arc<Metrics>,
+    /// The WebSub hub of the published documents.
+    pub hub: Arc<Hub>,
 }
 
 impl AppState {
@@ -44,6 +48,7 @@ impl AppState {
             cache: Arc::default(),
             heartbeat: Arc::default(),
             metrics: Arc::default(),
+            hub: Arc::default(),
         }
     }
 
@@ -85,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/feeds/{file}", get(feeds::output_feed))
         .route("/feeds/{name}/archive/{file}", get(feeds::archive_page))
         .route("/tags/{file}", get(feeds::tag_feed))
+        .route("/websub", axum::routing::post(websub::subscription))
         .route("/search", get(search(None)))
         .route("/search.atom", get(search(Some(Format::Atom))))
         .route("/search.rss", get(search(Some(Format::Rss))))

@@ -178,6 +178,19 @@ const MIGRATIONS: &[Step] = &[
              PRIMARY KEY (output, page, format)
          ) STRICT, WITHOUT ROWID;",
     ),
+    // 11: WebSub subscribers of the published documents.
+    Step::Sql(
+        "CREATE TABLE websub (
+             topic TEXT NOT NULL,
+             callback TEXT NOT NULL,
+             secret TEXT,
+             lease_until INTEGER NOT NULL,
+             failures INTEGER NOT NULL DEFAULT 0,
+             delivered TEXT,
+             next_attempt INTEGER NOT NULL DEFAULT 0,
+             PRIMARY KEY (topic, callback)
+         ) STRICT, WITHOUT ROWID;",
+    ),
 ];
 
 /// The schema version this build writes.

@@ -9,6 +9,7 @@ mod items;
 mod migrations;
 mod prune;
 mod query;
+mod websub;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ pub use explain::{ItemDetail, SourceDetail, TagSource};
 pub use feeds::{FeedRecord, FeedSpec};
 pub use migrations::latest_version;
 pub use prune::{PruneStats, Retention};
+pub use websub::Subscription;
 pub use writer::GroupCommit;
 
 /// How long a connection waits for a lock held by another one before failing.

@@ -35,6 +35,19 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "relocate", "schedule", "store",
         ],
     ),
+    // The WebSub hub renders documents and reaches subscribers under the feeds' address rules.
+    (
+        "hub",
+        &[
+            "model",
+            "config",
+            "documents",
+            "fetch",
+            "filter",
+            "publish",
+            "store",
+        ],
+    ),
     // Each published document described once, for the server and `feedsift render`.
     (
         "documents",
@@ -60,6 +73,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "config",
             "documents",
             "filter",
+            "hub",
             "metrics",
             "publish",
             "store",

@@ -21,3 +21,4 @@ mod readers;
 mod service;
 mod support;
 mod url_policy;
+mod websub;
