@@ -32,8 +32,14 @@ impl Store {
         } else {
             cond.sql.clone()
         };
+        // Only items first seen since the last placed one are candidates, so a render looks
+        // at the new items, not at the whole history (an old item that starts to match later
+        // stays out of the archive).
         let sql = format!(
             "SELECT i.id FROM items i WHERE {where_clause}
+               AND i.first_seen >= coalesce((SELECT l.first_seen FROM archive_places p
+                                               JOIN items l ON l.id = p.item_id
+                                              WHERE p.output = ?{n} ORDER BY p.place DESC LIMIT 1), 0)
                AND NOT EXISTS (SELECT 1 FROM archive_places p WHERE p.output = ?{n} AND p.item_id = i.id)
              ORDER BY i.first_seen, i.sort_time, i.id",
             n = values.len()
