@@ -17,7 +17,7 @@ use url::Url;
 
 use crate::config::Config;
 use crate::documents::Publication;
-use crate::fetch::reach::Reach;
+use crate::fetch::reach::{PublicOnly, Reach};
 use crate::filter;
 use crate::publish::Format;
 use crate::store::{Store, StoreError, Subscription};
@@ -173,9 +173,13 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={hex}")
 }
 
-/// The hub: its HTTP client and what it last told external hubs.
+/// The hub: its HTTP clients and what it last told external hubs.
 pub struct Hub {
+    /// For callbacks that may be anywhere (`allow_private`).
     client: reqwest::Client,
+    /// For callbacks that must be public: names resolve to public addresses only, so a
+    /// name cannot pass the check and then connect somewhere private (DNS rebinding).
+    public: reqwest::Client,
     pinged: Mutex<HashMap<String, String>>,
 }
 
@@ -187,25 +191,38 @@ impl Default for Hub {
 
 impl Hub {
     pub fn new() -> Hub {
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .user_agent(concat!(
-                "feedsift/",
-                env!("CARGO_PKG_VERSION"),
-                " (WebSub hub)"
-            ))
-            .build()
-            .unwrap_or_default();
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .user_agent(concat!(
+                    "feedsift/",
+                    env!("CARGO_PKG_VERSION"),
+                    " (WebSub hub)"
+                ))
+        };
         Hub {
-            client,
+            client: builder().build().unwrap_or_default(),
+            public: builder()
+                .dns_resolver(Arc::new(PublicOnly))
+                .build()
+                .unwrap_or_default(),
             pinged: Mutex::default(),
         }
     }
 
+    /// The client for callbacks under `allow_private`.
+    fn client_for(&self, allow_private: bool) -> &reqwest::Client {
+        if allow_private {
+            &self.client
+        } else {
+            &self.public
+        }
+    }
+
     /// Verification of intent: asks the subscriber to echo a random challenge.
-    pub async fn verify(&self, request: &HubRequest) -> Result<(), HubError> {
+    pub async fn verify(&self, request: &HubRequest, allow_private: bool) -> Result<(), HubError> {
         let challenge = uuid::Uuid::new_v4().simple().to_string();
         let mut url = request.callback.clone();
         url.query_pairs_mut()
@@ -222,7 +239,7 @@ impl Hub {
             .append_pair("hub.lease_seconds", &request.lease.as_secs().to_string());
         let refused = |why: String| HubError::NotVerified(request.callback.clone(), why);
         let response = self
-            .client
+            .client_for(allow_private)
             .get(url)
             .send()
             .await
@@ -274,9 +291,10 @@ impl Hub {
             if subscription.delivered.as_deref() == Some(etag.as_str()) {
                 continue;
             }
-            let (store, client, permits) = (store.clone(), self.client.clone(), permits.clone());
-            let base = config.server.base_url.clone();
             let allow_private = config.fetch.allow_private;
+            let client = self.client_for(allow_private).clone();
+            let (store, permits) = (store.clone(), permits.clone());
+            let base = config.server.base_url.clone();
             deliveries.spawn(async move {
                 let _permit = permits.acquire_owned().await;
                 let first = subscription.delivered.is_none();

@@ -34,7 +34,10 @@ async fn subscribe(state: &AppState, fields: &HashMap<String, String>) -> Result
     if !callback_allowed(&request.callback, config.fetch.allow_private).await {
         return Err(HubError::PrivateCallback(request.callback));
     }
-    state.hub.verify(&request).await?;
+    state
+        .hub
+        .verify(&request, config.fetch.allow_private)
+        .await?;
     let (topic, callback) = (request.topic.clone(), request.callback.to_string());
     if request.subscribe {
         let lease_until = chrono::Utc::now()
