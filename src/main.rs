@@ -345,6 +345,7 @@ fn import_opml(config: &std::path::Path, opml: &std::path::Path) -> anyhow::Resu
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", config.display())),
     };
+    let subs = with_discovered_feeds(config, &text, subs)?;
     let (new_text, imported) =
         subscriptions::add_to_config(config, &text, &subs).map_err(|e| match e {
             subscriptions::ImportError::Invalid(e) => anyhow::Error::new(e),
@@ -385,6 +386,38 @@ impl std::io::Write for LogWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         std::io::stderr().flush()
     }
+}
+
+/// The subscriptions with each web page's URL replaced by the feed the page links, said on
+/// standard output; fetched under the config's `[fetch]` settings (its defaults when the
+/// config does not exist yet or is invalid).
+fn with_discovered_feeds(
+    config_path: &std::path::Path,
+    text: &str,
+    mut subs: Vec<feedsift::model::Subscription>,
+) -> anyhow::Result<Vec<feedsift::model::Subscription>> {
+    let config = Config::parse(config_path, text)
+        .or_else(|_| Config::parse(config_path, ""))
+        .context("the default config")?;
+    let indexed: Vec<(usize, url::Url)> = subs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| url::Url::parse(&s.url).ok().map(|u| (i, u)))
+        .filter(|(_, u)| matches!(u.scheme(), "http" | "https"))
+        .collect();
+    let urls: Vec<url::Url> = indexed.iter().map(|(_, u)| u.clone()).collect();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let found = runtime.block_on(app::feeds_behind(&config, &urls))?;
+    for ((index, page), feed) in indexed.into_iter().zip(found) {
+        if feed != page {
+            println!(
+                "{}: {page} is a web page; importing the feed it links, {feed}",
+                subs[index].name
+            );
+            subs[index].url = feed.to_string();
+        }
+    }
+    Ok(subs)
 }
 
 /// A progress bar on stderr when it is a terminal; hidden otherwise (logs, pipes, CI).

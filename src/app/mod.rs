@@ -123,6 +123,39 @@ fn limits(config: &Config) -> Limits {
     }
 }
 
+/// For each URL, the feed it names: the URL itself, or, when it is a web page, the feed the
+/// page links (as reader apps subscribe). A URL that cannot be fetched stays as it is.
+pub async fn feeds_behind(config: &Config, urls: &[url::Url]) -> anyhow::Result<Vec<url::Url>> {
+    let fetcher = fetcher(config)?;
+    let permits = Arc::new(Semaphore::new(config.fetch.concurrency));
+    let mut tasks = JoinSet::new();
+    for (index, url) in urls.iter().cloned().enumerate() {
+        let (fetcher, permits) = (fetcher.clone(), permits.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let fetched = fetcher
+                .fetch(&url, &crate::fetch::Validators::default(), false)
+                .await;
+            let linked = match fetched {
+                Ok(crate::fetch::Fetched {
+                    reply: crate::fetch::Reply::Modified { body, .. },
+                    ..
+                }) if crate::discover::is_web_page(&body) => {
+                    crate::discover::feed_links(&body, &url).into_iter().next()
+                }
+                _ => None,
+            };
+            (index, linked.unwrap_or(url))
+        });
+    }
+    let mut found = urls.to_vec();
+    while let Some(done) = tasks.join_next().await {
+        let (index, url) = done.context("a discovery task failed")?;
+        found[index] = url;
+    }
+    Ok(found)
+}
+
 fn fetcher(config: &Config) -> anyhow::Result<Fetcher> {
     Fetcher::new(fetch_settings(config)).context("building the HTTP client")
 }

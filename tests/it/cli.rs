@@ -305,3 +305,58 @@ async fn on_a_terminal_log_lines_are_written_above_the_progress_bar() {
         );
     }
 }
+
+#[tokio::test]
+async fn import_opml_imports_the_feed_a_web_page_links_and_says_so() {
+    let server = crate::support::TestServer::start().await;
+    server.serve(
+        "/blog/",
+        crate::support::Route::ok(
+            "<!DOCTYPE html><html><head><link rel=\"alternate\" type=\"application/atom+xml\" \
+             href=\"/blog/atom.xml\"></head><body>Blog</body></html>",
+        ),
+    );
+    server.serve(
+        "/news.rss",
+        crate::support::Route::ok(crate::support::fixture("openai_story.rss")),
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    let opml = dir.path().join("reader.opml");
+    std::fs::write(
+        &opml,
+        format!(
+            "<opml version=\"2.0\"><head/><body>\
+             <outline text=\"Blog\" type=\"rss\" xmlUrl=\"{}\"/>\
+             <outline text=\"News\" type=\"rss\" xmlUrl=\"{}\"/></body></opml>",
+            server.url("/blog/"),
+            server.url("/news.rss")
+        ),
+    )
+    .expect("opml");
+    let config = dir.path().join("feedsift.toml");
+    let ran = feedsift()
+        .arg("import-opml")
+        .arg(&opml)
+        .arg("-c")
+        .arg(&config)
+        .output()
+        .await
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&ran.stdout);
+    assert_eq!(
+        ran.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert!(
+        stdout.contains("is a web page; importing the feed it links"),
+        "{stdout}"
+    );
+    let written = std::fs::read_to_string(&config).expect("config");
+    assert!(written.contains(&server.url("/blog/atom.xml")), "{written}");
+    assert!(
+        written.contains(&server.url("/news.rss")),
+        "a feed stays as it is: {written}"
+    );
+}
