@@ -26,7 +26,8 @@
 //!   polls a transaction). [`retention`] prunes old items in the background.
 //! - [`filter`] is the filter language. [`publish`] renders documents (Atom, RSS, JSON Feed,
 //!   HTML, OPML), pure; [`documents`] describes each published document (output, tag,
-//!   search) once, for the server and `feedsift render`. [`serve`] is the HTTP surface: every route in one table, rendered
+//!   search) once, for the server and `feedsift render`, including outputs' archive pages;
+//!   [`hub`] is the WebSub hub that pushes changed documents to their subscribers. [`serve`] is the HTTP surface: every route in one table, rendered
 //!   documents kept in a response cache until the database changes.
 //! - [`metrics`] counts what the daemon did, for `/metrics`. [`inspect`] answers `query`,
 //!   `explain` and `render`; [`report`] formats terminal output; [`subscriptions`] moves OPML
