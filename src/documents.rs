@@ -109,8 +109,8 @@ impl Publication {
         Ok(self.render_items(&self.items(store)?, base, format, &archive))
     }
 
-    /// For an output: brings its archive up to date (the documents of pages that just filled
-    /// are kept, never to change) and links its newest page. Nothing for tags and searches.
+    /// For an output: the link to its newest archive page (read only: serving never writes).
+    /// Nothing for tags and searches.
     pub fn archive(
         &self,
         store: &Store,
@@ -120,14 +120,24 @@ impl Publication {
         let Some(output) = &self.output else {
             return Ok(ArchiveLinks::default());
         };
-        for page in store.assign_archive_places(output, self.filter.as_ref())? {
-            self.keep_archive_page(store, base, output, page)?;
-        }
         let newest = store.archive_span(output)?.map(|(_, newest)| newest);
         Ok(ArchiveLinks {
             prev: newest.map(|page| archive_url(base, output, page, format)),
             current: None,
         })
+    }
+
+    /// For an output: brings its archive up to date — new items get their places, and the
+    /// documents of pages that just filled are kept, never to change. Run after polls (the
+    /// daemon's push task) and by `feedsift render`, not on the serving path.
+    pub fn update_archive(&self, store: &Store, base: &Url) -> Result<(), StoreError> {
+        let Some(output) = &self.output else {
+            return Ok(());
+        };
+        for page in store.assign_archive_places(output, self.filter.as_ref())? {
+            self.keep_archive_page(store, base, output, page)?;
+        }
+        Ok(())
     }
 
     /// Renders a full archive page in every format and keeps the documents.

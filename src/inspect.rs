@@ -102,7 +102,9 @@ pub fn render_output(
     output: &OutputConfig,
     format: Format,
 ) -> Result<String, StoreError> {
-    Publication::output(output).render(store, &config.server.base_url, Some(format))
+    let doc = Publication::output(output);
+    doc.update_archive(store, &config.server.base_url)?;
+    doc.render(store, &config.server.base_url, Some(format))
 }
 
 /// The title and URLs of a search's document.

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::{self, feed_specs, open_store};
 use crate::config::Config;
+use crate::documents::Publication;
 use crate::metrics::Metrics;
 use crate::refresh::{self, Poller};
 use crate::retention;
@@ -171,7 +172,8 @@ const PUSH_TICK: Duration = Duration::from_secs(1);
 /// How often it looks anyway, for deliveries waiting to be retried and leases that ended.
 const PUSH_ANYWAY: Duration = Duration::from_secs(30);
 
-/// Pushes changed documents to their WebSub subscribers soon after a poll changes them.
+/// After a poll changes the database: brings the outputs' archives up to date and pushes
+/// changed documents to their WebSub subscribers.
 async fn push_changes(state: AppState, shutdown: CancellationToken) {
     let mut seen_version = None;
     let mut last_pass = tokio::time::Instant::now();
@@ -187,10 +189,23 @@ async fn push_changes(state: AppState, shutdown: CancellationToken) {
         }
         seen_version = version;
         last_pass = tokio::time::Instant::now();
+        let config = state.config();
+        update_archives(&state.store, &config).await;
         state
             .hub
-            .deliver_changes(&state.store, &state.config(), chrono::Utc::now())
+            .deliver_changes(&state.store, &config, chrono::Utc::now())
             .await;
+    }
+}
+
+/// Brings every output's archive up to date (off the serving path, which only reads it).
+async fn update_archives(store: &Store, config: &Arc<Config>) {
+    for output in &config.outputs {
+        let doc = Publication::output(output);
+        let base = config.server.base_url.clone();
+        if let Err(e) = store.call(move |s| doc.update_archive(s, &base)).await {
+            tracing::warn!(output = %output.name, error = %e, "cannot update the archive");
+        }
     }
 }
 
