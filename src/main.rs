@@ -177,7 +177,12 @@ fn log_directives(rust_log: Option<&str>) -> String {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let path = Config::locate(cli.config.as_deref())?;
     let command = match cli.command {
-        Command::ImportOpml { file } => return import_opml(&path, &file),
+        Command::ImportOpml { file } => {
+            for line in app::import::import_opml(&path, &file)? {
+                println!("{line}");
+            }
+            return Ok(());
+        }
         Command::Configured(command) => command,
     };
     let config = Config::load(&path)?;
@@ -333,41 +338,6 @@ async fn query(
     write_out(None, &text)
 }
 
-/// Adds an OPML file's subscriptions to the config file, replacing it only when the result
-/// is valid.
-fn import_opml(config: &std::path::Path, opml: &std::path::Path) -> anyhow::Result<()> {
-    let opml_text = std::fs::read_to_string(opml)
-        .map_err(|e| BadArgument(format!("cannot read {}: {e}", opml.display())))?;
-    let subs = subscriptions::read_opml(&opml_text)
-        .map_err(|e| BadArgument(format!("{}: {e}", opml.display())))?;
-    let text = match std::fs::read_to_string(config) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", config.display())),
-    };
-    let subs = with_discovered_feeds(config, &text, subs)?;
-    let (new_text, imported) =
-        subscriptions::add_to_config(config, &text, &subs).map_err(|e| match e {
-            subscriptions::ImportError::Invalid(e) => anyhow::Error::new(e),
-            other => anyhow::Error::new(BadArgument(other.to_string())),
-        })?;
-    let temp = config.with_extension("toml.importing");
-    std::fs::write(&temp, new_text).with_context(|| format!("cannot write {}", temp.display()))?;
-    std::fs::rename(&temp, config)
-        .with_context(|| format!("cannot replace {}", config.display()))?;
-    println!(
-        "{}: added {} feeds ({} already there): {}",
-        config.display(),
-        imported.added.len(),
-        imported.already_there,
-        imported.added.join(", ")
-    );
-    for skipped in &imported.skipped {
-        println!("skipped {skipped}");
-    }
-    Ok(())
-}
-
 /// The progress bar on screen, if any: log lines are written above it, not into its line.
 static SHOWN_BAR: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
 
@@ -386,38 +356,6 @@ impl std::io::Write for LogWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         std::io::stderr().flush()
     }
-}
-
-/// The subscriptions with each web page's URL replaced by the feed the page links, said on
-/// standard output; fetched under the config's `[fetch]` settings (its defaults when the
-/// config does not exist yet or is invalid).
-fn with_discovered_feeds(
-    config_path: &std::path::Path,
-    text: &str,
-    mut subs: Vec<feedsift::model::Subscription>,
-) -> anyhow::Result<Vec<feedsift::model::Subscription>> {
-    let config = Config::parse(config_path, text)
-        .or_else(|_| Config::parse(config_path, ""))
-        .context("the default config")?;
-    let indexed: Vec<(usize, url::Url)> = subs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| url::Url::parse(&s.url).ok().map(|u| (i, u)))
-        .filter(|(_, u)| matches!(u.scheme(), "http" | "https"))
-        .collect();
-    let urls: Vec<url::Url> = indexed.iter().map(|(_, u)| u.clone()).collect();
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let found = runtime.block_on(app::feeds_behind(&config, &urls))?;
-    for ((index, page), feed) in indexed.into_iter().zip(found) {
-        if feed != page {
-            println!(
-                "{}: {page} is a web page; importing the feed it links, {feed}",
-                subs[index].name
-            );
-            subs[index].url = feed.to_string();
-        }
-    }
-    Ok(subs)
 }
 
 /// A progress bar on stderr when it is a terminal; hidden otherwise (logs, pipes, CI).

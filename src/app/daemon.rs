@@ -16,9 +16,9 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::background;
 use crate::app::{self, feed_specs, open_store};
 use crate::config::Config;
-use crate::documents::Publication;
 use crate::metrics::Metrics;
 use crate::refresh::{self, Poller};
 use crate::retention;
@@ -80,11 +80,14 @@ pub async fn run(
         hangups,
         shutdown.clone(),
     )));
-    tasks.spawn(never_fails(checkpoint_regularly(
+    tasks.spawn(never_fails(background::checkpoint_regularly(
         store.clone(),
         shutdown.clone(),
     )));
-    tasks.spawn(never_fails(push_changes(state.clone(), shutdown.clone())));
+    tasks.spawn(never_fails(background::push_changes(
+        state.clone(),
+        shutdown.clone(),
+    )));
     let heartbeat = state.heartbeat();
     if let Some(period) = sd_notify::watchdog_enabled() {
         tasks.spawn(never_fails(feed_watchdog(
@@ -165,65 +168,6 @@ pub async fn run(
         tracing::warn!(error = %e, "cannot fold the write-ahead log into the database");
     }
     Ok(())
-}
-
-/// How often the hub looks for changed documents to push.
-const PUSH_TICK: Duration = Duration::from_secs(1);
-/// How often it looks anyway, for deliveries waiting to be retried and leases that ended.
-const PUSH_ANYWAY: Duration = Duration::from_secs(30);
-
-/// After a poll changes the database: brings the outputs' archives up to date and pushes
-/// changed documents to their WebSub subscribers.
-async fn push_changes(state: AppState, shutdown: CancellationToken) {
-    let mut seen_version = None;
-    let mut last_pass = tokio::time::Instant::now();
-    let mut ticker = tokio::time::interval(PUSH_TICK);
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            _ = ticker.tick() => {}
-        }
-        let version = state.store.call(Store::data_version).await.ok();
-        if version == seen_version && last_pass.elapsed() < PUSH_ANYWAY {
-            continue;
-        }
-        seen_version = version;
-        last_pass = tokio::time::Instant::now();
-        let config = state.config();
-        update_archives(&state.store, &config).await;
-        state
-            .hub
-            .deliver_changes(&state.store, &config, chrono::Utc::now())
-            .await;
-    }
-}
-
-/// Brings every output's archive up to date (off the serving path, which only reads it).
-async fn update_archives(store: &Store, config: &Arc<Config>) {
-    for output in &config.outputs {
-        let doc = Publication::output(output);
-        let base = config.server.base_url.clone();
-        if let Err(e) = store.call(move |s| doc.update_archive(s, &base)).await {
-            tracing::warn!(output = %output.name, error = %e, "cannot update the archive");
-        }
-    }
-}
-
-/// How often the write-ahead log is copied into the database file while the daemon runs.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(300);
-
-/// Copies the write-ahead log into the database file every few minutes, so the file is
-/// never far behind what was committed.
-async fn checkpoint_regularly(store: Store, shutdown: CancellationToken) {
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(CHECKPOINT_EVERY) => {}
-        }
-        if let Err(e) = store.call(Store::checkpoint_passive).await {
-            tracing::warn!(error = %e, "cannot copy the write-ahead log into the database");
-        }
-    }
 }
 
 /// A task that cannot fail, in the server's task set.

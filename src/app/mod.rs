@@ -2,7 +2,9 @@
 //! the HTTP client and the poller, poll once for `feedsift poll`, and run the daemon
 //! (`daemon`: scheduler, server, pruner, signals, reload, systemd notification).
 
+mod background;
 pub mod daemon;
+pub mod import;
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! Rendered documents, kept until the database changes, with their validators and
 //! compressed forms, so a reader polling an unchanged feed costs a lookup and a 304.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -161,22 +161,11 @@ impl Rendered {
     }
 }
 
-/// Rendered documents by request key, when each document's content last changed, and the
-/// entries of its last versions (for deltas).
+/// Rendered documents by request key, and when each document's content last changed.
 #[derive(Default)]
 pub struct DocumentCache {
     entries: Mutex<HashMap<String, Arc<Rendered>>>,
     changes: Mutex<HashMap<String, Change>>,
-    versions: Mutex<HashMap<String, VecDeque<Version>>>,
-}
-
-/// Versions of one document kept for deltas; a client holding an older one gets it whole.
-const KEPT_VERSIONS: usize = 16;
-
-/// One version of a document: its entity tag and its entries (entry id → updated time).
-struct Version {
-    etag: String,
-    entries: HashMap<String, i64>,
 }
 
 /// A document's entity tag and the time it was first served with it.
@@ -228,73 +217,6 @@ impl DocumentCache {
         at
     }
 
-    /// Remembers that the document at `key` had `entries` when its tag was `etag`.
-    pub fn remember(&self, key: &str, etag: &str, entries: HashMap<String, i64>) {
-        let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
-        if versions.len() >= MAX_ENTRIES && !versions.contains_key(key) {
-            versions.clear();
-        }
-        let kept = versions.entry(key.to_string()).or_default();
-        if kept.back().is_some_and(|v| v.etag == etag) {
-            return;
-        }
-        if kept.len() >= KEPT_VERSIONS {
-            kept.pop_front();
-        }
-        kept.push_back(Version {
-            etag: etag.to_string(),
-            entries,
-        });
-    }
-
-    /// RFC 3229 with `A-IM: feed`: when the request asks for a delta from a version of the
-    /// document at `key` that is kept and is not the current one (`current` entries), the ids
-    /// of the entries added or changed since that version. `None` means "send it whole".
-    pub fn delta_since(
-        &self,
-        key: &str,
-        headers: &HeaderMap,
-        current_etag: &str,
-        current: &HashMap<String, i64>,
-    ) -> Option<Vec<String>> {
-        let wants_feed = headers
-            .get_all("a-im")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|im| {
-                im.split(';')
-                    .next()
-                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("feed"))
-            });
-        if !wants_feed {
-            return None;
-        }
-        let held = headers
-            .get(IF_NONE_MATCH)?
-            .to_str()
-            .ok()?
-            .split(',')
-            .map(base_tag);
-        let versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
-        let kept = versions.get(key)?;
-        let current_base = base_tag(current_etag);
-        for tag in held {
-            if tag == current_base {
-                return None;
-            }
-            if let Some(old) = kept.iter().find(|v| base_tag(&v.etag) == tag) {
-                let changed = current
-                    .iter()
-                    .filter(|(id, updated)| old.entries.get(*id) != Some(updated))
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                return Some(changed);
-            }
-        }
-        None
-    }
-
     pub fn put(&self, key: String, rendered: Arc<Rendered>) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_ENTRIES {
@@ -305,7 +227,7 @@ impl DocumentCache {
 }
 
 /// An entity tag without weakness, quotes and encoding suffix: the document it names.
-fn base_tag(tag: &str) -> &str {
+pub(super) fn base_tag(tag: &str) -> &str {
     let tag = tag.trim().trim_start_matches("W/").trim_matches('"');
     [Encoding::Gzip, Encoding::Brotli]
         .iter()
@@ -473,33 +395,6 @@ mod tests {
         assert_eq!(
             doc.respond(&current, Duration::ZERO).status(),
             StatusCode::NOT_MODIFIED
-        );
-    }
-
-    #[test]
-    fn a_delta_is_offered_only_from_a_kept_older_version_to_a_reader_that_asks() {
-        let cache = DocumentCache::default();
-        let key = "feeds/all.atom?50&";
-        let v1: HashMap<String, i64> = [("a".to_string(), 1)].into();
-        let v2: HashMap<String, i64> = [("a".to_string(), 2), ("b".to_string(), 1)].into();
-        cache.remember(key, "\"one\"", v1);
-        cache.remember(key, "\"two\"", v2.clone());
-        let ask = |pairs: &[(&'static str, &str)]| {
-            cache.delta_since(key, &headers(pairs), "\"two\"", &v2)
-        };
-        let mut changed = ask(&[("a-im", "feed"), ("if-none-match", "\"one-gz\"")]).expect("delta");
-        changed.sort();
-        assert_eq!(changed, ["a", "b"], "a changed, b is new");
-        assert_eq!(ask(&[("if-none-match", "\"one\"")]), None, "no A-IM: whole");
-        assert_eq!(
-            ask(&[("a-im", "feed"), ("if-none-match", "\"two\"")]),
-            None,
-            "current: 304"
-        );
-        assert_eq!(
-            ask(&[("a-im", "feed"), ("if-none-match", "\"zero\"")]),
-            None,
-            "unknown: whole"
         );
     }
 }

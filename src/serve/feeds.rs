@@ -99,7 +99,7 @@ async fn respond(
     if let Some(format) = format
         && let Some(changed) =
             state
-                .cache
+                .versions
                 .delta_since(&key, headers, rendered.etag(), rendered.entries())
     {
         let body = state
@@ -150,7 +150,9 @@ async fn render(
     let changed = state
         .cache
         .changed_at(key, rendered.etag(), SystemTime::now());
-    state.cache.remember(key, rendered.etag(), entries.clone());
+    state
+        .versions
+        .remember(key, rendered.etag(), entries.clone());
     let rendered = Arc::new(rendered.changed_at(changed).with_entries(entries));
     state.cache.put(key.to_string(), rendered.clone());
     Ok(rendered)

@@ -1,6 +1,7 @@
 //! The HTTP surface (axum): every route in one table, one error → response mapping.
 
 mod cache;
+mod deltas;
 mod feeds;
 mod health;
 mod pages;
@@ -38,6 +39,8 @@ pub struct AppState {
     metrics: Arc<Metrics>,
     /// The WebSub hub of the published documents.
     pub hub: Arc<Hub>,
+    /// The last versions of each document, for deltas.
+    versions: Arc<deltas::Versions>,
 }
 
 impl AppState {
@@ -49,6 +52,7 @@ impl AppState {
             heartbeat: Arc::default(),
             metrics: Arc::default(),
             hub: Arc::default(),
+            versions: Arc::default(),
         }
     }
 

@@ -82,7 +82,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
 ];
 
-
 /// Every `crate::module` a file of each module names, unit tests included.
 fn arrows(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
