@@ -28,8 +28,6 @@ pub struct Rendered {
     etag: String,
     /// When the document's content last changed (see [`DocumentCache::changed_at`]).
     last_modified: Option<SystemTime>,
-    /// Its entries: entry id → updated time, for deltas.
-    entries: HashMap<String, i64>,
     gzip: OnceLock<Bytes>,
     brotli: OnceLock<Bytes>,
 }
@@ -44,7 +42,6 @@ impl Rendered {
             body: Bytes::from(body),
             etag,
             last_modified: None,
-            entries: HashMap::new(),
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
         }
@@ -56,18 +53,8 @@ impl Rendered {
         self
     }
 
-    /// The document with its entries (entry id → updated time).
-    pub fn with_entries(mut self, entries: HashMap<String, i64>) -> Rendered {
-        self.entries = entries;
-        self
-    }
-
     pub fn etag(&self) -> &str {
         &self.etag
-    }
-
-    pub fn entries(&self) -> &HashMap<String, i64> {
-        &self.entries
     }
 
     /// RFC 3229 §10.4.1 `226 IM Used` with `IM: feed`: `body` holds only the entries added or

@@ -97,10 +97,7 @@ async fn respond(
         None => render(state, &key, &doc, format, &base, version).await?,
     };
     if let Some(format) = format
-        && let Some(changed) =
-            state
-                .versions
-                .delta_since(&key, headers, rendered.etag(), rendered.entries())
+        && let Some(changed) = state.versions.delta_since(&key, headers, rendered.etag())
     {
         let body = state
             .store
@@ -150,10 +147,8 @@ async fn render(
     let changed = state
         .cache
         .changed_at(key, rendered.etag(), SystemTime::now());
-    state
-        .versions
-        .remember(key, rendered.etag(), entries.clone());
-    let rendered = Arc::new(rendered.changed_at(changed).with_entries(entries));
+    state.versions.remember(key, rendered.etag(), entries);
+    let rendered = Arc::new(rendered.changed_at(changed));
     state.cache.put(key.to_string(), rendered.clone());
     Ok(rendered)
 }
