@@ -59,6 +59,8 @@ fn with_discovered_feeds(
         .enumerate()
         .filter_map(|(i, s)| url::Url::parse(&s.url).ok().map(|u| (i, u)))
         .filter(|(_, u)| matches!(u.scheme(), "http" | "https"))
+        // Feeds the config already has are not fetched: they are not imported again.
+        .filter(|(_, u)| !config.feeds.iter().any(|f| &f.url == u))
         .collect();
     let urls: Vec<url::Url> = indexed.iter().map(|(_, u)| u.clone()).collect();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
