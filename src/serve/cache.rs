@@ -299,10 +299,11 @@ fn whole_seconds(t: SystemTime) -> SystemTime {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    /// Request headers from (name, value) pairs.
+    pub(in crate::serve) fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (name, value) in pairs {
             h.insert(*name, HeaderValue::from_str(value).expect("valid header"));

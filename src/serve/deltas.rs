@@ -99,17 +99,8 @@ impl Versions {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderValue;
-
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (name, value) in pairs {
-            h.insert(*name, HeaderValue::from_str(value).expect("valid header"));
-        }
-        h
-    }
+    use crate::serve::cache::tests::headers;
 
     #[test]
     fn a_delta_is_offered_only_from_a_kept_older_version_to_a_reader_that_asks() {
