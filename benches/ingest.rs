@@ -60,6 +60,7 @@ fn main() {
             items: processed.items,
             now,
             next_poll: now,
+            near_window: None,
         });
         if pending.len() == GROUP || n + 1 == paths.len() {
             let t = Instant::now();

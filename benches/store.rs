@@ -56,6 +56,7 @@ fn main() {
                 items: chunk,
                 now,
                 next_poll: now,
+                near_window: None,
             };
             let start = Instant::now();
             let written = store.record_polls(&[write]).expect("poll");
@@ -156,6 +157,7 @@ fn item(n: usize, rng: &mut Rng, now: DateTime<Utc>) -> Item {
         tags,
         text,
         dropped_links: Vec::new(),
+        shape: None,
     }
 }
 

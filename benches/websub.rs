@@ -102,6 +102,7 @@ fn add_stories(store: &Store, count: usize) {
         items,
         now: chrono::Utc::now(),
         next_poll: chrono::Utc::now(),
+        near_window: None,
     };
     for written in store.record_polls(&[write]).expect("record") {
         written.expect("written");

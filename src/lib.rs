@@ -20,7 +20,8 @@
 //!   would lose items or text, repairs and converts old formats; out come [`model`] items.
 //!   No network, no database, no clock (the caller says when the document was fetched).
 //! - [`process`] normalises items, computes the content hash, tags, and which links may be
-//!   published; pure. [`text`] holds the text normalisation and tag keys every stage shares.
+//!   published; pure. [`near`] gives items the shape near-duplicate detection compares and
+//!   judges two shapes (pure; the store looks up candidates). [`text`] holds the text normalisation and tag keys every stage shares.
 //! - [`store`] holds all SQL: migrations, feeds, items with their sources and tags, the
 //!   filter as SQL, and group commit (`store::Writer`: one thread writes every poll, many
 //!   polls a transaction). [`retention`] prunes old items in the background.
@@ -52,6 +53,7 @@ pub mod hub;
 pub mod inspect;
 pub mod metrics;
 pub mod model;
+pub mod near;
 pub mod parse;
 pub mod process;
 pub mod publish;

@@ -10,6 +10,7 @@ use crate::fetch::{FetchError, Fetched, Fetcher, Reply, Validators};
 use crate::metrics::Metrics;
 use crate::model::Item;
 use crate::model::{Clock, IngestStats, Location, PollOutcome, PollStatus, PollWrite};
+use crate::near::shape_items;
 use crate::parse::{ParseError, Source, parse_feed};
 use crate::process::{Identity, WebLink, process_feed, web_link};
 use crate::relocate::relocate;
@@ -100,7 +101,15 @@ pub async fn refresh(
         }) => body.len(),
         _ => 0,
     };
-    let mut polled = read_reply(fetched, &url, record.consecutive_failures, parsing, clock()).await;
+    let mut polled = read_reply(
+        fetched,
+        &url,
+        record.consecutive_failures,
+        parsing,
+        clock(),
+        feed.near.is_some(),
+    )
+    .await;
     if let Some(page) = page {
         page.note(&mut polled);
     }
@@ -143,6 +152,7 @@ pub async fn refresh(
             items,
             now,
             next_poll: next,
+            near_window: feed.near,
         })
         .await?;
     log_outcome(feed, &report_outcome, &stats, next);
@@ -165,6 +175,7 @@ async fn read_reply(
     failures: u32,
     parsing: &Parsing,
     now: DateTime<Utc>,
+    near: bool,
 ) -> Polled {
     let failure = |reason: String, retry_after| Polled {
         outcome: PollOutcome::Failed { reason },
@@ -195,7 +206,15 @@ async fn read_reply(
                 },
             fresh_for,
             moved_to,
-        }) => match parse_and_process(body, url.clone(), charset, parsing, PARSE_BUDGET, now).await
+        }) => match parse_and_process(
+            body,
+            url.clone(),
+            charset,
+            parsing,
+            (PARSE_BUDGET, near),
+            now,
+        )
+        .await
         {
             Ok(doc) => Polled {
                 outcome: PollOutcome::Fetched {
@@ -260,13 +279,14 @@ struct ReadFeed {
     repairs: Vec<String>,
 }
 
-/// Parsing whole documents is CPU-bound: it runs on a parsing thread.
+/// Parsing whole documents is CPU-bound: it runs on a parsing thread, within `budget`;
+/// `near` gives items their near-duplicate shapes.
 async fn parse_and_process(
     body: Vec<u8>,
     url: Url,
     charset: Option<String>,
     parsing: &Parsing,
-    budget: std::time::Duration,
+    (budget, near): (std::time::Duration, bool),
     now: DateTime<Utc>,
 ) -> Result<ReadFeed, ParseError> {
     parsing
@@ -280,7 +300,10 @@ async fn parse_and_process(
             let parsed = parse_feed(&body, &source)?;
             // The document is no longer needed: its memory is free for processing.
             drop(body);
-            let processed = process_feed(&parsed, Some(&url));
+            let mut processed = process_feed(&parsed, Some(&url));
+            if near {
+                shape_items(&mut processed.items);
+            }
             let mut repairs = parsed.repairs;
             let site_link = match parsed.site_link.as_deref().map(|l| web_link(l, Some(&url))) {
                 Some(WebLink::Web(link)) => Some(link.to_string()),

@@ -104,6 +104,12 @@ pub fn retention(config: &Config) -> Retention {
     Retention {
         max_age: config.storage.retention,
         max_items_per_feed: config.storage.max_items_per_feed,
+        near_window: config
+            .feeds
+            .iter()
+            .filter_map(|f| f.near)
+            .max()
+            .unwrap_or_default(),
     }
 }
 

@@ -85,6 +85,9 @@ pub struct FeedConfig {
     pub tags: Vec<String>,
     pub interval: Interval,
     pub allow_private: bool,
+    /// Items of this feed are near-merged with other feeds' items published within this
+    /// window (`[dedup]`); `None`: never.
+    pub near: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -219,6 +222,7 @@ impl Context<'_> {
         let fetch = keep(&mut errors, value::fetch(self, &raw.fetch));
         let server = keep(&mut errors, value::server(self, &raw.server));
         let storage = keep(&mut errors, value::storage(self, &raw.storage));
+        let near = keep(&mut errors, value::dedup(self, &raw.dedup)).flatten();
         let mut names = HashSet::new();
         let reserved: HashSet<String> = raw
             .feed
@@ -229,7 +233,12 @@ impl Context<'_> {
             Some(fetch) => raw
                 .feed
                 .iter()
-                .map(|f| keep(&mut errors, self.feed(f, fetch, &mut names, &reserved)))
+                .map(|f| {
+                    keep(
+                        &mut errors,
+                        self.feed(f, fetch, near, &mut names, &reserved),
+                    )
+                })
                 .collect(),
             None => Vec::new(),
         };
@@ -263,6 +272,7 @@ impl Context<'_> {
         &self,
         raw: &RawFeed,
         fetch: &FetchConfig,
+        near: Option<Duration>,
         names: &mut HashSet<String>,
         reserved: &HashSet<String>,
     ) -> Result<FeedConfig, ConfigError> {
@@ -303,6 +313,7 @@ impl Context<'_> {
             tags,
             interval,
             allow_private: raw.allow_private.unwrap_or(fetch.allow_private),
+            near: near.filter(|_| raw.near.unwrap_or(true)),
         })
     }
 

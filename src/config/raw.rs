@@ -15,6 +15,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub fetch: RawFetch,
     #[serde(default)]
+    pub dedup: RawDedup,
+    #[serde(default)]
     pub feed: Vec<RawFeed>,
     #[serde(default)]
     pub output: Vec<RawOutput>,
@@ -54,6 +56,13 @@ pub struct RawFetch {
     pub user_agent: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDedup {
+    pub near: Option<bool>,
+    pub near_window: Option<Spanned<String>>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFeed {
@@ -64,6 +73,7 @@ pub struct RawFeed {
     pub tags: Vec<Spanned<String>>,
     pub interval: Option<Spanned<String>>,
     pub allow_private: Option<bool>,
+    pub near: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::raw::{RawFetch, RawServer, RawStorage, Spanned};
+use super::raw::{RawDedup, RawFetch, RawServer, RawStorage, Spanned};
 use super::{ConfigError, Context, FetchConfig, Interval, Server, Storage};
 
 /// Entries in a document when neither the output nor `?limit=` says.
@@ -118,6 +118,20 @@ pub fn storage(ctx: &Context, raw: &RawStorage) -> Result<Storage, ConfigError> 
             None => 2000,
         },
     })
+}
+
+/// Copies of a story published further apart than this are two stories, unless configured.
+const DEFAULT_NEAR_WINDOW: &str = "3d";
+
+/// The window within which feeds' items are near-merged; `None` when `[dedup] near = false`.
+pub fn dedup(ctx: &Context, raw: &RawDedup) -> Result<Option<Duration>, ConfigError> {
+    let window = opt_duration(
+        ctx,
+        &raw.near_window,
+        "dedup.near_window",
+        DEFAULT_NEAR_WINDOW,
+    )?;
+    Ok(raw.near.unwrap_or(true).then_some(window))
 }
 
 pub fn fetch(ctx: &Context, raw: &RawFetch) -> Result<FetchConfig, ConfigError> {

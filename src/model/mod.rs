@@ -309,6 +309,40 @@ pub struct Item {
     pub text: String,
     /// Links the feed gave that are not published (not `http` or `https`), as given.
     pub dropped_links: Vec<String>,
+    /// What near-duplicate detection compares; `None` when the item is too short to compare
+    /// or its feed is never near-merged.
+    pub shape: Option<NearShape>,
+}
+
+/// What near-duplicate detection knows of an item's text, boilerplate of its feed removed
+/// (computed by `near`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NearShape {
+    /// Distinct word shingles in the text.
+    pub size: u32,
+    /// The smallest shingle hashes, ascending: a bottom-k sketch of the shingle set.
+    pub sketch: Vec<u32>,
+    /// Locality-sensitive band keys: texts alike share at least one.
+    pub bands: Vec<i64>,
+    /// Figures with the word they follow (`raises 10b`, `week 44`).
+    pub figures: Vec<String>,
+    /// Hashes of the title's words, ascending.
+    pub title: Vec<u32>,
+}
+
+impl NearShape {
+    /// A sequence of hashes as stored: 4 bytes each, little-endian.
+    pub fn hashes_to_bytes(hashes: &[u32]) -> Vec<u8> {
+        hashes.iter().flat_map(|h| h.to_le_bytes()).collect()
+    }
+
+    /// The hashes [`NearShape::hashes_to_bytes`] wrote.
+    pub fn hashes_from_bytes(bytes: &[u8]) -> Vec<u32> {
+        bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    }
 }
 
 /// One subscription, as OPML carries it.

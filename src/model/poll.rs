@@ -89,6 +89,9 @@ pub struct PollWrite {
     pub items: Vec<Item>,
     pub now: DateTime<Utc>,
     pub next_poll: DateTime<Utc>,
+    /// Items are near-merged with other feeds' items published within this window; `None`:
+    /// never.
+    pub near_window: Option<std::time::Duration>,
 }
 
 /// What storing one document's items did.

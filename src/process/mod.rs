@@ -158,6 +158,7 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
         tags,
         text: truncate_utf8(body, MAX_CONTENT_BYTES),
         dropped_links,
+        shape: None,
     }
 }
 

@@ -25,7 +25,7 @@ async fn an_abandoned_parse_keeps_its_slot_until_it_ends() {
         url,
         None,
         &parsing,
-        Duration::ZERO,
+        (Duration::ZERO, true),
         chrono::Utc::now(),
     )
     .await;

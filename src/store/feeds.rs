@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{Store, StoreError, from_unix, items, unix};
 use crate::model::{
-    FeedHealth, IngestStats, Item, Location, PollOutcome, PollStatus, PollWrite, Tag,
+    FeedHealth, IngestStats, Location, PollOutcome, PollStatus, PollWrite, Tag,
 };
 
 /// The next poll of a feed that is never polled again (9999-12-31).
@@ -103,16 +103,7 @@ impl Store {
         &self,
         polls: &[PollWrite],
     ) -> Result<Vec<Result<IngestStats, StoreError>>, StoreError> {
-        let write = |conn: &Connection, poll: &PollWrite| {
-            write_poll(
-                conn,
-                &poll.name,
-                &poll.outcome,
-                &poll.items,
-                poll.now,
-                poll.next_poll,
-            )
-        };
+        let write = |conn: &Connection, poll: &PollWrite| write_poll(conn, poll);
         let mut conn = self.writer();
         // First all in one transaction without savepoints: a savepoint makes FTS5 flush its
         // buffer and SQLite journal every page it touches (measured: ~40 % of ingest time).
@@ -219,14 +210,16 @@ impl Store {
 }
 
 /// The writes of one poll: the feed's state, then its items.
-fn write_poll(
-    tx: &Connection,
-    name: &str,
-    outcome: &PollOutcome,
-    items: &[Item],
-    now: DateTime<Utc>,
-    next_poll: DateTime<Utc>,
-) -> Result<IngestStats, StoreError> {
+fn write_poll(tx: &Connection, poll: &PollWrite) -> Result<IngestStats, StoreError> {
+    let PollWrite {
+        name,
+        outcome,
+        items,
+        now,
+        next_poll,
+        near_window,
+    } = poll;
+    let (now, next_poll) = (*now, *next_poll);
     let feed_id: i64 = tx
         .prepare_cached("SELECT id FROM feeds WHERE name = ?1")?
         .query_row([name], |r| r.get(0))?;
@@ -282,7 +275,7 @@ fn write_poll(
             )?;
         }
     }
-    items::ingest(tx, feed_id, items, now)
+    items::ingest(tx, feed_id, items, *near_window, now)
 }
 
 fn replace_feed_tags(tx: &Transaction, name: &str, tags: &[Tag]) -> Result<(), StoreError> {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
-use super::{StoreError, prune, unix};
+use super::{StoreError, near, prune, unix};
 use crate::model::{ContentHash, IngestStats, Item};
 
 /// An item's content may change at most this often, so a feed with a changing timestamp
@@ -13,8 +13,11 @@ const MAX_CONTENT_UPDATES: i64 = 24;
 /// A stored item as identity lookups see it.
 struct Known {
     id: i64,
+    /// The hash of this feed's copy: the story's, or a near copy's own.
     hash: Vec<u8>,
     content_updates: i64,
+    /// This feed's copy was merged into the story as a near duplicate.
+    near: bool,
 }
 
 /// What the store knows of an item's content when its feed has not delivered it before.
@@ -54,7 +57,8 @@ impl<'c> Statements<'c> {
     fn prepare(tx: &'c Connection) -> Result<Statements<'c>, StoreError> {
         Ok(Statements {
             by_key: tx.prepare_cached(
-                "SELECT i.id, i.hash, i.content_updates FROM sources s JOIN items i ON i.id = s.item_id
+                "SELECT i.id, coalesce(s.hash, i.hash), i.content_updates, s.near_rule IS NOT NULL
+                 FROM sources s JOIN items i ON i.id = s.item_id
                  WHERE s.feed_id = ?1 AND s.upstream_key = ?2",
             )?,
             by_content: tx.prepare_cached(concat!(
@@ -70,8 +74,9 @@ impl<'c> Statements<'c> {
             insert_text: tx
                 .prepare_cached("INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)")?,
             insert_source: tx.prepare_cached(
-                "INSERT INTO sources (feed_id, upstream_key, item_id, link, first_seen, dropped_links)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO sources (feed_id, upstream_key, item_id, link, first_seen, dropped_links,
+                                      title)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?,
             insert_tag: tx.prepare_cached(
                 "INSERT OR IGNORE INTO item_tags (item_id, feed_id, origin, key, label)
@@ -89,6 +94,7 @@ impl<'c> Statements<'c> {
                     id: r.get(0)?,
                     hash: r.get(1)?,
                     content_updates: r.get(2)?,
+                    near: r.get(3)?,
                 })
             })
             .optional()?;
@@ -143,7 +149,8 @@ impl<'c> Statements<'c> {
             item_id,
             item.link,
             unix(now),
-            dropped
+            dropped,
+            item.title
         ])?;
         self.insert_tags(item_id, feed_id, item)
     }
@@ -163,11 +170,13 @@ impl<'c> Statements<'c> {
     }
 }
 
-/// Stores one feed's items inside the poll's transaction.
+/// Stores one feed's items inside the poll's transaction; new items join a story another feed
+/// told within `near_window` when they are near copies of it.
 pub fn ingest(
     tx: &Connection,
     feed_id: i64,
     items: &[Item],
+    near_window: Option<std::time::Duration>,
     now: DateTime<Utc>,
 ) -> Result<IngestStats, StoreError> {
     let mut stats = IngestStats::default();
@@ -175,6 +184,7 @@ pub fn ingest(
     for item in items {
         match stmts.by_key(feed_id, item)? {
             Some(known) if known.hash == item.hash.as_bytes() => {}
+            Some(known) if known.near => near::update_copy(tx, known.id, feed_id, item)?,
             Some(known) => {
                 if update_item(tx, &mut stmts, feed_id, &known, item, now)? {
                     stats.updated += 1;
@@ -192,9 +202,31 @@ pub fn ingest(
                     stats.deduplicated += 1;
                 }
                 ByContent::New => {
-                    let item_id = stmts.insert_item(item, now)?;
-                    stmts.add_source(feed_id, item_id, item, now)?;
-                    stats.new += 1;
+                    let near_shape = item.shape.as_ref().zip(near_window);
+                    let story = match near_shape {
+                        Some((shape, window)) => {
+                            near::find_story(tx, feed_id, item, shape, window, now)?
+                        }
+                        None => None,
+                    };
+                    let item_id = match story {
+                        Some((story, verdict)) => {
+                            tracing::debug!(feed_id, key = %item.key.0, story, rule = verdict.rule.as_str(), similarity = verdict.similarity, "near copy of a stored story: one more source");
+                            near::join(tx, story, feed_id, item, verdict, now)?;
+                            stmts.insert_tags(story, feed_id, item)?;
+                            stats.deduplicated += 1;
+                            story
+                        }
+                        None => {
+                            let item_id = stmts.insert_item(item, now)?;
+                            stmts.add_source(feed_id, item_id, item, now)?;
+                            stats.new += 1;
+                            item_id
+                        }
+                    };
+                    if let Some((shape, _)) = near_shape {
+                        near::index(tx, item_id, feed_id, item, shape, now)?;
+                    }
                 }
             },
         }

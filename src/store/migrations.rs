@@ -191,6 +191,40 @@ const MIGRATIONS: &[Step] = &[
              PRIMARY KEY (topic, callback)
          ) STRICT, WITHOUT ROWID;",
     ),
+    // 12: near duplicates. Each source's own headline; a near copy's rule, similarity, content,
+    // date and hash (it differs from the story's); the shapes and band keys of recent copies
+    // (pruned after `near_window`); and the (story, feed) pairs a user split.
+    Step::Sql(
+        "ALTER TABLE sources ADD COLUMN title TEXT;
+         ALTER TABLE sources ADD COLUMN near_rule TEXT;
+         ALTER TABLE sources ADD COLUMN near_score REAL;
+         ALTER TABLE sources ADD COLUMN content TEXT;
+         ALTER TABLE sources ADD COLUMN published INTEGER;
+         ALTER TABLE sources ADD COLUMN hash BLOB;
+         CREATE TABLE near_shapes (
+             item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+             feed_id INTEGER NOT NULL,
+             at INTEGER NOT NULL,
+             size INTEGER NOT NULL,
+             sketch BLOB NOT NULL,
+             figures TEXT NOT NULL,
+             title BLOB NOT NULL
+         ) STRICT;
+         CREATE INDEX near_shapes_item ON near_shapes (item_id);
+         CREATE INDEX near_shapes_at ON near_shapes (at);
+         -- No index but the band: rows leave by age, in one pass per pruning.
+         CREATE TABLE near_bands (
+             band INTEGER NOT NULL,
+             item_id INTEGER NOT NULL,
+             at INTEGER NOT NULL
+         ) STRICT;
+         CREATE INDEX near_bands_band ON near_bands (band);
+         CREATE TABLE near_splits (
+             item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+             feed_id INTEGER NOT NULL,
+             PRIMARY KEY (item_id, feed_id)
+         ) STRICT, WITHOUT ROWID;",
+    ),
 ];
 
 /// The schema version this build writes.

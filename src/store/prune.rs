@@ -28,7 +28,13 @@ pub struct PruneStats {
 pub struct Retention {
     pub max_age: Duration,
     pub max_items_per_feed: u32,
+    /// The longest `near_window` in force: copies older than that leave the near-duplicate index.
+    pub near_window: Duration,
 }
+
+/// Copies stay in the near-duplicate index this long beyond the window, for items that
+/// arrive late.
+const NEAR_SLACK: Duration = Duration::from_secs(24 * 3600);
 
 impl Store {
     /// Prunes at most `batch` items or sources in one transaction. Call until it returns
@@ -69,6 +75,9 @@ impl Store {
             [unix(now - ttl)],
         )?;
         tx.execute("DELETE FROM pruned_keys WHERE seen < ?1", [unix(now - ttl)])?;
+        let near_horizon = chrono::Duration::from_std(retention.near_window + NEAR_SLACK)
+            .unwrap_or(chrono::Duration::MAX);
+        super::near::forget_before(&tx, unix(now - near_horizon))?;
         tx.commit()?;
         Ok(stats)
     }

@@ -412,6 +412,7 @@ proptest! {
             items,
             now: chrono::Utc::now(),
             next_poll: chrono::Utc::now(),
+            near_window: None,
         };
         for written in store.record_polls(&[write]).expect("recorded") {
             written.expect("poll written");

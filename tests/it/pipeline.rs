@@ -323,10 +323,7 @@ async fn old_items_are_pruned_and_stay_out_when_their_feed_still_carries_them() 
     let config = written.load();
     assert_eq!(poll_all(&config).await.items.new, 2);
     let store = app::open_store(&config).await.expect("store");
-    let retention = feedsift::store::Retention {
-        max_age: config.storage.retention,
-        max_items_per_feed: config.storage.max_items_per_feed,
-    };
+    let retention = app::retention(&config);
     // Retention counts from when an item was first seen: prune as of two seconds later.
     let later = chrono::Utc::now() + chrono::Duration::seconds(2);
     let cancel = tokio_util::sync::CancellationToken::new();

@@ -84,6 +84,7 @@ fn item_at(guid: &str, link: &str, title: &str, html: &str, categories: &[&str])
             .collect(),
         text,
         dropped_links: Vec::new(),
+        shape: None,
     }
 }
 
@@ -122,6 +123,7 @@ fn record(
         items: items.to_vec(),
         now: at(now),
         next_poll: at(next),
+        near_window: Some(std::time::Duration::from_secs(3 * 86400)),
     };
     let mut results = f.store.record_polls(&[write]).expect("record poll");
     results.remove(0).expect("poll written")

@@ -7,6 +7,7 @@ fn retention(days: u64, max_items_per_feed: u32) -> Retention {
     Retention {
         max_age: std::time::Duration::from_secs(days * 86400),
         max_items_per_feed,
+        near_window: std::time::Duration::from_secs(3 * 86400),
     }
 }
 
@@ -117,6 +118,7 @@ fn a_failing_poll_in_a_batch_is_rolled_back_alone() {
         items: items(guid, &format!("Story {guid}"), &format!("Body {guid}"), &[]),
         now: at(0),
         next_poll: at(60),
+        near_window: None,
     };
     let results = f
         .store

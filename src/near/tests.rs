@@ -1,0 +1,137 @@
+use super::*;
+use crate::model::{ContentHash, UpstreamKey};
+
+/// `n` sentences of words drawn from a small vocabulary, different for every `seed`: stories on
+/// one topic share words, not sentences.
+fn prose(seed: u64, sentences: usize) -> String {
+    const WORDS: [&str; 40] = [
+        "model", "company", "release", "users", "data", "new", "said", "will", "market", "report",
+        "system", "chips", "cloud", "team", "launch", "price", "service", "research", "open",
+        "people", "week", "plans", "growth", "policy", "version", "support", "feature", "deal",
+        "partner", "access", "test", "public", "safety", "training", "compute", "cost", "city",
+        "energy", "project", "network",
+    ];
+    let mut state = mix(seed);
+    (0..sentences)
+        .map(|_| {
+            let words: Vec<&str> = (0..12)
+                .map(|_| {
+                    state = mix(state);
+                    WORDS[(state % WORDS.len() as u64) as usize]
+                })
+                .collect();
+            format!("{}.", words.join(" "))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn item(title: &str, text: &str) -> Item {
+    Item {
+        key: UpstreamKey(format!("g:{title}")),
+        hash: ContentHash::unique_to_feed("t", title),
+        title: title.into(),
+        link: None,
+        content: None,
+        base: None,
+        author: None,
+        published: None,
+        updated: None,
+        tags: Vec::new(),
+        text: text.into(),
+        dropped_links: Vec::new(),
+        shape: None,
+    }
+}
+
+/// Shapes of texts, each alone in its document (nothing discounted).
+fn shape_of(title: &str, text: &str) -> Option<NearShape> {
+    let mut items = [item(title, text)];
+    shape_items(&mut items);
+    items[0].shape.clone()
+}
+
+fn verdict(a: (&str, &str), b: (&str, &str)) -> Option<Verdict> {
+    judge(&shape_of(a.0, a.1)?, &shape_of(b.0, b.1)?)
+}
+
+#[test]
+fn the_same_text_is_one_story_by_wording() {
+    let text = prose(1, 8);
+    let v = verdict(("A", &text), ("B", &text)).expect("merged");
+    assert_eq!(v.rule, Rule::Wording);
+    assert!((v.similarity - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn copies_with_paragraphs_dropped_or_added_are_one_story() {
+    let full = prose(2, 10);
+    let trimmed: String = full.split(". ").take(7).collect::<Vec<_>>().join(". ");
+    assert!(verdict(("Headline", &full), ("Another headline", &trimmed)).is_some());
+    let extended = format!("{full} {}", prose(3, 3));
+    assert!(verdict(("Headline", &full), ("Headline", &extended)).is_some());
+}
+
+#[test]
+fn a_summary_is_contained_in_its_article() {
+    let article = prose(4, 30);
+    let summary: String = article.split(". ").take(4).collect::<Vec<_>>().join(". ");
+    let v = verdict(("Story", &summary), ("Story, in full", &article)).expect("merged");
+    assert_eq!(v.rule, Rule::Contained);
+}
+
+#[test]
+fn stories_on_one_topic_stay_apart() {
+    for seed in 10..40 {
+        assert_eq!(
+            verdict(("Chips news", &prose(seed, 8)), ("Chips news", &prose(seed + 100, 8))),
+            None,
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn disagreeing_figures_keep_copies_apart() {
+    let text = prose(5, 8);
+    let a = format!("The startup raises $10B in new funding. {text}");
+    let b = format!("The startup raises $13 billion in new funding. {text}");
+    assert_eq!(verdict(("Raise", &a), ("Raise", &b)), None);
+    let c = format!("The startup raises $10 billion in new funding. {text}");
+    assert!(verdict(("Raise", &a), ("Raise", &c)).is_some());
+}
+
+#[test]
+fn short_texts_have_no_shape() {
+    assert_eq!(shape_of("Open thread", "Talk about anything here."), None);
+}
+
+#[test]
+fn boilerplate_a_feed_repeats_is_not_evidence() {
+    let footer = prose(6, 6);
+    let mut feed: Vec<Item> = (0..5)
+        .map(|n| item(&format!("Post {n}"), &format!("{} {footer}", prose(20 + n, 2))))
+        .collect();
+    let other = item("Elsewhere", &format!("{} {footer}", prose(40, 2)));
+    // Alone, the footer makes the other site's post look like ours …
+    let alone = shape_of("Post 0", &feed[0].text).expect("shape");
+    assert!(judge(&alone, other_shape(&other).as_ref().expect("shape")).is_some());
+    // … but in its feed's document the footer is discounted.
+    shape_items(&mut feed);
+    if let Some(shape) = &feed[0].shape {
+        assert_eq!(judge(shape, other_shape(&other).as_ref().expect("shape")), None);
+    }
+}
+
+fn other_shape(item: &Item) -> Option<NearShape> {
+    shape_of(&item.title, &item.text)
+}
+
+#[test]
+fn band_keys_never_change() {
+    // Stored band keys must match the ones computed after an upgrade.
+    let shape = shape_of("T", &prose(7, 4)).expect("shape");
+    assert_eq!(shape.bands.len(), TEXT_BANDS + LEAD_BANDS);
+    assert_eq!(fnv(b"feedsift"), 14_077_678_536_682_685_971);
+    assert_eq!(shape.bands[0], -7_623_953_568_924_031_872);
+}

@@ -1,0 +1,359 @@
+//! The near-duplicate index: each recent copy's shape and its band keys, looked up when a new
+//! item arrives, and kept only as long as a copy could still join (`near_window`), so lookups
+//! cost the same however many items the store holds. Also undoing a merge (`split`).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+
+use super::{Store, StoreError, unix};
+use crate::model::{ContentHash, Item, NearShape};
+use crate::near::{Verdict, judge};
+use crate::text::html_to_text;
+
+/// Candidates verified per new item at most, those sharing the most bands first.
+const MAX_CANDIDATES: i64 = 16;
+
+/// When an item's story happened, for the window: its publication date, else when it was
+/// first seen (never in the future).
+pub(super) fn story_time(item: &Item, now: DateTime<Utc>) -> i64 {
+    unix(item.published.unwrap_or(now).min(now))
+}
+
+/// The stored story `item` (from feed `feed_id`) is another copy of, with the verdict.
+pub(super) fn find_story(
+    tx: &Connection,
+    feed_id: i64,
+    item: &Item,
+    shape: &NearShape,
+    window: Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<(i64, Verdict)>, StoreError> {
+    if shape.bands.is_empty() {
+        return Ok(None);
+    }
+    let placeholders: Vec<String> = (1..=shape.bands.len()).map(|n| format!("?{n}")).collect();
+    let sql = format!(
+        "SELECT item_id FROM near_bands WHERE band IN ({}) GROUP BY item_id
+         ORDER BY count(*) DESC, item_id DESC LIMIT {MAX_CANDIDATES}",
+        placeholders.join(", ")
+    );
+    let candidates: Vec<i64> = tx
+        .prepare_cached(&sql)?
+        .query_map(params_from_iter(shape.bands.iter()), |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let at = story_time(item, now);
+    let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+    let mut best: Option<(i64, Verdict)> = None;
+    for candidate in candidates {
+        if barred(tx, candidate, feed_id)? {
+            continue;
+        }
+        for (their_at, theirs) in shapes_of(tx, candidate)? {
+            if at.abs_diff(their_at) > window.unsigned_abs() {
+                continue;
+            }
+            if let Some(verdict) = judge(shape, &theirs)
+                && best.is_none_or(|(_, b)| verdict.similarity > b.similarity)
+            {
+                best = Some((candidate, verdict));
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// Whether the feed may not join the stored story: it carries it already (copies within one
+/// feed are never merged), or a user split it off.
+fn barred(tx: &Connection, item_id: i64, feed_id: i64) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM sources WHERE item_id = ?1 AND feed_id = ?2)
+                 OR EXISTS (SELECT 1 FROM near_splits WHERE item_id = ?1 AND feed_id = ?2)",
+        )?
+        .query_row(params![item_id, feed_id], |r| r.get(0))?)
+}
+
+/// The shapes of every copy of a stored story still in the index, with their story times.
+fn shapes_of(tx: &Connection, item_id: i64) -> Result<Vec<(i64, NearShape)>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT at, size, sketch, figures, title FROM near_shapes WHERE item_id = ?1",
+    )?;
+    let rows = stmt.query_map([item_id], |r| {
+        let figures: String = r.get(3)?;
+        Ok((
+            r.get::<_, i64>(0)?,
+            NearShape {
+                size: r.get(1)?,
+                sketch: NearShape::hashes_from_bytes(&r.get::<_, Vec<u8>>(2)?),
+                bands: Vec::new(),
+                figures: figures.lines().map(str::to_string).collect(),
+                title: NearShape::hashes_from_bytes(&r.get::<_, Vec<u8>>(4)?),
+            },
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Puts one copy's shape in the index under the story it belongs to.
+pub(super) fn index(
+    tx: &Connection,
+    item_id: i64,
+    feed_id: i64,
+    item: &Item,
+    shape: &NearShape,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let at = story_time(item, now);
+    tx.prepare_cached(
+        "INSERT INTO near_shapes (item_id, feed_id, at, size, sketch, figures, title)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        item_id,
+        feed_id,
+        at,
+        shape.size,
+        NearShape::hashes_to_bytes(&shape.sketch),
+        shape.figures.join("\n"),
+        NearShape::hashes_to_bytes(&shape.title),
+    ])?;
+    let mut band = tx.prepare_cached("INSERT INTO near_bands (band, item_id, at) VALUES (?1, ?2, ?3)")?;
+    for key in &shape.bands {
+        band.execute(params![key, item_id, at])?;
+    }
+    Ok(())
+}
+
+/// Records `item` as a near copy of the stored story `story`: a source with its own title,
+/// content and hash, the verdict that merged it, and its text searchable when it is the
+/// fullest copy.
+pub(super) fn join(
+    tx: &Connection,
+    story: i64,
+    feed_id: i64,
+    item: &Item,
+    verdict: Verdict,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let fullest: Option<i64> = tx
+        .prepare_cached(
+            "SELECT max(length(content)) FROM (
+                 SELECT content FROM items WHERE id = ?1
+                 UNION ALL SELECT content FROM sources WHERE item_id = ?1 AND near_rule IS NOT NULL)",
+        )?
+        .query_row([story], |r| r.get(0))?;
+    let dropped = (!item.dropped_links.is_empty()).then(|| item.dropped_links.join("\n"));
+    tx.prepare_cached(
+        "INSERT INTO sources (feed_id, upstream_key, item_id, link, first_seen, dropped_links,
+                              title, near_rule, near_score, content, published, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        feed_id,
+        item.key.0,
+        story,
+        item.link,
+        unix(now),
+        dropped,
+        item.title,
+        verdict.rule.as_str(),
+        verdict.similarity,
+        item.content,
+        item.published.map(unix),
+        item.hash.as_bytes(),
+    ])?;
+    // An exact copy of this wording arriving from elsewhere is this story too.
+    tx.prepare_cached("INSERT OR IGNORE INTO earlier_hashes (hash, item_id) VALUES (?1, ?2)")?
+        .execute(params![item.hash.as_bytes(), story])?;
+    let longer = item.content.as_ref().map(|c| c.len() as i64) > fullest;
+    if longer {
+        replace_text(tx, story, &item.text)?;
+    }
+    Ok(())
+}
+
+/// The story's searchable text becomes `text` (its title stays).
+fn replace_text(tx: &Connection, story: i64, text: &str) -> Result<(), StoreError> {
+    let title: String = tx
+        .prepare_cached("SELECT title FROM items WHERE id = ?1")?
+        .query_row([story], |r| r.get(0))?;
+    tx.prepare_cached("DELETE FROM item_text WHERE rowid = ?1")?
+        .execute([story])?;
+    tx.prepare_cached("INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)")?
+        .execute(params![story, title, text])?;
+    Ok(())
+}
+
+/// A near copy whose feed changed it: its own record follows, the story does not change
+/// (a copy's edits are not the story's).
+pub(super) fn update_copy(
+    tx: &Connection,
+    story: i64,
+    feed_id: i64,
+    item: &Item,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE sources SET title = ?3, content = ?4, hash = ?5, link = ?6
+         WHERE feed_id = ?1 AND upstream_key = ?2",
+    )?
+    .execute(params![
+        feed_id,
+        item.key.0,
+        item.title,
+        item.content,
+        item.hash.as_bytes(),
+        item.link
+    ])?;
+    tx.prepare_cached("INSERT OR IGNORE INTO earlier_hashes (hash, item_id) VALUES (?1, ?2)")?
+        .execute(params![item.hash.as_bytes(), story])?;
+    Ok(())
+}
+
+/// Forgets the shapes of copies that no new copy can join any more.
+pub(super) fn forget_before(tx: &Connection, before: i64) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM near_shapes WHERE at < ?1")?
+        .execute([before])?;
+    tx.prepare_cached("DELETE FROM near_bands WHERE at < ?1")?
+        .execute([before])?;
+    Ok(())
+}
+
+/// Why a split was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SplitError {
+    #[error("no item {0}")]
+    NoItem(String),
+    #[error("feed `{feed}` is not a source of this item")]
+    NotASource { feed: String },
+    #[error(
+        "feed `{feed}` brought this story first; split off the copies that were merged into it (`feedsift explain` lists them)"
+    )]
+    Original { feed: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for SplitError {
+    fn from(error: rusqlite::Error) -> SplitError {
+        SplitError::Store(error.into())
+    }
+}
+
+impl Store {
+    /// Undoes a near merge for good: the copy `feed` carried becomes an item of its own, with
+    /// its own title, text, tags and entry id, and is never merged into `item_id` again.
+    /// Returns the new item's entry id.
+    pub fn split(&self, item_id: i64, feed: &str, now: DateTime<Utc>) -> Result<String, SplitError> {
+        let mut conn = self.writer();
+        let tx = conn.transaction()?;
+        let feed_id: i64 = tx
+            .query_row("SELECT id FROM feeds WHERE name = ?1", [feed], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| SplitError::NotASource { feed: feed.into() })?;
+        let copy = tx
+            .query_row(
+                "SELECT upstream_key, near_rule IS NOT NULL, title, link, content, published, hash,
+                        first_seen
+                 FROM sources WHERE item_id = ?1 AND feed_id = ?2
+                 ORDER BY near_rule IS NULL LIMIT 1",
+                params![item_id, feed_id],
+                |r| {
+                    Ok(Copy {
+                        near: r.get(1)?,
+                        title: r.get(2)?,
+                        link: r.get(3)?,
+                        content: r.get(4)?,
+                        published: r.get(5)?,
+                        hash: r.get(6)?,
+                        first_seen: r.get(7)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| SplitError::NotASource { feed: feed.into() })?;
+        if !copy.near {
+            return Err(SplitError::Original { feed: feed.into() });
+        }
+        let hash = copy
+            .hash
+            .as_deref()
+            .and_then(ContentHash::from_slice)
+            .ok_or_else(|| SplitError::NoItem(item_id.to_string()))?;
+        let title = copy.title.unwrap_or_default();
+        let text = copy.content.as_deref().map(html_to_text).unwrap_or_default();
+        let sort_time = copy.published.unwrap_or(copy.first_seen).min(unix(now));
+        tx.execute(
+            "INSERT INTO items (entry_id, hash, title, link, content, published, updated,
+                                first_seen, sort_time)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                hash.entry_id(),
+                hash.as_bytes(),
+                title,
+                copy.link,
+                copy.content,
+                copy.published,
+                unix(now),
+                copy.first_seen,
+                sort_time
+            ],
+        )?;
+        let split_id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)",
+            params![split_id, title, text],
+        )?;
+        tx.execute(
+            "UPDATE sources SET item_id = ?3, near_rule = NULL, near_score = NULL, content = NULL,
+                                hash = NULL
+             WHERE item_id = ?1 AND feed_id = ?2",
+            params![item_id, feed_id, split_id],
+        )?;
+        tx.execute(
+            "UPDATE item_tags SET item_id = ?3 WHERE item_id = ?1 AND feed_id = ?2",
+            params![item_id, feed_id, split_id],
+        )?;
+        tx.execute(
+            "UPDATE near_shapes SET item_id = ?3 WHERE item_id = ?1 AND feed_id = ?2",
+            params![item_id, feed_id, split_id],
+        )?;
+        tx.execute(
+            "DELETE FROM earlier_hashes WHERE hash = ?1 AND item_id = ?2",
+            params![hash.as_bytes(), item_id],
+        )?;
+        tx.execute(
+            "INSERT OR IGNORE INTO near_splits (item_id, feed_id) VALUES (?1, ?2)",
+            params![item_id, feed_id],
+        )?;
+        // The story's searchable text is that of its fullest copy left.
+        let fullest: Option<String> = tx.query_row(
+            "SELECT content FROM (
+                 SELECT content FROM items WHERE id = ?1
+                 UNION ALL SELECT content FROM sources WHERE item_id = ?1 AND near_rule IS NOT NULL)
+             ORDER BY length(content) DESC LIMIT 1",
+            [item_id],
+            |r| r.get(0),
+        )?;
+        replace_text(
+            &tx,
+            item_id,
+            &fullest.as_deref().map(html_to_text).unwrap_or_default(),
+        )?;
+        tx.commit()?;
+        Ok(hash.entry_id())
+    }
+}
+
+/// A near copy as its source row keeps it.
+struct Copy {
+    near: bool,
+    title: Option<String>,
+    link: Option<String>,
+    content: Option<String>,
+    published: Option<i64>,
+    hash: Option<Vec<u8>>,
+    first_seen: i64,
+}
+
