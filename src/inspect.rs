@@ -5,7 +5,7 @@ use crate::documents::Publication;
 use crate::filter::Expr;
 use crate::model::StoredItem;
 use crate::publish::{Channel, Format};
-use crate::store::{ItemDetail, Store, StoreError};
+use crate::store::{ItemDetail, SplitError, Store, StoreError};
 
 /// How one filter expression judged one item, term by term.
 #[derive(Debug, Clone)]
@@ -71,6 +71,21 @@ pub fn explain(
         });
     }
     Ok(Some(Explanation { detail, outputs }))
+}
+
+/// Undoes a near merge for good: `feed`'s copy of the item `needle` names (as `explain` finds
+/// items) becomes an item of its own. Returns the new item's entry id.
+pub fn split(
+    store: &Store,
+    needle: &str,
+    feed: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, SplitError> {
+    let canonical = crate::process::canonical_link(needle, None);
+    let id = store
+        .find_item(needle, canonical.as_deref())?
+        .ok_or_else(|| SplitError::NoItem(needle.to_string()))?;
+    store.split(id, feed, now)
 }
 
 /// The newest `limit` items matching `expr`, with a verdict for each when `explain` is set.

@@ -14,6 +14,7 @@ use feedsift::app::{self, BadArgument};
 use feedsift::config::{Config, ConfigError};
 use feedsift::filter::FilterError;
 use feedsift::publish::Format;
+use feedsift::store::SplitError;
 use feedsift::{inspect, report, subscriptions};
 
 #[derive(Debug, Parser)]
@@ -87,6 +88,14 @@ enum Configured {
     Explain {
         /// A published entry id (urn:uuid:…), the item's URL, or its content hash (hex).
         item: String,
+    },
+    /// Undo a near-duplicate merge for good: FEED's copy of ITEM becomes an item of its own
+    /// and is never merged into ITEM again.
+    Split {
+        /// The story, named as for `explain`.
+        item: String,
+        /// The name of the feed whose copy is split off.
+        feed: String,
     },
     /// Write the configured feeds as OPML to standard output.
     ExportOpml,
@@ -266,6 +275,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 })?;
                 print!("{}", report::explanation(&explanation));
                 Ok(())
+            }
+            Configured::Split { item, feed } => {
+                let store = app::open_store(&config).await?;
+                let (needle, name) = (item.clone(), feed.clone());
+                let split = store
+                    .call(move |s| {
+                        Ok(inspect::split(s, &needle, &name, chrono::Utc::now()))
+                    })
+                    .await?;
+                match split {
+                    Ok(entry_id) => {
+                        println!("{feed}'s copy of {item} is now an item of its own: {entry_id}");
+                        Ok(())
+                    }
+                    Err(SplitError::Store(e)) => Err(e.into()),
+                    Err(e) => Err(BadArgument(e.to_string()).into()),
+                }
             }
             Configured::Backup { file } => {
                 if file.canonicalize().ok() == config.storage.path.canonicalize().ok()

@@ -164,7 +164,7 @@ pub fn explanation(e: &Explanation) -> String {
         d.content_updates
     );
     out.push_str("sources:\n");
-    for s in &d.sources {
+    for (n, s) in d.sources.iter().enumerate() {
         let _ = writeln!(
             out,
             "  {:<20} since {}  by {}  {}",
@@ -173,6 +173,26 @@ pub fn explanation(e: &Explanation) -> String {
             s.upstream_key,
             s.link.as_deref().unwrap_or("")
         );
+        if let Some(title) = s.title.as_deref().filter(|t| *t != d.item.title) {
+            let _ = writeln!(out, "  {:<20} headline: {title}", "");
+        }
+        match &s.near {
+            Some((rule, similarity)) => {
+                let _ = writeln!(
+                    out,
+                    "  {:<20} merged as a near copy: {rule}, similarity {:.0} %",
+                    "",
+                    similarity * 100.0
+                );
+            }
+            None if d.sources.len() == 1 => {}
+            None if n == 0 => {
+                let _ = writeln!(out, "  {:<20} carried the story first", "");
+            }
+            None => {
+                let _ = writeln!(out, "  {:<20} merged: same content hash", "");
+            }
+        }
         for dropped in &s.dropped_links {
             let _ = writeln!(
                 out,

@@ -12,7 +12,7 @@ pub use poll::{
     BROKEN_AFTER_FAILURES, FeedHealth, IngestStats, Location, PollOutcome, PollStatus, PollSummary,
     PollWrite,
 };
-pub use published::{SourceRef, StoredItem};
+pub use published::{SourceRef, StoredItem, Story, StoryCopy};
 
 /// An item's content is cut to this size once hashed: feeds carry articles, not books, and
 /// one huge item must not cost a huge amount of memory in the store and every output.

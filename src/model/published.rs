@@ -33,3 +33,25 @@ pub struct StoredItem {
     /// Tag labels in their most common spelling, sorted.
     pub tags: Vec<String>,
 }
+
+/// A story and every copy of it, for its timeline.
+#[derive(Debug, Clone)]
+pub struct Story {
+    pub entry_id: String,
+    pub title: String,
+    /// In the order they were first seen.
+    pub copies: Vec<StoryCopy>,
+}
+
+/// One site's copy of a story.
+#[derive(Debug, Clone)]
+pub struct StoryCopy {
+    pub source: SourceRef,
+    /// The site's own headline.
+    pub headline: String,
+    pub first_seen: DateTime<Utc>,
+    /// When the site says it published it.
+    pub published: Option<DateTime<Utc>>,
+    /// For a copy merged as a near duplicate: the rule and the similarity (0–1).
+    pub near: Option<(String, f64)>,
+}

@@ -42,7 +42,9 @@ pub fn figures(text: &str) -> Vec<String> {
         let bare = figure.chars().all(|c| c.is_ascii_digit() || c == '.');
         if let Some(next) = tokens.get(n + 1).filter(|_| bare) {
             let next = next.trim_matches(|c: char| !c.is_alphanumeric() && c != '%');
-            let unit = UNITS.iter().find(|(word, _)| next.eq_ignore_ascii_case(word));
+            let unit = UNITS
+                .iter()
+                .find(|(word, _)| next.eq_ignore_ascii_case(word));
             if let Some((_, short)) = unit {
                 figure.push_str(short);
             }

@@ -147,11 +147,7 @@ fn bands(shingles: &[u64], count: usize, first: usize) -> Vec<i64> {
             let mut key = mix(number.wrapping_add(0x5eed));
             for row in 0..ROWS {
                 let seed = mix(number * ROWS as u64 + row as u64 + 1);
-                let min = shingles
-                    .iter()
-                    .map(|s| mix(s ^ seed))
-                    .min()
-                    .unwrap_or(0);
+                let min = shingles.iter().map(|s| mix(s ^ seed)).min().unwrap_or(0);
                 key = mix(key ^ min);
             }
             key as i64

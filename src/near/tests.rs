@@ -84,7 +84,10 @@ fn a_summary_is_contained_in_its_article() {
 fn stories_on_one_topic_stay_apart() {
     for seed in 10..40 {
         assert_eq!(
-            verdict(("Chips news", &prose(seed, 8)), ("Chips news", &prose(seed + 100, 8))),
+            verdict(
+                ("Chips news", &prose(seed, 8)),
+                ("Chips news", &prose(seed + 100, 8))
+            ),
             None,
             "seed {seed}"
         );
@@ -110,7 +113,12 @@ fn short_texts_have_no_shape() {
 fn boilerplate_a_feed_repeats_is_not_evidence() {
     let footer = prose(6, 6);
     let mut feed: Vec<Item> = (0..5)
-        .map(|n| item(&format!("Post {n}"), &format!("{} {footer}", prose(20 + n, 2))))
+        .map(|n| {
+            item(
+                &format!("Post {n}"),
+                &format!("{} {footer}", prose(20 + n, 2)),
+            )
+        })
         .collect();
     let other = item("Elsewhere", &format!("{} {footer}", prose(40, 2)));
     // Alone, the footer makes the other site's post look like ours …
@@ -119,7 +127,10 @@ fn boilerplate_a_feed_repeats_is_not_evidence() {
     // … but in its feed's document the footer is discounted.
     shape_items(&mut feed);
     if let Some(shape) = &feed[0].shape {
-        assert_eq!(judge(shape, other_shape(&other).as_ref().expect("shape")), None);
+        assert_eq!(
+            judge(shape, other_shape(&other).as_ref().expect("shape")),
+            None
+        );
     }
 }
 

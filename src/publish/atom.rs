@@ -34,7 +34,7 @@ pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
             ),
             link(channel.page_url.as_str(), "alternate", Some("text/html")),
         ],
-        entries: items.iter().map(entry).collect(),
+        entries: items.iter().map(|i| entry(i, channel)).collect(),
         ..Feed::default()
     };
     feed.links.extend(archive_links(&channel.archive));
@@ -68,7 +68,7 @@ fn archive_links(archive: &super::ArchiveLinks) -> Vec<Link> {
     prev.chain(current).collect()
 }
 
-fn entry(item: &StoredItem) -> Entry {
+fn entry(item: &StoredItem, channel: &Channel) -> Entry {
     let mut links: Vec<Link> = item
         .link
         .as_deref()
@@ -98,7 +98,7 @@ fn entry(item: &StoredItem) -> Entry {
             .collect(),
         links,
         source: item.sources.first().map(|s| source(s, item.updated)),
-        content: entry_content(item).map(|html| Content {
+        content: entry_content(item, channel).map(|html| Content {
             value: Some(html),
             content_type: Some("html".into()),
             ..Content::default()

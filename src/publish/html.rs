@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{Channel, Format, safe_content, web};
-use crate::model::{FeedHealth, StoredItem};
+use crate::model::{FeedHealth, StoredItem, Story};
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:1.5rem auto;padding:0 1rem;color:#222;overflow-wrap:anywhere}\
 a{color:#0645ad}h1{font-size:1.6rem;margin:.5rem 0}nav{font-size:.9rem;display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center}\
@@ -47,9 +47,78 @@ pub fn output_page(
             }
         }
         @if items.is_empty() { p { "No items yet." } }
-        @for item in items { (entry(item, tag_url)) }
+        @for item in items { (entry(item, channel, tag_url)) }
     };
     page(&channel.title, feed_urls, body)
+}
+
+/// `/stories/ID`: which site carried the story first, when each copy appeared and under
+/// which headline.
+pub fn story_page(story: &Story, nav: &Nav) -> String {
+    let first = story.copies.first().map(|c| c.first_seen);
+    let body = html! {
+        (navigation(nav))
+        h1 { (story.title) }
+        p.meta {
+            @match story.copies.len() {
+                0 => "No site carries this story any more.",
+                1 => "One site carried this story.",
+                n => { (n) " sites carried this story." }
+            }
+        }
+        table {
+            tr { th { "First seen" } th { "Site" } th { "Headline" } th { "Published" } th { "How it was matched" } }
+            @for (n, copy) in story.copies.iter().enumerate() {
+                tr {
+                    td data-label="First seen" {
+                        time datetime=(copy.first_seen.to_rfc3339()) { (copy.first_seen.format("%Y-%m-%d %H:%M UTC")) }
+                        @if n > 0 && let Some(first) = first {
+                            br; span.meta { (later(copy.first_seen - first)) }
+                        }
+                    }
+                    td data-label="Site" {
+                        @let name = copy.source.feed_title.as_deref().unwrap_or(&copy.source.feed_name);
+                        @match copy.source.site_link.as_deref().and_then(web) {
+                            Some(site) => a href=(site) { (name) },
+                            None => (name),
+                        }
+                        @if n == 0 { " " span.tag { "first" } }
+                    }
+                    td data-label="Headline" {
+                        @match copy.source.link.as_deref().and_then(web) {
+                            Some(link) => a href=(link) { (copy.headline) },
+                            None => (copy.headline),
+                        }
+                    }
+                    td data-label="Published" {
+                        @match copy.published {
+                            Some(t) => time datetime=(t.to_rfc3339()) { (t.format("%Y-%m-%d %H:%M UTC")) },
+                            None => "not given",
+                        }
+                    }
+                    td data-label="How it was matched" {
+                        @match &copy.near {
+                            Some((rule, similarity)) => { "near copy: " (rule) ", " (format!("{:.0} %", similarity * 100.0)) },
+                            None if n == 0 => "the story",
+                            None => "same text",
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(&story.title, &[], body)
+}
+
+/// "12 min later", "3 h later".
+fn later(gap: chrono::Duration) -> String {
+    let minutes = gap.num_minutes().max(0);
+    match minutes {
+        0 => "at the same time".into(),
+        1..120 => format!("{minutes} min later"),
+        120..2880 => format!("{} h later", minutes / 60),
+        _ => format!("{} days later", minutes / 1440),
+    }
 }
 
 fn navigation(nav: &Nav) -> Markup {
@@ -65,7 +134,7 @@ fn navigation(nav: &Nav) -> Markup {
     }
 }
 
-fn entry(item: &StoredItem, tag_url: &dyn Fn(&str) -> String) -> Markup {
+fn entry(item: &StoredItem, channel: &Channel, tag_url: &dyn Fn(&str) -> String) -> Markup {
     let date = item.published.unwrap_or(item.updated);
     html! {
         article {
@@ -84,6 +153,9 @@ fn entry(item: &StoredItem, tag_url: &dyn Fn(&str) -> String) -> Markup {
                         Some(link) => a href=(link) { (source.feed_title.as_deref().unwrap_or(&source.feed_name)) },
                         None => (source.feed_title.as_deref().unwrap_or(&source.feed_name)),
                     }
+                }
+                @if let Ok(timeline) = channel.stories.join(item.entry_id.strip_prefix("urn:uuid:").unwrap_or(&item.entry_id)) {
+                    " · " a href=(timeline) { "timeline" }
                 }
             }
             @if !item.tags.is_empty() {

@@ -82,17 +82,17 @@ pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
                 url: url.to_string(),
             })
             .collect(),
-        items: items.iter().map(item).collect(),
+        items: items.iter().map(|i| item(i, channel)).collect(),
     };
     serde_json::to_string_pretty(&feed).expect("plain structs always serialise")
 }
 
-fn item(item: &StoredItem) -> JsonItem {
+fn item(item: &StoredItem, channel: &super::Channel) -> JsonItem {
     JsonItem {
         id: item.entry_id.clone(),
         url: item.link.as_deref().and_then(web).map(str::to_string),
         title: clean_text(&item.title),
-        content_html: entry_content(item),
+        content_html: entry_content(item, channel),
         date_published: item.published.map(|t| t.to_rfc3339()),
         date_modified: item.updated.to_rfc3339(),
         authors: entry_author(item)

@@ -25,6 +25,8 @@ pub struct Channel {
     pub archive: ArchiveLinks,
     /// The WebSub hub that pushes it (`rel="hub"`).
     pub hub: Option<Url>,
+    /// Where stories' timelines are served (`/stories/`), under the same base.
+    pub stories: Url,
 }
 
 /// RFC 5005 links: a current document names its newest archive page; an archive page names
@@ -63,8 +65,16 @@ impl Channel {
             page_url: document_url(base, path, query, None),
             archive: ArchiveLinks::default(),
             hub: None,
+            stories: story_url(base, ""),
         }
     }
+}
+
+/// Where the timeline of the story with this entry id is served (`/stories/UUID`).
+pub fn story_url(base: &Url, entry_id: &str) -> Url {
+    let id = entry_id.strip_prefix("urn:uuid:").unwrap_or(entry_id);
+    base.join(&format!("stories/{id}"))
+        .unwrap_or_else(|_| base.clone())
 }
 
 /// Where the document at `path` is served in `format` (the page when `None`).
@@ -159,12 +169,21 @@ fn safe_content(item: &StoredItem) -> Option<String> {
 /// What a published entry carries as its content: the item's content, then, when other
 /// sites carried the story too, a line naming them with links ("Also reported by …"), since
 /// reader apps show the content but not `rel="via"` links or more than one `<source>`.
-fn entry_content(item: &StoredItem) -> Option<String> {
-    let also = also_reported_by(item);
-    match (safe_content(item), also) {
-        (Some(content), Some(also)) => Some(format!("{content}{also}")),
-        (content, also) => content.or(also),
-    }
+/// Every entry links its story's timeline, where the copies and their times are listed.
+fn entry_content(item: &StoredItem, channel: &Channel) -> Option<String> {
+    let id = item
+        .entry_id
+        .strip_prefix("urn:uuid:")
+        .unwrap_or(&item.entry_id);
+    let timeline = channel.stories.join(id).map_or(String::new(), |url| {
+        format!(
+            "<p><a href=\"{}\">Story timeline</a></p>",
+            html_escape::encode_double_quoted_attribute(url.as_str())
+        )
+    });
+    let content = safe_content(item).unwrap_or_default();
+    let also = also_reported_by(item).unwrap_or_default();
+    Some(format!("{content}{also}{timeline}"))
 }
 
 /// `<p>Also reported by <a href=…>Site B</a>, Site C</p>` for every source after the first.

@@ -51,7 +51,7 @@ pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
         last_build_date: updated.map(rfc2822),
         generator: Some(format!("feedsift {}", env!("CARGO_PKG_VERSION"))),
         atom_ext: Some(AtomExtension { links }),
-        items: items.iter().map(item).collect(),
+        items: items.iter().map(|i| item(i, channel)).collect(),
         namespaces,
         extensions,
         ..rss::Channel::default()
@@ -59,8 +59,8 @@ pub fn render(channel: &Channel, items: &[StoredItem]) -> String {
     rss.to_string()
 }
 
-fn item(item: &StoredItem) -> Item {
-    let content = entry_content(item);
+fn item(item: &StoredItem, channel: &super::Channel) -> Item {
+    let content = entry_content(item, channel);
     Item {
         title: Some(clean_text(&item.title)),
         link: item.link.as_deref().and_then(web).map(str::to_string),

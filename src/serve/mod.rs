@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(prometheus::metrics))
         .route("/opml", get(pages::subscriptions))
+        .route("/stories/{id}", get(pages::story))
         .route("/feeds/{file}", get(feeds::output_feed))
         .route("/feeds/{name}/archive/{file}", get(feeds::archive_page))
         .route("/tags/{file}", get(feeds::tag_feed))

@@ -1,12 +1,12 @@
 //! The status page and the subscription list.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{Html, IntoResponse};
 
 use super::{AppState, ServeError};
 use crate::documents::output_path;
-use crate::publish::html::{Nav, OutputLink, status_page};
+use crate::publish::html::{Nav, OutputLink, status_page, story_page};
 use crate::publish::{Format, document_url, opml};
 use crate::subscriptions::configured;
 
@@ -37,17 +37,32 @@ pub async fn status(State(state): State<AppState>) -> Result<impl IntoResponse, 
         .into_iter()
         .filter(|h| config.feeds.iter().any(|f| f.name.as_str() == h.name))
         .collect();
-    let nav = Nav {
-        home: base.to_string(),
-        search: url("search", None),
-        query: None,
-    };
     Ok(Html(status_page(
         &outputs,
         &feeds,
-        &nav,
+        &nav(base),
         chrono::Utc::now(),
     )))
+}
+
+/// `GET /stories/ID`: the timeline of one story (ID is its entry id's UUID).
+pub async fn story(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ServeError> {
+    let found = state.store.call(move |s| s.story(&id)).await?;
+    let story = found.ok_or(ServeError::NotFound)?;
+    let base = state.config().server.base_url.clone();
+    Ok(Html(story_page(&story, &nav(&base))))
+}
+
+/// The navigation of pages that are not a search.
+fn nav(base: &url::Url) -> Nav {
+    Nav {
+        home: base.to_string(),
+        search: document_url(base, "search", None, None).to_string(),
+        query: None,
+    }
 }
 
 /// `GET /opml`: the configured feeds as OPML.

@@ -7,7 +7,7 @@ use super::filter_sql::{Mode, condition};
 use super::query::{Catalog, item_by_id};
 use super::{Store, StoreError, from_unix};
 use crate::filter::Expr;
-use crate::model::ContentHash;
+use crate::model::{ContentHash, SourceRef, Story, StoryCopy};
 
 /// One place a tag of the item came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +30,11 @@ pub struct SourceDetail {
     pub first_seen: DateTime<Utc>,
     /// Links this feed gave that are not published (not `http` or `https`).
     pub dropped_links: Vec<String>,
+    /// This feed's own headline for the story (absent in rows stored before it was kept).
+    pub title: Option<String>,
+    /// For a copy merged as a near duplicate: the rule that merged it and the similarity it
+    /// measured (0–1).
+    pub near: Option<(String, f64)>,
 }
 
 /// An item with its provenance.
@@ -101,8 +106,9 @@ impl Store {
             },
         )?;
         let mut stmt = conn.prepare_cached(
-            "SELECT feed_id, upstream_key, link, first_seen, dropped_links FROM sources
-              WHERE item_id = ?1 ORDER BY first_seen",
+            "SELECT feed_id, upstream_key, link, first_seen, dropped_links, title, near_rule,
+                    near_score
+             FROM sources WHERE item_id = ?1 ORDER BY first_seen",
         )?;
         let rows = stmt.query_map([id], |r| {
             Ok((
@@ -111,12 +117,15 @@ impl Store {
                 r.get(2)?,
                 r.get::<_, i64>(3)?,
                 r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?
+                    .zip(r.get::<_, Option<f64>>(7)?),
             ))
         })?;
         let mut sources = Vec::new();
         let mut tags = Vec::new();
         for row in rows {
-            let (feed_id, upstream_key, link, seen, dropped) = row?;
+            let (feed_id, upstream_key, link, seen, dropped, title, near) = row?;
             let feed = catalog.name(feed_id).to_string();
             tags.extend(catalog.tags(feed_id).iter().map(|(key, label)| TagSource {
                 label: label.clone(),
@@ -132,6 +141,8 @@ impl Store {
                 dropped_links: dropped
                     .map(|d| d.lines().map(str::to_string).collect())
                     .unwrap_or_default(),
+                title,
+                near,
             });
         }
         let mut stmt = conn.prepare_cached(
@@ -162,6 +173,70 @@ impl Store {
             content_updates,
             sources,
             tags,
+        }))
+    }
+
+    /// The story with this entry id (with or without `urn:uuid:`) and every copy of it.
+    pub fn story(&self, entry_id: &str) -> Result<Option<Story>, StoreError> {
+        let conn = self.reader();
+        let found = conn
+            .query_row(
+                "SELECT id, entry_id, title, published FROM items
+                 WHERE entry_id IN (?1, 'urn:uuid:' || ?1)",
+                [entry_id],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((id, entry_id, title, published)) = found else {
+            return Ok(None);
+        };
+        let catalog = Catalog::load(&conn, &self.inner.spellings)?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT feed_id, link, title, first_seen, published, near_rule, near_score
+             FROM sources WHERE item_id = ?1 ORDER BY first_seen, feed_id",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, Option<String>>(5)?
+                    .zip(r.get::<_, Option<f64>>(6)?),
+            ))
+        })?;
+        let mut copies = Vec::new();
+        for row in rows {
+            let (feed_id, link, headline, seen, copy_published, near) = row?;
+            let Some(feed) = catalog.feed(feed_id) else {
+                continue;
+            };
+            // The story's own date is its first copy's; a near copy keeps its own.
+            let published = if near.is_some() {
+                copy_published
+            } else {
+                published
+            };
+            copies.push(StoryCopy {
+                source: SourceRef { link, ..feed },
+                headline: headline.unwrap_or_else(|| title.clone()),
+                first_seen: from_unix(seen),
+                published: published.map(from_unix),
+                near,
+            });
+        }
+        Ok(Some(Story {
+            entry_id,
+            title,
+            copies,
         }))
     }
 

@@ -4,9 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{Store, StoreError, from_unix, items, unix};
-use crate::model::{
-    FeedHealth, IngestStats, Location, PollOutcome, PollStatus, PollWrite, Tag,
-};
+use crate::model::{FeedHealth, IngestStats, Location, PollOutcome, PollStatus, PollWrite, Tag};
 
 /// The next poll of a feed that is never polled again (9999-12-31).
 const NEVER: i64 = 253_402_300_799;

@@ -119,7 +119,8 @@ pub(super) fn index(
         shape.figures.join("\n"),
         NearShape::hashes_to_bytes(&shape.title),
     ])?;
-    let mut band = tx.prepare_cached("INSERT INTO near_bands (band, item_id, at) VALUES (?1, ?2, ?3)")?;
+    let mut band =
+        tx.prepare_cached("INSERT INTO near_bands (band, item_id, at) VALUES (?1, ?2, ?3)")?;
     for key in &shape.bands {
         band.execute(params![key, item_id, at])?;
     }
@@ -245,7 +246,12 @@ impl Store {
     /// Undoes a near merge for good: the copy `feed` carried becomes an item of its own, with
     /// its own title, text, tags and entry id, and is never merged into `item_id` again.
     /// Returns the new item's entry id.
-    pub fn split(&self, item_id: i64, feed: &str, now: DateTime<Utc>) -> Result<String, SplitError> {
+    pub fn split(
+        &self,
+        item_id: i64,
+        feed: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, SplitError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         let feed_id: i64 = tx
@@ -282,7 +288,11 @@ impl Store {
             .and_then(ContentHash::from_slice)
             .ok_or_else(|| SplitError::NoItem(item_id.to_string()))?;
         let title = copy.title.unwrap_or_default();
-        let text = copy.content.as_deref().map(html_to_text).unwrap_or_default();
+        let text = copy
+            .content
+            .as_deref()
+            .map(html_to_text)
+            .unwrap_or_default();
         let sort_time = copy.published.unwrap_or(copy.first_seen).min(unix(now));
         tx.execute(
             "INSERT INTO items (entry_id, hash, title, link, content, published, updated,
@@ -356,4 +366,3 @@ struct Copy {
     hash: Option<Vec<u8>>,
     first_seen: i64,
 }
-

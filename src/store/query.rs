@@ -169,6 +169,18 @@ impl<'s> Catalog<'s> {
         self.feeds.get(&feed_id).map_or("", |f| f.name.as_str())
     }
 
+    /// The feed with this id as a source reference, without an item link.
+    pub(super) fn feed(&self, feed_id: i64) -> Option<SourceRef> {
+        let feed = self.feeds.get(&feed_id)?;
+        Some(SourceRef {
+            feed_name: feed.name.clone(),
+            feed_title: feed.title.clone(),
+            feed_url: feed.url.clone(),
+            site_link: feed.site_link.clone(),
+            link: None,
+        })
+    }
+
     /// (key, label) of the configured tags of the feed with this id.
     pub(super) fn tags(&self, feed_id: i64) -> &[(String, String)] {
         self.feeds.get(&feed_id).map_or(&[], |f| f.tags.as_slice())
@@ -204,11 +216,19 @@ pub(super) fn item_by_id(
         return Ok(None);
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT feed_id, link FROM sources WHERE item_id = ?1 ORDER BY first_seen, feed_id",
+        "SELECT feed_id, link, near_rule IS NOT NULL FROM sources WHERE item_id = ?1
+         ORDER BY first_seen, feed_id",
     )?;
+    let mut near_copies = false;
     let sources: Vec<(i64, Option<String>)> = stmt
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([id], |r| {
+            near_copies |= r.get::<_, bool>(2)?;
+            Ok((r.get(0)?, r.get(1)?))
+        })?
         .collect::<Result<_, _>>()?;
+    if near_copies {
+        item.content = fullest_content(conn, id, item.content.take())?;
+    }
     item.tags = tags_of(conn, catalog, id, &sources)?;
     // A feed that re-issued the item under a new guid is one source, listed once.
     let mut seen = std::collections::HashSet::new();
@@ -216,17 +236,34 @@ pub(super) fn item_by_id(
         .into_iter()
         .filter(|source| seen.insert(source.clone()))
         .filter_map(|(feed_id, link)| {
-            let feed = catalog.feeds.get(&feed_id)?;
             Some(SourceRef {
-                feed_name: feed.name.clone(),
-                feed_title: feed.title.clone(),
-                feed_url: feed.url.clone(),
-                site_link: feed.site_link.clone(),
                 link,
+                ..catalog.feed(feed_id)?
             })
         })
         .collect();
     Ok(Some(item))
+}
+
+/// The fullest text of a story told in several wordings: its own, or a near copy's.
+fn fullest_content(
+    conn: &Connection,
+    id: i64,
+    own: Option<String>,
+) -> Result<Option<String>, StoreError> {
+    let longest: Option<String> = conn
+        .prepare_cached(
+            "SELECT content FROM sources WHERE item_id = ?1 AND near_rule IS NOT NULL
+             ORDER BY length(content) DESC LIMIT 1",
+        )?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    Ok(match (own, longest) {
+        (Some(own), Some(copy)) if copy.len() > own.len() => Some(copy),
+        (None, copy) => copy,
+        (own, _) => own,
+    })
 }
 
 /// Tag spellings remembered at most.

@@ -20,9 +20,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("fetch", &["model"]),
     ("parse", &["model"]),
     ("process", &["model", "text"]),
+    // Near-duplicate shapes and verdicts: pure, beside process.
+    ("near", &["model"]),
     ("relocate", &["model"]),
-    // The store turns filter expressions into SQL.
-    ("store", &["model", "text", "filter"]),
+    // The store turns filter expressions into SQL and asks `near` whether candidates it
+    // found are one story.
+    ("store", &["model", "text", "filter", "near"]),
     ("publish", &["model"]),
     ("metrics", &["model"]),
     // The places where stages meet.
@@ -31,7 +34,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "refresh",
         &[
-            "model", "text", "config", "discover", "fetch", "metrics", "parse", "process",
+            "model", "text", "config", "discover", "fetch", "metrics", "near", "parse", "process",
             "relocate", "schedule", "store",
         ],
     ),
