@@ -39,7 +39,7 @@ pub struct StoredItem {
 pub struct Story {
     pub entry_id: String,
     pub title: String,
-    /// In the order they were first seen.
+    /// In the order they appeared.
     pub copies: Vec<StoryCopy>,
 }
 
@@ -50,8 +50,15 @@ pub struct StoryCopy {
     /// The site's own headline.
     pub headline: String,
     pub first_seen: DateTime<Utc>,
-    /// When the site says it published it.
+    /// When the site says it published (else last updated) it.
     pub published: Option<DateTime<Utc>>,
     /// For a copy merged as a near duplicate: the rule and the similarity (0–1).
     pub near: Option<(String, f64)>,
+}
+
+impl StoryCopy {
+    /// When the copy appeared: when its site says it published it, else when it was first seen.
+    pub fn appeared(&self) -> DateTime<Utc> {
+        self.published.unwrap_or(self.first_seen)
+    }
 }

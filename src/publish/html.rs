@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{Channel, Format, safe_content, web};
-use crate::model::{FeedHealth, StoredItem, Story};
+use crate::model::{FeedHealth, StoredItem, Story, StoryCopy};
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:1.5rem auto;padding:0 1rem;color:#222;overflow-wrap:anywhere}\
 a{color:#0645ad}h1{font-size:1.6rem;margin:.5rem 0}nav{font-size:.9rem;display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center}\
@@ -55,7 +55,7 @@ pub fn output_page(
 /// `/stories/ID`: which site carried the story first, when each copy appeared and under
 /// which headline.
 pub fn story_page(story: &Story, nav: &Nav) -> String {
-    let first = story.copies.first().map(|c| c.first_seen);
+    let first = story.copies.first().map(StoryCopy::appeared);
     let body = html! {
         (navigation(nav))
         h1 { (story.title) }
@@ -67,13 +67,14 @@ pub fn story_page(story: &Story, nav: &Nav) -> String {
             }
         }
         table {
-            tr { th { "First seen" } th { "Site" } th { "Headline" } th { "Published" } th { "How it was matched" } }
+            tr { th { "Appeared" } th { "Site" } th { "Headline" } th { "First seen here" } th { "How it was matched" } }
             @for (n, copy) in story.copies.iter().enumerate() {
                 tr {
-                    td data-label="First seen" {
-                        time datetime=(copy.first_seen.to_rfc3339()) { (copy.first_seen.format("%Y-%m-%d %H:%M UTC")) }
+                    td data-label="Appeared" {
+                        @let appeared = copy.appeared();
+                        time datetime=(appeared.to_rfc3339()) { (appeared.format("%Y-%m-%d %H:%M UTC")) }
                         @if n > 0 && let Some(first) = first {
-                            br; span.meta { (later(copy.first_seen - first)) }
+                            br; span.meta { (later(appeared - first)) }
                         }
                     }
                     td data-label="Site" {
@@ -90,17 +91,13 @@ pub fn story_page(story: &Story, nav: &Nav) -> String {
                             None => (copy.headline),
                         }
                     }
-                    td data-label="Published" {
-                        @match copy.published {
-                            Some(t) => time datetime=(t.to_rfc3339()) { (t.format("%Y-%m-%d %H:%M UTC")) },
-                            None => "not given",
-                        }
+                    td data-label="First seen here" {
+                        time datetime=(copy.first_seen.to_rfc3339()) { (copy.first_seen.format("%Y-%m-%d %H:%M UTC")) }
                     }
                     td data-label="How it was matched" {
                         @match &copy.near {
                             Some((rule, similarity)) => { "near copy: " (rule) ", " (format!("{:.0} %", similarity * 100.0)) },
-                            None if n == 0 => "the story",
-                            None => "same text",
+                            None => "same text as stored",
                         }
                     }
                 }

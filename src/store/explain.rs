@@ -233,6 +233,7 @@ impl Store {
                 near,
             });
         }
+        copies.sort_by_key(StoryCopy::appeared);
         Ok(Some(Story {
             entry_id,
             title,

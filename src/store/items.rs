@@ -75,8 +75,8 @@ impl<'c> Statements<'c> {
                 .prepare_cached("INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)")?,
             insert_source: tx.prepare_cached(
                 "INSERT INTO sources (feed_id, upstream_key, item_id, link, first_seen, dropped_links,
-                                      title)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                      title, published)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?,
             insert_tag: tx.prepare_cached(
                 "INSERT OR IGNORE INTO item_tags (item_id, feed_id, origin, key, label)
@@ -150,7 +150,8 @@ impl<'c> Statements<'c> {
             item.link,
             unix(now),
             dropped,
-            item.title
+            item.title,
+            item.published.or(item.updated).map(unix)
         ])?;
         self.insert_tags(item_id, feed_id, item)
     }
@@ -240,8 +241,9 @@ pub(super) fn item_by_hash(tx: &Connection, hash: &ContentHash) -> Result<Option
     Ok(stmt.query_row([hash.as_bytes()], |r| r.get(0))?)
 }
 
-/// Future dates would pin an item to the top of every merged feed.
-fn sort_time(item: &Item, now: DateTime<Utc>) -> i64 {
+/// When an item's story happened: its date (never in the future, which would pin it to the top
+/// of every merged feed), else now. Also what `near_window` is measured by.
+pub(super) fn sort_time(item: &Item, now: DateTime<Utc>) -> i64 {
     unix(item.published.or(item.updated).unwrap_or(now).min(now))
 }
 

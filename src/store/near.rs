@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
+use super::items::sort_time;
 use super::{Store, StoreError, unix};
 use crate::model::{ContentHash, Item, NearShape};
 use crate::near::{Verdict, judge};
@@ -14,12 +15,6 @@ use crate::text::html_to_text;
 
 /// Candidates verified per new item at most, those sharing the most bands first.
 const MAX_CANDIDATES: i64 = 16;
-
-/// When an item's story happened, for the window: its publication date, else when it was
-/// first seen (never in the future).
-pub(super) fn story_time(item: &Item, now: DateTime<Utc>) -> i64 {
-    unix(item.published.unwrap_or(now).min(now))
-}
 
 /// The stored story `item` (from feed `feed_id`) is another copy of, with the verdict.
 pub(super) fn find_story(
@@ -43,7 +38,7 @@ pub(super) fn find_story(
         .prepare_cached(&sql)?
         .query_map(params_from_iter(shape.bands.iter()), |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    let at = story_time(item, now);
+    let at = sort_time(item, now);
     let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
     let mut best: Option<(i64, Verdict)> = None;
     for candidate in candidates {
@@ -105,7 +100,7 @@ pub(super) fn index(
     shape: &NearShape,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let at = story_time(item, now);
+    let at = sort_time(item, now);
     tx.prepare_cached(
         "INSERT INTO near_shapes (item_id, feed_id, at, size, sketch, figures, title)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -162,7 +157,7 @@ pub(super) fn join(
         verdict.rule.as_str(),
         verdict.similarity,
         item.content,
-        item.published.map(unix),
+        item.published.or(item.updated).map(unix),
         item.hash.as_bytes(),
     ])?;
     // An exact copy of this wording arriving from elsewhere is this story too.
