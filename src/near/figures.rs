@@ -24,19 +24,13 @@ const UNITS: [(&str, &str); 10] = [
 
 /// Every figure of `text` as `context figure`, in order.
 pub fn figures(text: &str) -> Vec<String> {
-    let tokens: Vec<&str> = text.split_whitespace().collect();
+    let tokens: Vec<&str> = text.split_ascii_whitespace().collect();
     let mut found = Vec::new();
-    let mut context: Option<String> = None;
     for (n, token) in tokens.iter().enumerate() {
+        if !token.bytes().any(|b| b.is_ascii_digit()) {
+            continue;
+        }
         let Some(mut figure) = figure(token) else {
-            let word: String = token
-                .chars()
-                .filter(|c| c.is_alphabetic())
-                .flat_map(char::to_lowercase)
-                .collect();
-            if !word.is_empty() && !FILLER.contains(&word.as_str()) {
-                context = Some(word);
-            }
             continue;
         };
         let bare = figure.chars().all(|c| c.is_ascii_digit() || c == '.');
@@ -49,11 +43,26 @@ pub fn figures(text: &str) -> Vec<String> {
                 figure.push_str(short);
             }
         }
-        if let Some(context) = &context {
+        if let Some(context) = context(&tokens[..n]) {
             found.push(format!("{context} {figure}"));
         }
     }
     found
+}
+
+/// The last word before a figure that says what it counts, in lower case.
+fn context(before: &[&str]) -> Option<String> {
+    before.iter().rev().find_map(|token| {
+        if token.bytes().any(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let word: String = token
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .flat_map(char::to_lowercase)
+            .collect();
+        (!word.is_empty() && !FILLER.contains(&word.as_str())).then_some(word)
+    })
 }
 
 /// A token that states a number, normalised: currency signs and thousands separators

@@ -201,24 +201,26 @@ const MIGRATIONS: &[Step] = &[
          ALTER TABLE sources ADD COLUMN content TEXT;
          ALTER TABLE sources ADD COLUMN published INTEGER;
          ALTER TABLE sources ADD COLUMN hash BLOB;
+         -- Each copy's shape; ids grow with `seen`, so pruning deletes the lowest ids.
          CREATE TABLE near_shapes (
+             id INTEGER PRIMARY KEY,
              item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
              feed_id INTEGER NOT NULL,
              at INTEGER NOT NULL,
+             seen INTEGER NOT NULL,
              size INTEGER NOT NULL,
              sketch BLOB NOT NULL,
              figures TEXT NOT NULL,
              title BLOB NOT NULL
          ) STRICT;
          CREATE INDEX near_shapes_item ON near_shapes (item_id);
-         CREATE INDEX near_shapes_at ON near_shapes (at);
-         -- No index but the band: rows leave by age, in one pass per pruning.
+         -- One B-tree, by band; rows leave by age, in one pass per pruning.
          CREATE TABLE near_bands (
              band INTEGER NOT NULL,
              item_id INTEGER NOT NULL,
-             at INTEGER NOT NULL
-         ) STRICT;
-         CREATE INDEX near_bands_band ON near_bands (band);
+             seen INTEGER NOT NULL,
+             PRIMARY KEY (band, item_id)
+         ) STRICT, WITHOUT ROWID;
          CREATE TABLE near_splits (
              item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
              feed_id INTEGER NOT NULL,

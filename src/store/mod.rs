@@ -234,6 +234,13 @@ impl Store {
 
 fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // The bundled SQLite is built with STAT4, which otherwise compiles a statement again
+    // whenever a value bound against an indexed column changes: on nearly every run of the
+    // ingest's lookups. Plans from the schema alone serve these statements as well.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     conn.pragma_update(None, "foreign_keys", true)?;
     // WAL with NORMAL sync loses at most the last commits on power loss, never integrity.
     conn.pragma_update(None, "synchronous", "NORMAL")?;

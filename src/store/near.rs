@@ -13,8 +13,10 @@ use crate::model::{ContentHash, Item, NearShape};
 use crate::near::{Verdict, judge};
 use crate::text::html_to_text;
 
-/// Candidates verified per new item at most, those sharing the most bands first.
-const MAX_CANDIDATES: i64 = 16;
+/// Stories verified per new item at most, those sharing the most bands first.
+const MAX_CANDIDATES: i64 = 8;
+/// Stories looked at per band at most, the newest first.
+const PER_BAND: i64 = 8;
 
 /// The stored story `item` (from feed `feed_id`) is another copy of, with the verdict.
 pub(super) fn find_story(
@@ -28,11 +30,20 @@ pub(super) fn find_story(
     if shape.bands.is_empty() {
         return Ok(None);
     }
-    let placeholders: Vec<String> = (1..=shape.bands.len()).map(|n| format!("?{n}")).collect();
+    // Each band gives its newest few stories only: a band many texts share (a template's
+    // wording) costs no more than any other, so a lookup's time is bounded.
+    let per_band: Vec<String> = (1..=shape.bands.len())
+        .map(|n| {
+            format!(
+                "SELECT * FROM (SELECT item_id FROM near_bands WHERE band = ?{n}
+                                ORDER BY item_id DESC LIMIT {PER_BAND})"
+            )
+        })
+        .collect();
     let sql = format!(
-        "SELECT item_id FROM near_bands WHERE band IN ({}) GROUP BY item_id
-         ORDER BY count(*) DESC, item_id DESC LIMIT {MAX_CANDIDATES}",
-        placeholders.join(", ")
+        "SELECT item_id FROM ({}) GROUP BY item_id ORDER BY count(*) DESC, item_id DESC
+         LIMIT {MAX_CANDIDATES}",
+        per_band.join(" UNION ALL ")
     );
     let candidates: Vec<i64> = tx
         .prepare_cached(&sql)?
@@ -42,15 +53,13 @@ pub(super) fn find_story(
     let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
     let mut best: Option<(i64, Verdict)> = None;
     for candidate in candidates {
-        if barred(tx, candidate, feed_id)? {
-            continue;
-        }
         for (their_at, theirs) in shapes_of(tx, candidate)? {
             if at.abs_diff(their_at) > window.unsigned_abs() {
                 continue;
             }
             if let Some(verdict) = judge(shape, &theirs)
                 && best.is_none_or(|(_, b)| verdict.similarity > b.similarity)
+                && !barred(tx, candidate, feed_id)?
             {
                 best = Some((candidate, verdict));
             }
@@ -102,23 +111,30 @@ pub(super) fn index(
 ) -> Result<(), StoreError> {
     let at = sort_time(item, now);
     tx.prepare_cached(
-        "INSERT INTO near_shapes (item_id, feed_id, at, size, sketch, figures, title)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO near_shapes (item_id, feed_id, at, seen, size, sketch, figures, title)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         item_id,
         feed_id,
         at,
+        unix(now),
         shape.size,
         NearShape::hashes_to_bytes(&shape.sketch),
         shape.figures.join("\n"),
         NearShape::hashes_to_bytes(&shape.title),
     ])?;
-    let mut band =
-        tx.prepare_cached("INSERT INTO near_bands (band, item_id, at) VALUES (?1, ?2, ?3)")?;
-    for key in &shape.bands {
-        band.execute(params![key, item_id, at])?;
-    }
+    // One statement for all bands; a story's copies may share bands: one row each is enough.
+    let values: Vec<String> = (0..shape.bands.len())
+        .map(|n| format!("(?{}, ?1, ?2)", n + 3))
+        .collect();
+    let sql = format!(
+        "INSERT OR IGNORE INTO near_bands (band, item_id, seen) VALUES {}",
+        values.join(", ")
+    );
+    let mut params: Vec<i64> = vec![item_id, unix(now)];
+    params.extend(&shape.bands);
+    tx.prepare_cached(&sql)?.execute(params_from_iter(params))?;
     Ok(())
 }
 
@@ -135,7 +151,7 @@ pub(super) fn join(
 ) -> Result<(), StoreError> {
     let fullest: Option<i64> = tx
         .prepare_cached(
-            "SELECT max(length(content)) FROM (
+            "SELECT max(octet_length(content)) FROM (
                  SELECT content FROM items WHERE id = ?1
                  UNION ALL SELECT content FROM sources WHERE item_id = ?1 AND near_rule IS NOT NULL)",
         )?
@@ -207,11 +223,17 @@ pub(super) fn update_copy(
     Ok(())
 }
 
-/// Forgets the shapes of copies that no new copy can join any more.
+/// Forgets the copies first seen before `before`: no new copy can join them any more (their
+/// dates are no later than when they were seen).
 pub(super) fn forget_before(tx: &Connection, before: i64) -> Result<(), StoreError> {
-    tx.prepare_cached("DELETE FROM near_shapes WHERE at < ?1")?
-        .execute([before])?;
-    tx.prepare_cached("DELETE FROM near_bands WHERE at < ?1")?
+    let last: Option<i64> = tx
+        .prepare_cached("SELECT max(id) FROM near_shapes WHERE seen < ?1")?
+        .query_row([before], |r| r.get(0))?;
+    if let Some(last) = last {
+        tx.prepare_cached("DELETE FROM near_shapes WHERE id <= ?1")?
+            .execute([last])?;
+    }
+    tx.prepare_cached("DELETE FROM near_bands WHERE seen < ?1")?
         .execute([before])?;
     Ok(())
 }
@@ -337,7 +359,7 @@ impl Store {
             "SELECT content FROM (
                  SELECT content FROM items WHERE id = ?1
                  UNION ALL SELECT content FROM sources WHERE item_id = ?1 AND near_rule IS NOT NULL)
-             ORDER BY length(content) DESC LIMIT 1",
+             ORDER BY octet_length(content) DESC LIMIT 1",
             [item_id],
             |r| r.get(0),
         )?;

@@ -254,7 +254,7 @@ fn fullest_content(
     let longest: Option<String> = conn
         .prepare_cached(
             "SELECT content FROM sources WHERE item_id = ?1 AND near_rule IS NOT NULL
-             ORDER BY length(content) DESC LIMIT 1",
+             ORDER BY octet_length(content) DESC LIMIT 1",
         )?
         .query_row([id], |r| r.get(0))
         .optional()?

@@ -169,8 +169,10 @@ struct Story {
 fn story(vocabulary: &Vocabulary, rng: &mut Rng, topic: Vec<String>, billions: u32) -> Story {
     let company = capitalised(&topic[0]);
     let lead = format!(
-        "{company} raises ${billions} billion in new funding. {}",
-        vocabulary.paragraph(rng, &topic)
+        "{} {company} raises ${billions} billion {} {}.",
+        vocabulary.paragraph(rng, &topic),
+        topic[1 + rng.below(11)],
+        vocabulary.sentence(rng, &topic).to_lowercase()
     );
     let mut paragraphs = vec![lead];
     paragraphs.extend((0..7).map(|_| vocabulary.paragraph(rng, &topic)));
@@ -187,6 +189,28 @@ fn story(vocabulary: &Vocabulary, rng: &mut Rng, topic: Vec<String>, billions: u
         billions,
         paragraphs,
     }
+}
+
+/// `count` stories no other item tells, numbered from `first_story`, an hour apart, in `feed`:
+/// the bulk of a real feed, where most stories have no copy.
+pub fn singles(seed: u64, feed: &str, count: usize, first_story: usize) -> Vec<Entry> {
+    let vocabulary = Vocabulary::new();
+    let mut rng = Rng::new(seed);
+    (0..count)
+        .map(|n| {
+            let topic = vocabulary.topic(&mut rng);
+            let billions = 2 + rng.below(40) as u32;
+            let story = story(&vocabulary, &mut rng, topic, billions);
+            Entry {
+                guid: format!("{feed}-single-{n}"),
+                title: story.headline,
+                link: format!("https://{feed}.example/single/{n}"),
+                paragraphs: story.paragraphs,
+                published: n as i64 * 3600,
+                story: first_story + n,
+            }
+        })
+        .collect()
 }
 
 fn capitalised(word: &str) -> String {
@@ -362,10 +386,10 @@ fn pair(
         }
         Kind::SameTopic => {
             let other = story(vocabulary, rng, original.topic.clone(), original.billions);
-            paragraphs = other.paragraphs;
+            paragraphs = other.paragraphs.clone();
             paragraphs[0] = paragraphs[0].replacen(
-                &format!("raises ${} billion", original.billions),
-                &format!("signs a deal worth ${} billion", original.billions),
+                &format!("raises ${} billion", other.billions),
+                &format!("signs a deal worth ${} billion", other.billions),
                 1,
             );
             title = original.headline.clone();
