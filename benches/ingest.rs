@@ -61,6 +61,7 @@ fn main() {
             now,
             next_poll: now,
             near_window: None,
+            full_text: false,
         });
         if pending.len() == GROUP || n + 1 == paths.len() {
             let t = Instant::now();

@@ -174,6 +174,7 @@ fn ingest(store: &Store, specs: &[FeedSpec], documents: &[String], near: bool, n
                     now,
                     next_poll: now,
                     near_window: near.then_some(WINDOW),
+                    full_text: false,
                 }
             })
             .collect();

@@ -57,6 +57,7 @@ fn main() {
                 now,
                 next_poll: now,
                 near_window: None,
+                full_text: false,
             };
             let start = Instant::now();
             let written = store.record_polls(&[write]).expect("poll");

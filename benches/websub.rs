@@ -103,6 +103,7 @@ fn add_stories(store: &Store, count: usize) {
         now: chrono::Utc::now(),
         next_poll: chrono::Utc::now(),
         near_window: None,
+        full_text: false,
     };
     for written in store.record_polls(&[write]).expect("record") {
         written.expect("written");

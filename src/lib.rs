@@ -12,7 +12,8 @@
 //! - [`refresh`] is where the stages meet for one feed: fetch → parse → process → store.
 //!   Documents are parsed on threads kept for parsing (`refresh::Parsing`: one per slot, so
 //!   memory is bounded); [`relocate`] decides when a permanently redirected feed has moved;
-//!   [`discover`] finds the feed a web page links.
+//!   [`discover`] finds the feed a web page links. [`fulltext`] fetches the articles of new
+//!   items of `full_text` feeds beside the polls, and [`article`] keeps a page's main text.
 //! - [`fetch`] retrieves documents (HTTP and `file://`), bounded in time and size, reaching
 //!   only the address ranges a feed may reach, at most `per_host` at a time and
 //!   `per_host_delay` apart for each host (the host gates, `fetch::hosts`).
@@ -44,11 +45,13 @@
 //! an error that escapes.
 
 pub mod app;
+pub mod article;
 pub mod config;
 pub mod discover;
 pub mod documents;
 pub mod fetch;
 pub mod filter;
+pub mod fulltext;
 pub mod hub;
 pub mod inspect;
 pub mod metrics;

@@ -153,6 +153,7 @@ pub async fn refresh(
             now,
             next_poll: next,
             near_window: feed.near,
+            full_text: feed.full_text,
         })
         .await?;
     log_outcome(feed, &report_outcome, &stats, next);
@@ -203,6 +204,7 @@ async fn read_reply(
                     body,
                     validators,
                     charset,
+                    ..
                 },
             fresh_for,
             moved_to,

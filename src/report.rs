@@ -201,6 +201,33 @@ pub fn explanation(e: &Explanation) -> String {
             );
         }
     }
+    if let Some(a) = &d.article {
+        let when = a.fetched.map_or("not yet".to_string(), |t| {
+            t.format("%Y-%m-%d %H:%M").to_string()
+        });
+        let _ = writeln!(
+            out,
+            "article:  {} ({}, {} attempts)",
+            a.url, a.state, a.attempts
+        );
+        let _ = writeln!(
+            out,
+            "  fetched {when} · page {} bytes · kept {} characters of text",
+            a.bytes.map_or("-".to_string(), |b| b.to_string()),
+            a.kept.map_or("-".to_string(), |k| k.to_string())
+        );
+        if let Some(error) = &a.error {
+            let _ = writeln!(
+                out,
+                "  {}: {error}",
+                if a.state == "failed" {
+                    "gave up"
+                } else {
+                    "last failure"
+                }
+            );
+        }
+    }
     out.push_str("tags:\n");
     for t in &d.tags {
         let origin = if t.origin == "feed" {

@@ -84,6 +84,18 @@ pub async fn run(
         store.clone(),
         shutdown.clone(),
     )));
+    tasks.spawn(never_fails(crate::fulltext::run(
+        {
+            let running = running.clone();
+            move || {
+                (
+                    running.poller.load_full().as_ref().clone(),
+                    running.state.config(),
+                )
+            }
+        },
+        shutdown.clone(),
+    )));
     tasks.spawn(never_fails(background::push_changes(
         state.clone(),
         shutdown.clone(),

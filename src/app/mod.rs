@@ -206,6 +206,9 @@ pub async fn poll_once(
         summary.count(report.status, report.stats);
         progress(&summary);
     }
+    // New items' articles, when feeds fetch them: until none is due any more.
+    let sites = crate::fulltext::Sites::default();
+    while crate::fulltext::fetch_due(&poller, config, &sites).await? > 0 {}
     // The database file alone then holds this poll (the writer thread may outlive us).
     store.call(Store::checkpoint).await?;
     Ok(summary)

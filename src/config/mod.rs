@@ -74,6 +74,8 @@ pub struct FetchConfig {
     pub max_backoff: Duration,
     pub allow_private: bool,
     pub user_agent: String,
+    /// Whether feeds fetch each new item's article by default.
+    pub full_text: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +90,8 @@ pub struct FeedConfig {
     /// Items of this feed are near-merged with other feeds' items published within this
     /// window (`[dedup]`); `None`: never.
     pub near: Option<Duration>,
+    /// Each new item's article is fetched and its main text kept.
+    pub full_text: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -314,6 +318,7 @@ impl Context<'_> {
             interval,
             allow_private: raw.allow_private.unwrap_or(fetch.allow_private),
             near: near.filter(|_| raw.near.unwrap_or(true)),
+            full_text: raw.full_text.unwrap_or(fetch.full_text),
         })
     }
 

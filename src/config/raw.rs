@@ -54,6 +54,7 @@ pub struct RawFetch {
     pub max_backoff: Option<Spanned<String>>,
     pub allow_private: Option<bool>,
     pub user_agent: Option<String>,
+    pub full_text: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +75,7 @@ pub struct RawFeed {
     pub interval: Option<Spanned<String>>,
     pub allow_private: Option<bool>,
     pub near: Option<bool>,
+    pub full_text: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -175,6 +175,7 @@ pub fn fetch(ctx: &Context, raw: &RawFetch) -> Result<FetchConfig, ConfigError> 
         max_backoff: opt_duration(ctx, &raw.max_backoff, "fetch.max_backoff", "7d")?,
         allow_private: raw.allow_private.unwrap_or(false),
         user_agent: raw.user_agent.clone().unwrap_or_else(default_user_agent),
+        full_text: raw.full_text.unwrap_or(false),
     })
 }
 

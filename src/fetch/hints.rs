@@ -35,6 +35,13 @@ pub fn charset(headers: &HeaderMap) -> Option<String> {
     })
 }
 
+/// The media type of the Content-Type, in lower case, without parameters (`text/html`).
+pub fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    let media = value.split(';').next()?.trim().to_ascii_lowercase();
+    (!media.is_empty()).then_some(media)
+}
+
 /// `Retry-After` as seconds or as a date.
 pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();

@@ -37,6 +37,8 @@ pub enum Reply {
         validators: Validators,
         /// The `charset` of the response's Content-Type, which decoding follows.
         charset: Option<String>,
+        /// The media type of the Content-Type (`text/html`), when the server gave one.
+        media_type: Option<String>,
     },
     /// The server said 304: nothing changed since the validators we sent.
     NotModified,
@@ -277,6 +279,7 @@ impl Fetcher {
         }
         let validators = validators_of(response.headers());
         let charset = hints::charset(response.headers());
+        let media_type = hints::media_type(response.headers());
         let limit = self.settings.max_body;
         if response.content_length().is_some_and(|len| len > limit) {
             return Err(FetchError::TooLarge(limit));
@@ -292,6 +295,7 @@ impl Fetcher {
             body,
             validators,
             charset,
+            media_type,
         };
         Ok((reply, fresh_for))
     }
@@ -319,6 +323,7 @@ impl Fetcher {
                 body,
                 validators: Validators::default(),
                 charset: None,
+                media_type: None,
             },
             fresh_for: None,
             moved_to: None,

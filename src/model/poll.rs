@@ -92,6 +92,8 @@ pub struct PollWrite {
     /// Items are near-merged with other feeds' items published within this window; `None`:
     /// never.
     pub near_window: Option<std::time::Duration>,
+    /// New items' articles are to be fetched.
+    pub full_text: bool,
 }
 
 /// What storing one document's items did.

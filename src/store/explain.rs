@@ -47,6 +47,8 @@ pub struct ItemDetail {
     pub content_updates: i64,
     pub sources: Vec<SourceDetail>,
     pub tags: Vec<TagSource>,
+    /// Its article, when its feed fetches articles (`full_text`).
+    pub article: Option<super::ArticleRecord>,
 }
 
 impl Store {
@@ -173,6 +175,7 @@ impl Store {
             content_updates,
             sources,
             tags,
+            article: super::articles::record_of(&conn, id)?,
         }))
     }
 

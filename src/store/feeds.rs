@@ -216,6 +216,7 @@ fn write_poll(tx: &Connection, poll: &PollWrite) -> Result<IngestStats, StoreErr
         now,
         next_poll,
         near_window,
+        full_text,
     } = poll;
     let (now, next_poll) = (*now, *next_poll);
     let feed_id: i64 = tx
@@ -273,7 +274,7 @@ fn write_poll(tx: &Connection, poll: &PollWrite) -> Result<IngestStats, StoreErr
             )?;
         }
     }
-    items::ingest(tx, feed_id, items, *near_window, now)
+    items::ingest(tx, feed_id, items, (*near_window, *full_text), now)
 }
 
 fn replace_feed_tags(tx: &Transaction, name: &str, tags: &[Tag]) -> Result<(), StoreError> {

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
-use super::{StoreError, near, prune, unix};
-use crate::model::{ContentHash, IngestStats, Item};
+use super::{StoreError, articles, near, prune, unix};
+use crate::model::{ContentHash, IngestStats, Item, Tag};
 
 /// An item's content may change at most this often, so a feed with a changing timestamp
 /// in its body cannot churn readers' unread counts.
@@ -78,10 +78,7 @@ impl<'c> Statements<'c> {
                                       title, published)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?,
-            insert_tag: tx.prepare_cached(
-                "INSERT OR IGNORE INTO item_tags (item_id, feed_id, origin, key, label)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?,
+            insert_tag: tx.prepare_cached(INSERT_TAG)?,
         })
     }
 
@@ -158,26 +155,42 @@ impl<'c> Statements<'c> {
 
     /// The item's category and hashtag tags from this feed, which has none recorded for it yet.
     fn insert_tags(&mut self, item_id: i64, feed_id: i64, item: &Item) -> Result<(), StoreError> {
-        for tag in &item.tags {
-            self.insert_tag.execute(params![
-                item_id,
-                feed_id,
-                tag.origin.as_str(),
-                tag.key,
-                tag.label
-            ])?;
-        }
-        Ok(())
+        insert_tags(&mut self.insert_tag, item_id, feed_id, &item.tags)
     }
 }
 
+/// Records `tags` of the item as `feed_id` gives them, with the tag statement.
+pub(super) fn insert_tags(
+    insert: &mut CachedStatement,
+    item_id: i64,
+    feed_id: i64,
+    tags: &[Tag],
+) -> Result<(), StoreError> {
+    for tag in tags {
+        insert.execute(params![
+            item_id,
+            feed_id,
+            tag.origin.as_str(),
+            tag.key,
+            tag.label
+        ])?;
+    }
+    Ok(())
+}
+
+/// The statement that records a tag (ignoring one recorded already).
+pub(super) const INSERT_TAG: &str =
+    "INSERT OR IGNORE INTO item_tags (item_id, feed_id, origin, key, label)
+                 VALUES (?1, ?2, ?3, ?4, ?5)";
+
 /// Stores one feed's items inside the poll's transaction; new items join a story another feed
-/// told within `near_window` when they are near copies of it.
+/// told within `near_window` when they are near copies of it, and new stories have their
+/// articles queued when `full_text` is set.
 pub fn ingest(
     tx: &Connection,
     feed_id: i64,
     items: &[Item],
-    near_window: Option<std::time::Duration>,
+    (near_window, full_text): (Option<std::time::Duration>, bool),
     now: DateTime<Utc>,
 ) -> Result<IngestStats, StoreError> {
     let mut stats = IngestStats::default();
@@ -221,6 +234,9 @@ pub fn ingest(
                         None => {
                             let item_id = stmts.insert_item(item, now)?;
                             stmts.add_source(feed_id, item_id, item, now)?;
+                            if let Some(link) = item.link.as_deref().filter(|_| full_text) {
+                                articles::enqueue(tx, item_id, feed_id, link, now)?;
+                            }
                             stats.new += 1;
                             item_id
                         }

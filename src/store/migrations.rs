@@ -227,6 +227,24 @@ const MIGRATIONS: &[Step] = &[
              PRIMARY KEY (item_id, feed_id)
          ) STRICT, WITHOUT ROWID;",
     ),
+    // 13: the articles of new items of `full_text` feeds: the queue (state `pending`, by
+    // `next_attempt`) and what fetching and extraction gave.
+    Step::Sql(
+        "CREATE TABLE articles (
+             item_id INTEGER PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
+             feed_id INTEGER NOT NULL,
+             url TEXT NOT NULL,
+             state TEXT NOT NULL CHECK (state IN ('pending', 'fetched', 'failed')),
+             attempts INTEGER NOT NULL DEFAULT 0,
+             next_attempt INTEGER NOT NULL,
+             fetched INTEGER,
+             bytes INTEGER,
+             kept INTEGER,
+             content TEXT,
+             error TEXT
+         ) STRICT;
+         CREATE INDEX articles_due ON articles (state, next_attempt);",
+    ),
 ];
 
 /// The schema version this build writes.

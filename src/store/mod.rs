@@ -2,6 +2,7 @@
 //! used from blocking threads (async callers go through [`Store::call`]).
 
 mod archive;
+mod articles;
 mod explain;
 mod feeds;
 mod filter_sql;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use archive::ARCHIVE_PAGE_SIZE;
+pub use articles::{ArticleJob, ArticleOutcome, ArticleRecord};
 pub use explain::{ItemDetail, SourceDetail, TagSource};
 pub use feeds::{FeedRecord, FeedSpec};
 pub use migrations::latest_version;

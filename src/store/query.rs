@@ -229,6 +229,9 @@ pub(super) fn item_by_id(
     if near_copies {
         item.content = fullest_content(conn, id, item.content.take())?;
     }
+    if let Some(article) = super::articles::kept_article(conn, id)? {
+        item.content = Some(article);
+    }
     item.tags = tags_of(conn, catalog, id, &sources)?;
     // A feed that re-issued the item under a new guid is one source, listed once.
     let mut seen = std::collections::HashSet::new();

@@ -20,6 +20,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("fetch", &["model"]),
     ("parse", &["model"]),
     ("process", &["model", "text"]),
+    // A web page's main text.
+    ("article", &["text"]),
     // Near-duplicate shapes and verdicts: pure, beside process.
     ("near", &["model"]),
     ("relocate", &["model"]),
@@ -36,6 +38,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "model", "text", "config", "discover", "fetch", "metrics", "near", "parse", "process",
             "relocate", "schedule", "store",
+        ],
+    ),
+    // Articles of new items, fetched beside the polls with the poller's client and threads.
+    (
+        "fulltext",
+        &[
+            "model", "config", "article", "fetch", "process", "refresh", "store",
         ],
     ),
     // The WebSub hub renders documents and reaches subscribers under the feeds' address rules.

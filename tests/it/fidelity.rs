@@ -413,6 +413,7 @@ proptest! {
             now: chrono::Utc::now(),
             next_poll: chrono::Utc::now(),
             near_window: None,
+            full_text: false,
         };
         for written in store.record_polls(&[write]).expect("recorded") {
             written.expect("poll written");

@@ -10,6 +10,7 @@ mod e2e;
 mod fidelity;
 mod filters;
 mod formats;
+mod fulltext;
 mod fuzz;
 mod golden;
 mod hostile;

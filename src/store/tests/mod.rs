@@ -124,6 +124,7 @@ fn record(
         now: at(now),
         next_poll: at(next),
         near_window: Some(std::time::Duration::from_secs(3 * 86400)),
+        full_text: false,
     };
     let mut results = f.store.record_polls(&[write]).expect("record poll");
     results.remove(0).expect("poll written")

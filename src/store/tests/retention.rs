@@ -119,6 +119,7 @@ fn a_failing_poll_in_a_batch_is_rolled_back_alone() {
         now: at(0),
         next_poll: at(60),
         near_window: None,
+        full_text: false,
     };
     let results = f
         .store
