@@ -21,6 +21,7 @@ use crate::article::{self, ArticleError};
 use crate::config::Config;
 use crate::fetch::{FetchError, Fetched, Reply, Validators};
 use crate::model::TagOrigin;
+use crate::near::shape_text;
 use crate::process::{hashtags, tag};
 use crate::refresh::Poller;
 use crate::store::{ArticleJob, ArticleOutcome, StoreError};
@@ -102,13 +103,16 @@ pub async fn fetch_due(
         {
             done.map_err(|_| StoreError::TaskFailed)??;
         }
-        let allow_private = config
+        let feed = config
             .feeds
             .iter()
             .find(|f| f.name.as_str() == job.feed)
-            .map(|f| f.allow_private);
+            .map(|f| Policy {
+                allow_private: f.allow_private,
+                near: f.near.is_some(),
+            });
         let (poller, sites) = (poller.clone(), sites.clone());
-        running.spawn(async move { fetch_one(&poller, job, allow_private, &sites).await });
+        running.spawn(async move { fetch_one(&poller, job, feed, &sites).await });
     }
     while let Some(done) = running.join_next().await {
         done.map_err(|_| StoreError::TaskFailed)??;
@@ -116,11 +120,18 @@ pub async fn fetch_due(
     Ok(taken)
 }
 
+/// What an article's feed allows: the addresses it may reach, and whether it near-merges.
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    allow_private: bool,
+    near: bool,
+}
+
 /// Fetches and extracts one article and records the outcome on its item.
 async fn fetch_one(
     poller: &Poller,
     job: ArticleJob,
-    allow_private: Option<bool>,
+    feed: Option<Policy>,
     sites: &Sites,
 ) -> Result<(), StoreError> {
     let now = (poller.clock)();
@@ -130,13 +141,13 @@ async fn fetch_one(
         .and_then(Url::host_str)
         .unwrap_or_default()
         .to_string();
-    let outcome = match (url, allow_private) {
+    let outcome = match (url, feed) {
         (_, None) => give_up("its feed is no longer configured".into()),
         (None, _) => give_up("not a URL".into()),
-        (Some(url), Some(allow_private)) => match sites.skipped_until(&host, now) {
+        (Some(url), Some(feed)) => match sites.skipped_until(&host, now) {
             Some(until) => ArticleOutcome::Postponed { until },
             None => {
-                let outcome = fetch_article(poller, &url, allow_private, job.attempts).await;
+                let outcome = fetch_article(poller, &url, feed, &job).await;
                 let failed = matches!(outcome, ArticleOutcome::Failed { .. });
                 sites.record(&host, failed, now);
                 outcome
@@ -164,9 +175,10 @@ async fn fetch_one(
 async fn fetch_article(
     poller: &Poller,
     url: &Url,
-    allow_private: bool,
-    attempts: u32,
+    feed: Policy,
+    job: &ArticleJob,
 ) -> ArticleOutcome {
+    let attempts = job.attempts;
     let retry = |error: String, bytes: Option<usize>| {
         let now = (poller.clock)();
         let delay = RETRY_AFTER * 2u32.saturating_pow(attempts);
@@ -180,7 +192,7 @@ async fn fetch_article(
     };
     let fetched = poller
         .fetcher
-        .fetch(url, &Validators::default(), allow_private)
+        .fetch(url, &Validators::default(), feed.allow_private)
         .await;
     let (body, charset, media_type) = match fetched {
         Ok(Fetched {
@@ -223,11 +235,17 @@ async fn fetch_article(
                 .iter()
                 .filter_map(|h| tag(h, TagOrigin::Hashtag))
                 .collect();
+            let shape = if feed.near {
+                shape_text(&job.title, &article.text)
+            } else {
+                None
+            };
             ArticleOutcome::Kept {
                 html: article.html,
                 text: article.text,
                 bytes,
                 tags,
+                shape,
             }
         }
         Ok(Err(

@@ -57,15 +57,7 @@ pub fn shape_items(items: &mut [Item]) {
             .copied()
             .filter(|s| !boilerplate.contains(s))
             .collect();
-        let mut lead: Vec<u64> = Vec::with_capacity(LEAD_SHINGLES);
-        for shingle in &shingles[n] {
-            if lead.len() == LEAD_SHINGLES {
-                break;
-            }
-            if !boilerplate.contains(shingle) && !lead.contains(shingle) {
-                lead.push(*shingle);
-            }
-        }
+        let lead = lead(&shingles[n], |s| boilerplate.contains(s));
         let figures = figures[n]
             .iter()
             .filter(|f| !frequent_figures.contains(*f))
@@ -73,6 +65,29 @@ pub fn shape_items(items: &mut [Item]) {
             .collect();
         item.shape = shape(kept, &lead, figures, &item.title);
     }
+}
+
+/// The shape of one text on its own (nothing of its feed discounted): an article's.
+pub fn shape_text(title: &str, text: &str) -> Option<NearShape> {
+    let shingles = shingles(&words(text));
+    let lead = lead(&shingles, |_| false);
+    let mut figures = figures::figures(title);
+    figures.extend(figures::figures(text));
+    shape(sorted_distinct(&shingles), &lead, figures, title)
+}
+
+/// The text's first [`LEAD_SHINGLES`] distinct shingles, those `skip` says not to count left out.
+fn lead(shingles: &[u64], skip: impl Fn(&u64) -> bool) -> Vec<u64> {
+    let mut lead: Vec<u64> = Vec::with_capacity(LEAD_SHINGLES);
+    for shingle in shingles {
+        if lead.len() == LEAD_SHINGLES {
+            break;
+        }
+        if !skip(shingle) && !lead.contains(shingle) {
+            lead.push(*shingle);
+        }
+    }
+    lead
 }
 
 /// Shingle hashes are mixed already: hash tables of them use them as they are.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError, from_unix, unix};
-use crate::model::Tag;
+use crate::model::{NearShape, Tag};
 
 /// An article to fetch.
 #[derive(Debug, Clone)]
@@ -17,6 +17,8 @@ pub struct ArticleJob {
     pub url: String,
     /// Fetches tried before this one.
     pub attempts: u32,
+    /// The item's title.
+    pub title: String,
 }
 
 /// What fetching an article came to.
@@ -29,6 +31,9 @@ pub enum ArticleOutcome {
         text: String,
         bytes: usize,
         tags: Vec<Tag>,
+        /// The article's near-duplicate shape, when its feed near-merges: later copies of
+        /// the story elsewhere are compared with the article, not the teaser.
+        shape: Option<NearShape>,
     },
     /// No article this time; tried again at `retry_at`, or never when `None`.
     Failed {
@@ -80,7 +85,8 @@ impl Store {
     ) -> Result<Vec<ArticleJob>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
-            "SELECT a.item_id, f.name, a.url, a.attempts FROM articles a JOIN feeds f ON f.id = a.feed_id
+            "SELECT a.item_id, f.name, a.url, a.attempts, i.title
+             FROM articles a JOIN feeds f ON f.id = a.feed_id JOIN items i ON i.id = a.item_id
              WHERE a.state = 'pending' AND a.next_attempt <= ?1
              ORDER BY a.next_attempt, a.item_id LIMIT ?2",
         )?;
@@ -90,6 +96,7 @@ impl Store {
                 feed: r.get(1)?,
                 url: r.get(2)?,
                 attempts: r.get(3)?,
+                title: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -111,6 +118,7 @@ impl Store {
                 text,
                 bytes,
                 tags,
+                shape,
             } => {
                 let feed_id: Option<i64> = tx
                     .query_row(
@@ -142,6 +150,14 @@ impl Store {
                 )?;
                 let mut insert = tx.prepare_cached(super::items::INSERT_TAG)?;
                 super::items::insert_tags(&mut insert, item_id, feed_id, tags)?;
+                if let Some(shape) = shape {
+                    let at: i64 = tx.query_row(
+                        "SELECT sort_time FROM items WHERE id = ?1",
+                        [item_id],
+                        |r| r.get(0),
+                    )?;
+                    super::near::index(&tx, item_id, feed_id, at, shape, now)?;
+                }
             }
             ArticleOutcome::Failed {
                 error,

@@ -242,7 +242,7 @@ pub fn ingest(
                         }
                     };
                     if let Some((shape, _)) = near_shape {
-                        near::index(tx, item_id, feed_id, item, shape, now)?;
+                        near::index(tx, item_id, feed_id, sort_time(item, now), shape, now)?;
                     }
                 }
             },

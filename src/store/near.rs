@@ -100,16 +100,15 @@ fn shapes_of(tx: &Connection, item_id: i64) -> Result<Vec<(i64, NearShape)>, Sto
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Puts one copy's shape in the index under the story it belongs to.
+/// Puts one copy's shape (of a story dated `at`) in the index under the story it belongs to.
 pub(super) fn index(
     tx: &Connection,
     item_id: i64,
     feed_id: i64,
-    item: &Item,
+    at: i64,
     shape: &NearShape,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let at = sort_time(item, now);
     tx.prepare_cached(
         "INSERT INTO near_shapes (item_id, feed_id, at, seen, size, sketch, figures, title)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

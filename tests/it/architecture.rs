@@ -44,7 +44,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "fulltext",
         &[
-            "model", "config", "article", "fetch", "process", "refresh", "store",
+            "model", "config", "article", "fetch", "near", "process", "refresh", "store",
         ],
     ),
     // The WebSub hub renders documents and reaches subscribers under the feeds' address rules.

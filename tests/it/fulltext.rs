@@ -256,3 +256,58 @@ async fn polls_keep_their_schedule_while_articles_are_slow() {
         "at most two articles are fetched at a time: {fetched} requests"
     );
 }
+
+#[tokio::test]
+async fn a_full_copy_elsewhere_joins_the_teaser_through_its_article() {
+    let server = TestServer::start().await;
+    server.serve(
+        "/a/clutter",
+        Route::ok(article_page()).with_content_type("text/html"),
+    );
+    server.serve(
+        "/teasers.rss",
+        Route::ok(teaser_feed(&server, &[("t1", "/a/clutter")])),
+    );
+    let empty = "<rss version=\"2.0\"><channel><title>Wire</title></channel></rss>";
+    server.serve("/wire.rss", Route::ok(empty));
+    let config = ConfigBuilder::new()
+        .tables(&format!(
+            "[[feed]]\nname = \"teasers\"\nurl = \"{}\"\nfull_text = true\n\n\
+             [[feed]]\nname = \"wire\"\nurl = \"{}\"\n",
+            server.url("/teasers.rss"),
+            server.url("/wire.rss")
+        ))
+        .write();
+    app::poll_once(&config.load(), app::Selection::All, &|_| {})
+        .await
+        .expect("poll");
+    // Later another site carries the whole story: the teaser alone shares too little with it,
+    // the article all of it.
+    let full: String = paragraphs()
+        .iter()
+        .map(|p| format!("&lt;p&gt;{p}&lt;/p&gt;"))
+        .collect();
+    server.serve(
+        "/wire.rss",
+        Route::ok(format!(
+            "<rss version=\"2.0\"><channel><title>Wire</title><item><guid>w1</guid>\
+             <title>Lab's model now speaks more languages</title><link>https://wire.example/w1</link>\
+             <description>{full}</description></item></channel></rss>"
+        )),
+    );
+    app::poll_once(&config.load(), app::Selection::One("wire"), &|_| {})
+        .await
+        .expect("poll the wire");
+    let store = app::open_store(&config.load()).await.expect("store");
+    let items = store
+        .call(|s| s.items_matching(None, 10))
+        .await
+        .expect("items");
+    assert_eq!(items.len(), 1, "one story: {items:#?}");
+    let feeds: Vec<_> = items[0]
+        .sources
+        .iter()
+        .map(|s| s.feed_name.as_str())
+        .collect();
+    assert_eq!(feeds, ["teasers", "wire"]);
+}
