@@ -42,14 +42,14 @@ fn article_page() -> String {
 }
 
 /// A feed of teasers: each item's description is one sentence, its link the article.
-fn teaser_feed(server: &TestServer, articles: &[(&str, &str)]) -> String {
+fn teaser_feed(url: &dyn Fn(&str) -> String, articles: &[(&str, &str)]) -> String {
     let items: String = articles
         .iter()
         .map(|(guid, path)| {
             format!(
                 "<item><guid>{guid}</guid><title>Story {guid}</title><link>{}</link>\
                  <description>{}</description></item>",
-                server.url(path),
+                url(path),
                 paragraphs()[0]
             )
         })
@@ -64,12 +64,26 @@ async fn articles_replace_teasers_and_bad_pages_keep_them() {
         "/a/clutter",
         Route::ok(article_page()).with_content_type("text/html; charset=utf-8"),
     );
-    server.serve("/a/missing", Route::status(404));
-    server.serve(
+    // Each failing page on a site of its own: three failures in a row on one site would have
+    // it left alone for an hour.
+    let mut sites = std::collections::HashMap::new();
+    for (n, path) in ["/a/missing", "/a/pdf", "/a/huge", "/a/slow", "/a/private"]
+        .into_iter()
+        .enumerate()
+    {
+        sites.insert(
+            path,
+            TestServer::start_on(&format!("127.0.0.{}", n + 2)).await,
+        );
+    }
+    let site = |path: &str| sites.get(path).unwrap_or(&server);
+    let url = |path: &str| site(path).url(path);
+    site("/a/missing").serve("/a/missing", Route::status(404));
+    site("/a/pdf").serve(
         "/a/pdf",
         Route::ok(b"%PDF-1.7 not a page".to_vec()).with_content_type("application/pdf"),
     );
-    server.serve(
+    site("/a/huge").serve(
         "/a/huge",
         Route::ok(format!(
             "<html><body>{}</body></html>",
@@ -77,13 +91,13 @@ async fn articles_replace_teasers_and_bad_pages_keep_them() {
         ))
         .with_content_type("text/html"),
     );
-    server.serve(
+    site("/a/slow").serve(
         "/a/slow",
         Route::ok(article_page())
             .with_content_type("text/html")
             .with_delay(Duration::from_secs(5)),
     );
-    server.serve(
+    site("/a/private").serve(
         "/a/private",
         Route::redirect(302, "http://192.168.77.1/article"),
     );
@@ -95,7 +109,7 @@ async fn articles_replace_teasers_and_bad_pages_keep_them() {
         ("slow", "/a/slow"),
         ("private", "/a/private"),
     ];
-    server.serve("/feed.rss", Route::ok(teaser_feed(&server, &articles)));
+    server.serve("/feed.rss", Route::ok(teaser_feed(&url, &articles)));
     let config = ConfigBuilder::new()
         .fetch("timeout", "\"2s\"")
         .fetch("max_body", "\"256KiB\"")
@@ -161,7 +175,7 @@ async fn articles_replace_teasers_and_bad_pages_keep_them() {
         ("/a/slow", ""),
         ("/a/private", "private"),
     ] {
-        let explained = run_feedsift("explain", &config.path, &[&server.url(path)]).await;
+        let explained = run_feedsift("explain", &config.path, &[&url(path)]).await;
         assert_eq!(explained.code, Some(0), "{}", explained.stderr);
         assert!(
             explained.stdout.contains("article:"),
@@ -178,7 +192,7 @@ async fn articles_replace_teasers_and_bad_pages_keep_them() {
         );
         let item = all
             .iter()
-            .find(|i| i.link.as_deref() == Some(server.url(path).as_str()))
+            .find(|i| i.link.as_deref() == Some(url(path).as_str()))
             .expect("the item");
         assert!(
             item.content
@@ -194,13 +208,13 @@ async fn articles_replace_teasers_and_bad_pages_keep_them() {
         );
     }
     // A page that may come back (too slow) is tried again later; one that cannot is not.
-    let slow = run_feedsift("explain", &config.path, &[&server.url("/a/slow")]).await;
+    let slow = run_feedsift("explain", &config.path, &[&url("/a/slow")]).await;
     assert!(
         slow.stdout.contains("(pending, 1 attempts)"),
         "{}",
         slow.stdout
     );
-    let missing = run_feedsift("explain", &config.path, &[&server.url("/a/missing")]).await;
+    let missing = run_feedsift("explain", &config.path, &[&url("/a/missing")]).await;
     assert!(
         missing.stdout.contains("(failed, 1 attempts)"),
         "{}",
@@ -232,7 +246,10 @@ async fn polls_keep_their_schedule_while_articles_are_slow() {
         .iter()
         .map(|(g, p)| (g.as_str(), p.as_str()))
         .collect();
-    server.serve("/feed.rss", Route::ok(teaser_feed(&server, &refs)));
+    server.serve(
+        "/feed.rss",
+        Route::ok(teaser_feed(&|p: &str| server.url(p), &refs)),
+    );
     let config = ConfigBuilder::new()
         .fetch("timeout", "\"20s\"")
         .fetch("interval", "\"1s\"")
@@ -266,7 +283,10 @@ async fn a_full_copy_elsewhere_joins_the_teaser_through_its_article() {
     );
     server.serve(
         "/teasers.rss",
-        Route::ok(teaser_feed(&server, &[("t1", "/a/clutter")])),
+        Route::ok(teaser_feed(
+            &|p: &str| server.url(p),
+            &[("t1", "/a/clutter")],
+        )),
     );
     let empty = "<rss version=\"2.0\"><channel><title>Wire</title></channel></rss>";
     server.serve("/wire.rss", Route::ok(empty));
