@@ -52,7 +52,7 @@ fn main() {
         Kind::POSITIVE.len() + Kind::NEGATIVE.len(),
         entries - 2 * corpus.pairs.len(),
     );
-    let now = DateTime::from_timestamp(1_766_000_000, 0).unwrap_or_default();
+    let now = Utc::now();
     let (_, store) = compare("pairs alone", &feeds, now);
     quality(&corpus, &store.0, &truth);
     let mixed = spread(&corpus, singles, 0);

@@ -1,118 +1,255 @@
-//! Polling benchmark: the real `feedsift poll --all` against 1,000 loopback feeds of 50 items
-//! each, cold (empty database) and then warm (every feed answers 304). Reports wall time,
-//! CPU time and peak RSS of the feedsift process, measured by GNU time.
+//! Polling benchmark: the real `feedsift poll --all` against feeds served the way the web
+//! serves them: static files with ETags from nginx, spread over 64 loopback host names, RSS,
+//! Atom and JSON Feed in turn, 20–100 items of about 4.9 KB of HTML each (the shape of issue
+//! #20). `concurrency = 16`, `per_host = 16`, `per_host_delay = "0s"`. For each size: a cold
+//! poll (empty database), a warm one (every feed answers 304), and a cold one with near merging
+//! off; wall time, CPU time and peak RSS of the feedsift process (GNU time), and each cold
+//! poll's wall time per 1,000 feeds against the first size's.
 //!
-//! Run: `cargo bench --bench poll` (needs /usr/bin/time; `-- N` for N feeds).
+//! Run: `cargo bench --bench poll` (needs nginx and /usr/bin/time; `-- 1000 5000` for sizes;
+//! default 1000).
 
 mod support;
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::path::Path;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::response::Response;
 use support::{Rng, word};
 
 /// Loopback addresses the feeds are spread over (each one a "host" to feedsift).
-const HOSTS: usize = 20;
-const ITEMS: usize = 50;
-
-type Docs = Arc<HashMap<String, (String, Vec<u8>)>>;
+const HOSTS: usize = 64;
 
 #[tokio::main]
 async fn main() {
-    let feeds: usize = std::env::args()
-        .filter_map(|a| a.parse().ok())
-        .next()
-        .unwrap_or(1000);
-    let mut rng = Rng::new(11);
-    let mut docs = HashMap::new();
-    let mut total_bytes = 0;
-    for f in 0..feeds {
-        let doc = document(f, &mut rng);
-        total_bytes += doc.len();
-        docs.insert(
-            format!("/feed{f}.xml"),
-            (format!("\"v{f}\""), doc.into_bytes()),
+    let sizes: Vec<usize> = std::env::args().filter_map(|a| a.parse().ok()).collect();
+    let sizes = if sizes.is_empty() { vec![1000] } else { sizes };
+    let mut first_per_thousand = None;
+    for feeds in sizes {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let bytes = write_documents(dir.path(), feeds);
+        let port = free_port();
+        let nginx = start_nginx(dir.path(), port);
+        println!(
+            "{feeds} feeds of 20–100 items, {:.0} MB of feeds over {HOSTS} loopback hosts (nginx)",
+            bytes as f64 / 1e6
         );
+        for (label, near) in [
+            ("cold", true),
+            ("warm", true),
+            ("cold, near merging off", false),
+        ] {
+            if label.starts_with("cold") {
+                let _ = std::fs::remove_file(dir.path().join("feedsift.db"));
+                let _ = std::fs::remove_file(dir.path().join("feedsift.db-wal"));
+            }
+            let config = write_config(dir.path(), feeds, port, near);
+            let polled = support::timed_poll(&config).await;
+            let wall = polled
+                .timing
+                .split(' ')
+                .next()
+                .and_then(|w| w.parse::<f64>().ok())
+                .unwrap_or(0.0);
+            let per_thousand = wall * 1000.0 / feeds as f64;
+            let ratio = if label == "cold" {
+                let base = *first_per_thousand.get_or_insert(per_thousand);
+                format!(
+                    " | {per_thousand:.2} s per 1,000 feeds, {:.2}× the first size's",
+                    per_thousand / base
+                )
+            } else {
+                String::new()
+            };
+            println!("{label}: {} | {}{ratio}", polled.summary, polled.timing);
+        }
+        drop(nginx);
     }
-    let docs: Docs = Arc::new(docs);
-    let mut addrs = Vec::new();
-    for h in 0..HOSTS {
-        let listener = tokio::net::TcpListener::bind(format!("127.0.1.{}:0", h + 1))
-            .await
-            .expect("bind loopback");
-        addrs.push(listener.local_addr().expect("addr"));
-        let app = axum::Router::new()
-            .fallback(answer)
-            .with_state(docs.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
+}
+
+/// Writes `feeds` documents under `dir/www`; returns their total size.
+fn write_documents(dir: &Path, feeds: usize) -> usize {
+    let www = dir.join("www");
+    std::fs::create_dir_all(&www).expect("www");
+    let mut rng = Rng::new(11);
+    let mut total = 0;
+    for f in 0..feeds {
+        let (name, doc) = document(f, &mut rng);
+        total += doc.len();
+        std::fs::write(www.join(name), doc).expect("write document");
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = String::from(
-        "[fetch]\nconcurrency = 16\nper_host = 4\nper_host_delay = \"1ms\"\n\n[server]\nlisten = \"127.0.0.1:0\"\n\n",
+    total
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.1.1:0").expect("a free port");
+    listener.local_addr().expect("addr").port()
+}
+
+/// nginx in the foreground, serving `dir/www` on `port` of 127.0.1.1 … 127.0.1.64; stopped
+/// (workers too) when dropped.
+struct Nginx {
+    master: std::process::Child,
+    conf: std::path::PathBuf,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("nginx")
+            .args(["-s", "stop", "-c"])
+            .arg(&self.conf)
+            .arg("-p")
+            .arg(&self.dir)
+            .stderr(std::process::Stdio::null())
+            .status();
+        let _ = self.master.wait();
+    }
+}
+
+fn start_nginx(dir: &Path, port: u16) -> Nginx {
+    let listens: String = (1..=HOSTS)
+        .map(|h| format!("    listen 127.0.1.{h}:{port};\n"))
+        .collect();
+    let conf = format!(
+        "daemon off;\nworker_processes 1;\npid {dir}/nginx.pid;\nerror_log {dir}/error.log;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {dir}/tmp;\n  proxy_temp_path {dir}/tmp;\n\
+           fastcgi_temp_path {dir}/tmp;\n  uwsgi_temp_path {dir}/tmp;\n  scgi_temp_path {dir}/tmp;\n\
+           types {{ application/rss+xml rss; application/atom+xml atom; application/feed+json json; }}\n\
+           server {{\n{listens}    root {dir}/www;\n    etag on;\n  }}\n}}\n",
+        dir = dir.display()
+    );
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, conf).expect("nginx.conf");
+    std::fs::create_dir_all(dir.join("tmp")).expect("tmp");
+    let master = std::process::Command::new("nginx")
+        .arg("-c")
+        .arg(&path)
+        .arg("-p")
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("nginx is installed (apt-get install nginx)");
+    // Until it answers.
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.1.64", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Nginx {
+        master,
+        conf: path,
+        dir: dir.to_path_buf(),
+    }
+}
+
+fn write_config(dir: &Path, feeds: usize, port: u16, near: bool) -> std::path::PathBuf {
+    let mut config = format!(
+        "[fetch]\nconcurrency = 16\nper_host = 16\nper_host_delay = \"0s\"\n\n\
+         [server]\nlisten = \"127.0.0.1:0\"\n\n[dedup]\nnear = {near}\n\n"
     );
     for f in 0..feeds {
-        let addr = addrs[f % HOSTS];
+        let host = f % HOSTS + 1;
+        let ext = ["rss", "atom", "json"][f % 3];
         config.push_str(&format!(
-            "[[feed]]\nname = \"feed{f}\"\nurl = \"http://{addr}/feed{f}.xml\"\n"
+            "[[feed]]\nname = \"feed{f}\"\nurl = \"http://127.0.1.{host}:{port}/feed{f}.{ext}\"\n"
         ));
     }
-    let path = dir.path().join("feedsift.toml");
+    let path = dir.join("feedsift.toml");
     std::fs::write(&path, config).expect("config");
-    println!(
-        "{feeds} feeds, {ITEMS} items each, {:.1} MB of feed XML over {HOSTS} loopback hosts",
-        total_bytes as f64 / 1e6
-    );
-    for round in ["cold", "warm"] {
-        let polled = support::timed_poll(&path).await;
-        println!("{round}: {} | {}", polled.summary, polled.timing);
-    }
+    path
 }
 
-async fn answer(State(docs): State<Docs>, request: Request) -> Response {
-    let Some((etag, body)) = docs.get(request.uri().path()) else {
-        return status(StatusCode::NOT_FOUND);
-    };
-    let matches = request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == etag.as_bytes());
-    if matches {
-        return status(StatusCode::NOT_MODIFIED);
+/// Feed `f`: its file name and document, 20–100 items of about 4.9 KB of HTML each.
+fn document(f: usize, rng: &mut Rng) -> (String, String) {
+    let items = 20 + rng.below(81);
+    let entries: Vec<(String, String, String)> = (0..items)
+        .map(|i| {
+            let paragraphs: String = (0..6)
+                .map(|_| {
+                    let words: Vec<String> = (0..110).map(|_| word(rng.skewed(5000))).collect();
+                    format!("<p>{}</p>", words.join(" "))
+                })
+                .collect();
+            let html = format!(
+                "{paragraphs}<p>#{} #{}</p>",
+                word(rng.skewed(10_000)),
+                word(rng.skewed(10_000))
+            );
+            (
+                format!("Story {f}-{i} {}", word(rng.below(2000))),
+                format!("https://site{f}.example/{i}"),
+                html,
+            )
+        })
+        .collect();
+    let date = |i: usize| format!("2026-11-{:02}T10:{:02}:00Z", 1 + i % 28, i % 60);
+    match f % 3 {
+        0 => {
+            let body: String = entries
+                .iter()
+                .enumerate()
+                .map(|(i, (title, link, html))| {
+                    format!(
+                        "<item><title>{title}</title><link>{link}</link><guid>s{f}-{i}</guid>\
+                         <pubDate>Mon, {:02} Nov 2026 10:{:02}:00 GMT</pubDate>\
+                         <description><![CDATA[{html}]]></description></item>\n",
+                        1 + i % 28,
+                        i % 60
+                    )
+                })
+                .collect();
+            (
+                format!("feed{f}.rss"),
+                format!(
+                    "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Feed {f}</title>\
+                     <link>https://site{f}.example/</link><description>d</description>\n{body}</channel></rss>\n"
+                ),
+            )
+        }
+        1 => {
+            let body: String = entries
+                .iter()
+                .enumerate()
+                .map(|(i, (title, link, html))| {
+                    format!(
+                        "<entry><id>urn:s{f}-{i}</id><title>{title}</title><link href=\"{link}\"/>\
+                         <updated>{}</updated><content type=\"html\"><![CDATA[{html}]]></content></entry>\n",
+                        date(i)
+                    )
+                })
+                .collect();
+            (
+                format!("feed{f}.atom"),
+                format!(
+                    "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Feed {f}</title>\
+                     <id>urn:feed{f}</id><updated>2026-11-30T00:00:00Z</updated>\n{body}</feed>\n"
+                ),
+            )
+        }
+        _ => {
+            let body: Vec<String> = entries
+                .iter()
+                .enumerate()
+                .map(|(i, (title, link, html))| {
+                    serde_json::json!({
+                        "id": format!("s{f}-{i}"),
+                        "title": title,
+                        "url": link,
+                        "date_published": date(i),
+                        "content_html": html,
+                    })
+                    .to_string()
+                })
+                .collect();
+            (
+                format!("feed{f}.json"),
+                format!(
+                    "{{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"Feed {f}\",\"items\":[{}]}}\n",
+                    body.join(",\n")
+                ),
+            )
+        }
     }
-    Response::builder()
-        .header(header::CONTENT_TYPE, "application/rss+xml")
-        .header(header::ETAG, etag.as_str())
-        .body(Body::from(body.clone()))
-        .expect("valid response")
-}
-
-fn status(code: StatusCode) -> Response {
-    Response::builder()
-        .status(code)
-        .body(Body::empty())
-        .expect("valid response")
-}
-
-fn document(f: usize, rng: &mut Rng) -> String {
-    let mut xml = format!(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Feed {f}</title><link>https://site{f}.example/</link><description>d</description>\n"
-    );
-    for i in 0..ITEMS {
-        let words: Vec<String> = (0..60).map(|_| word(rng.skewed(5000))).collect();
-        xml.push_str(&format!(
-            "<item><title>Story {f}-{i} {}</title><link>https://site{f}.example/{i}</link><guid>s{f}-{i}</guid>\
-             <pubDate>Mon, 02 Jan 2023 10:{:02}:00 GMT</pubDate><description><![CDATA[<p>{}</p><p>#{} #{}</p>]]></description></item>\n",
-            word(rng.below(2000)),
-            i % 60,
-            words.join(" "),
-            word(rng.skewed(10_000)),
-            word(rng.skewed(10_000))
-        ));
-    }
-    xml.push_str("</channel></rss>\n");
-    xml
 }

@@ -216,7 +216,13 @@ pub fn ingest(
                     stats.deduplicated += 1;
                 }
                 ByContent::New => {
-                    let near_shape = item.shape.as_ref().zip(near_window);
+                    // Stories older than the window can join no new copy: on a first poll, most
+                    // of a feed's items are, and are not compared at all.
+                    let recent = |window: &std::time::Duration| {
+                        let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+                        sort_time(item, now) >= unix(now).saturating_sub(window)
+                    };
+                    let near_shape = item.shape.as_ref().zip(near_window.filter(recent));
                     let story = match near_shape {
                         Some((shape, window)) => {
                             near::find_story(tx, feed_id, item, shape, window, now)?

@@ -27,7 +27,7 @@ pub enum Kind {
     SameTopic,
     /// Negative: a follow-up repeating the background, with new figures.
     FollowUp,
-    /// Negative: the same text published outside the near window.
+    /// Negative: the same text published five days earlier, outside the near window.
     Late,
     /// Negative: a very short item with the same title ("Open thread").
     Short,
@@ -254,7 +254,7 @@ pub fn corpus(seed: u64, per_kind: usize) -> Corpus {
         let topic = vocabulary.topic(&mut rng);
         let billions = 2 + rng.below(40) as u32;
         let original = story(&vocabulary, &mut rng, topic, billions);
-        let published = (n as i64) * 600;
+        let published = (n as i64) * 60;
         let story_id = next_story;
         next_story += 1;
         let copy_id = if kind.same_story() {
@@ -405,7 +405,7 @@ fn pair(
             title = format!("{} raises more", original.company);
         }
         Kind::Late => {
-            at = published + 5 * 86400;
+            at = published - 5 * 86400;
             title = format!("{} (week in review)", original.headline);
         }
         Kind::Short => {}
@@ -432,9 +432,18 @@ fn with_artefacts(rng: &mut Rng, paragraph: &str) -> String {
     out.join(" ")
 }
 
-/// RFC 3339 time of `seconds` after 2026-11-30 00:00 UTC.
+/// When the corpus starts: a day before now, to the hour, so that its stories are recent
+/// (near merging compares stories published within `near_window` of now).
+pub fn start() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    (now - 86400) / 3600 * 3600
+}
+
+/// RFC 3339 time of `seconds` after the corpus's start.
 pub fn time(seconds: i64) -> String {
-    let base = 1_764_460_800 + seconds;
+    let base = start() + seconds;
     let days = base.div_euclid(86400);
     let rest = base.rem_euclid(86400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
