@@ -282,7 +282,7 @@ impl Store {
                  ORDER BY near_rule IS NULL LIMIT 1",
                 params![item_id, feed_id],
                 |r| {
-                    Ok(Copy {
+                    Ok(NearCopy {
                         near: r.get(1)?,
                         title: r.get(2)?,
                         link: r.get(3)?,
@@ -373,7 +373,7 @@ impl Store {
 }
 
 /// A near copy as its source row keeps it.
-struct Copy {
+struct NearCopy {
     near: bool,
     title: Option<String>,
     link: Option<String>,
