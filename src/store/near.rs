@@ -197,6 +197,20 @@ fn replace_text(tx: &Connection, story: i64, text: &str) -> Result<(), StoreErro
     Ok(())
 }
 
+/// The fullest text of a story told in several wordings: its own, or a near copy's.
+pub(super) fn fullest_content(conn: &Connection, story: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT content FROM (
+                 SELECT content FROM items WHERE id = ?1
+                 UNION ALL SELECT content FROM sources WHERE item_id = ?1 AND near_rule IS NOT NULL)
+             ORDER BY octet_length(content) DESC LIMIT 1",
+        )?
+        .query_row([story], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
 /// A near copy whose feed changed it: its own record follows, the story does not change
 /// (a copy's edits are not the story's).
 pub(super) fn update_copy(
@@ -354,14 +368,7 @@ impl Store {
             params![item_id, feed_id],
         )?;
         // The story's searchable text is that of its fullest copy left.
-        let fullest: Option<String> = tx.query_row(
-            "SELECT content FROM (
-                 SELECT content FROM items WHERE id = ?1
-                 UNION ALL SELECT content FROM sources WHERE item_id = ?1 AND near_rule IS NOT NULL)
-             ORDER BY octet_length(content) DESC LIMIT 1",
-            [item_id],
-            |r| r.get(0),
-        )?;
+        let fullest = fullest_content(&tx, item_id)?;
         replace_text(
             &tx,
             item_id,

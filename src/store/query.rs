@@ -227,7 +227,7 @@ pub(super) fn item_by_id(
         })?
         .collect::<Result<_, _>>()?;
     if near_copies {
-        item.content = fullest_content(conn, id, item.content.take())?;
+        item.content = super::near::fullest_content(conn, id)?;
     }
     if let Some(article) = super::articles::kept_article(conn, id)? {
         item.content = Some(article);
@@ -246,27 +246,6 @@ pub(super) fn item_by_id(
         })
         .collect();
     Ok(Some(item))
-}
-
-/// The fullest text of a story told in several wordings: its own, or a near copy's.
-fn fullest_content(
-    conn: &Connection,
-    id: i64,
-    own: Option<String>,
-) -> Result<Option<String>, StoreError> {
-    let longest: Option<String> = conn
-        .prepare_cached(
-            "SELECT content FROM sources WHERE item_id = ?1 AND near_rule IS NOT NULL
-             ORDER BY octet_length(content) DESC LIMIT 1",
-        )?
-        .query_row([id], |r| r.get(0))
-        .optional()?
-        .flatten();
-    Ok(match (own, longest) {
-        (Some(own), Some(copy)) if copy.len() > own.len() => Some(copy),
-        (None, copy) => copy,
-        (own, _) => own,
-    })
 }
 
 /// Tag spellings remembered at most.

@@ -434,11 +434,15 @@ fn with_artefacts(rng: &mut Rng, paragraph: &str) -> String {
 
 /// When the corpus starts: a day before now, to the hour, so that its stories are recent
 /// (near merging compares stories published within `near_window` of now).
+/// Taken once per run, so an hour turning during a test never moves half a corpus.
 pub fn start() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    (now - 86400) / 3600 * 3600
+    static START: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *START.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        (now - 86400) / 3600 * 3600
+    })
 }
 
 /// RFC 3339 time of `seconds` after the corpus's start.
