@@ -165,7 +165,7 @@ fn ingest(store: &Store, specs: &[FeedSpec], documents: &[String], near: bool, n
                     parse_feed(document.as_bytes(), &Source::at(Some(&spec.url))).expect("parse");
                 let mut items = process_feed(&parsed, None).items;
                 if near {
-                    feedsift::near::shape_items(&mut items);
+                    feedsift::near::shape_items(&mut items, |_| true);
                 }
                 PollWrite {
                     name: spec.name.clone(),

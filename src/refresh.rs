@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use url::Url;
 
 use crate::config::{FeedConfig, FetchConfig, Interval};
@@ -107,7 +107,7 @@ pub async fn refresh(
         record.consecutive_failures,
         parsing,
         clock(),
-        feed.near.is_some(),
+        feed.near,
     )
     .await;
     if let Some(page) = page {
@@ -176,7 +176,7 @@ async fn read_reply(
     failures: u32,
     parsing: &Parsing,
     now: DateTime<Utc>,
-    near: bool,
+    near: Option<std::time::Duration>,
 ) -> Polled {
     let failure = |reason: String, retry_after| Polled {
         outcome: PollOutcome::Failed { reason },
@@ -282,13 +282,14 @@ struct ReadFeed {
 }
 
 /// Parsing whole documents is CPU-bound: it runs on a parsing thread, within `budget`;
-/// `near` gives items their near-duplicate shapes.
+/// items told within the `near` window get their near-duplicate shapes (older ones are never
+/// compared).
 async fn parse_and_process(
     body: Vec<u8>,
     url: Url,
     charset: Option<String>,
     parsing: &Parsing,
-    (budget, near): (std::time::Duration, bool),
+    (budget, near): (std::time::Duration, Option<std::time::Duration>),
     now: DateTime<Utc>,
 ) -> Result<ReadFeed, ParseError> {
     parsing
@@ -303,8 +304,12 @@ async fn parse_and_process(
             // The document is no longer needed: its memory is free for processing.
             drop(body);
             let mut processed = process_feed(&parsed, Some(&url));
-            if near {
-                shape_items(&mut processed.items);
+            if let Some(window) = near {
+                let since = TimeDelta::from_std(window)
+                    .ok()
+                    .and_then(|window| now.checked_sub_signed(window))
+                    .unwrap_or(DateTime::<Utc>::MIN_UTC);
+                shape_items(&mut processed.items, |item| item.told_at(now) >= since);
             }
             let mut repairs = parsed.repairs;
             let site_link = match parsed.site_link.as_deref().map(|l| web_link(l, Some(&url))) {

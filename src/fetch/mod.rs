@@ -153,6 +153,10 @@ impl Fetcher {
                 .read_timeout(settings.timeout)
                 // RFC 9110 §15.4.2: a 301 means "update your stored URL", which only we can do.
                 .redirect(reqwest::redirect::Policy::none())
+                // No idle connection is kept: each keeps its read buffer (up to ~400 KB), and
+                // polls of one host are minutes apart. Kept, a cold poll's connections to 64
+                // hosts held 40 MB of a 90 MB peak.
+                .pool_max_idle_per_host(0)
                 .no_proxy()
         };
         let public = builder()
@@ -284,7 +288,14 @@ impl Fetcher {
         if response.content_length().is_some_and(|len| len > limit) {
             return Err(FetchError::TooLarge(limit));
         }
-        let mut body = Vec::new();
+        // Sized once when the server says how much comes: growing by doubling would hold up to
+        // twice the body.
+        let mut body = Vec::with_capacity(
+            response
+                .content_length()
+                .and_then(|len| usize::try_from(len).ok())
+                .unwrap_or(0),
+        );
         while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
             if body.len() as u64 + chunk.len() as u64 > limit {
                 return Err(FetchError::TooLarge(limit));

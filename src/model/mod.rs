@@ -314,6 +314,14 @@ pub struct Item {
     pub shape: Option<NearShape>,
 }
 
+impl Item {
+    /// When the story happened: its date, never in the future (which would pin it to the top of
+    /// every merged feed), else `now`. What merged feeds sort by and `near_window` measures.
+    pub fn told_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.published.or(self.updated).unwrap_or(now).min(now)
+    }
+}
+
 /// What near-duplicate detection knows of an item's text, boilerplate of its feed removed
 /// (computed by `near`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

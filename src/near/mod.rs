@@ -37,8 +37,13 @@ const LEAD_SHINGLES: usize = 40;
 const BOILERPLATE_SHARE: f64 = 0.2;
 const BOILERPLATE_MIN_ITEMS: usize = 3;
 
-/// Gives each item of one feed document its shape, discounting what the document repeats.
-pub fn shape_items(items: &mut [Item]) {
+/// Gives the items of one feed document that `wanted` picks their shape, discounting what the
+/// whole document repeats. Nothing is computed when it picks none (on a first poll, most
+/// documents have no item recent enough to be compared).
+pub fn shape_items(items: &mut [Item], wanted: impl Fn(&Item) -> bool) {
+    if !items.iter().any(&wanted) {
+        return;
+    }
     let shingles: Vec<Vec<u64>> = items.iter().map(|i| shingles(&words(&i.text))).collect();
     let distinct: Vec<Vec<u64>> = shingles.iter().map(|s| sorted_distinct(s)).collect();
     let figures: Vec<Vec<String>> = items
@@ -52,6 +57,9 @@ pub fn shape_items(items: &mut [Item]) {
     let boilerplate: HashSet<u64, AsIs> = frequent(distinct.iter().map(|d| d.iter().copied()));
     let frequent_figures: HashSet<String> = frequent(figures.iter().map(|f| f.iter().cloned()));
     for (n, item) in items.iter_mut().enumerate() {
+        if !wanted(item) {
+            continue;
+        }
         let kept: Vec<u64> = distinct[n]
             .iter()
             .copied()

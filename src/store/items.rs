@@ -263,10 +263,9 @@ pub(super) fn item_by_hash(tx: &Connection, hash: &ContentHash) -> Result<Option
     Ok(stmt.query_row([hash.as_bytes()], |r| r.get(0))?)
 }
 
-/// When an item's story happened: its date (never in the future, which would pin it to the top
-/// of every merged feed), else now. Also what `near_window` is measured by.
+/// [`Item::told_at`] as stored.
 pub(super) fn sort_time(item: &Item, now: DateTime<Utc>) -> i64 {
-    unix(item.published.or(item.updated).unwrap_or(now).min(now))
+    unix(item.told_at(now))
 }
 
 /// Updates a changed item in place; returns false when the change is not taken (the update cap
