@@ -11,6 +11,8 @@ use crate::model::{IngestStats, PollWrite};
 const QUEUE: usize = 64;
 /// Polls in one transaction at most.
 const MAX_BATCH: usize = 32;
+/// How long no poll must come before the writer tidies the text index.
+const QUIET: std::time::Duration = std::time::Duration::from_secs(1);
 
 type Job = (PollWrite, oneshot::Sender<Result<IngestStats, StoreError>>);
 
@@ -27,7 +29,15 @@ impl GroupCommit {
         std::thread::Builder::new()
             .name("feedsift-writer".into())
             .spawn(move || {
-                while let Some(first) = queue.blocking_recv() {
+                // Only to wait for a poll with a time limit: this thread runs no tasks.
+                let waiting = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()
+                    .expect("a timer for the writer thread");
+                // A store opened again may hold what an earlier run left unmerged.
+                let mut untidy = true;
+                while let Some(first) = next_job(&mut queue, &store, &mut untidy, &waiting) {
+                    untidy = true;
                     let mut batch = vec![first];
                     while batch.len() < MAX_BATCH {
                         match queue.try_recv() {
@@ -51,6 +61,36 @@ impl GroupCommit {
             .map_err(|_| StoreError::TaskFailed)?;
         result.await.map_err(|_| StoreError::TaskFailed)?
     }
+}
+
+/// The next poll to write. Once none has come for [`QUIET`], the text index is merged a step
+/// at a time (a few milliseconds each, so a poll arriving meanwhile hardly waits) until it is
+/// tidy: merging while polls arrive would only slow them.
+fn next_job(
+    queue: &mut mpsc::Receiver<Job>,
+    store: &Store,
+    untidy: &mut bool,
+    waiting: &tokio::runtime::Runtime,
+) -> Option<Job> {
+    if *untidy {
+        let waited = waiting.block_on(async { tokio::time::timeout(QUIET, queue.recv()).await });
+        if let Ok(job) = waited {
+            return job;
+        }
+    }
+    while *untidy {
+        match queue.try_recv() {
+            Ok(job) => return Some(job),
+            Err(mpsc::error::TryRecvError::Disconnected) => return None,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                *untidy = store.tidy_text_index().unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "merging the text index failed; left for later");
+                    false
+                });
+            }
+        }
+    }
+    queue.blocking_recv()
 }
 
 fn write_batch(store: &Store, batch: Vec<Job>) {

@@ -390,6 +390,7 @@ fn both_query_plans_select_the_same_items() {
 
 mod retention;
 mod schema;
+mod text_index;
 
 #[test]
 fn an_item_reissued_under_a_new_guid_lists_its_source_once() {

@@ -1,0 +1,95 @@
+//! The text index: polls written one transaction each leave many segments, which the writer
+//! merges once it is idle, losing nothing.
+
+use super::*;
+
+const POLLS: usize = 40;
+
+/// Segments of the text index now.
+fn segments(f: &Fixture) -> i64 {
+    f.store
+        .reader()
+        .query_row("SELECT count(DISTINCT segid) FROM item_text_idx", [], |r| {
+            r.get(0)
+        })
+        .expect("segments")
+}
+
+/// `POLLS` polls of one story each, every one its own transaction, as a busy writer's are.
+fn story(n: usize) -> Vec<Item> {
+    items(
+        &format!("s{n}"),
+        &format!("Story {n}"),
+        &format!("<p>Unique word{n} beside a shared phrase of every story.</p>"),
+        &[],
+    )
+}
+
+/// Every story is still found, by its own word and by the phrase all share, and FTS5's own
+/// check of the index passes.
+fn assert_all_found(f: &Fixture) {
+    for n in 0..POLLS {
+        assert_eq!(matching(f, &format!("\"word{n}\"")), [format!("Story {n}")]);
+    }
+    let expr = parse("\"shared phrase of every story\"").expect("filter");
+    let found = f.store.items_matching(Some(&expr), 100).expect("query");
+    assert_eq!(found.len(), POLLS);
+    f.store
+        .writer()
+        .execute(
+            "INSERT INTO item_text (item_text, rank) VALUES ('integrity-check', 1)",
+            [],
+        )
+        .expect("the text index is sound");
+}
+
+#[test]
+fn tidying_merges_segments_step_by_step_until_none_is_left_to_merge() {
+    let f = fixture();
+    for n in 0..POLLS {
+        poll(&f, "a", &story(n), n as i64);
+    }
+    let before = segments(&f);
+    assert!(
+        before >= 16,
+        "{before} segments: one per poll, merged 16 at a time"
+    );
+    let steps = (0..1000)
+        .take_while(|_| f.store.tidy_text_index().expect("merge"))
+        .count();
+    assert!(steps >= 1);
+    let after = segments(&f);
+    assert!(after <= 4 && after < before, "{before} → {after} segments");
+    assert!(!f.store.tidy_text_index().expect("merge"), "nothing left");
+    assert_all_found(&f);
+}
+
+#[tokio::test]
+async fn the_writer_merges_the_index_once_no_poll_comes() {
+    let f = fixture();
+    let writer = GroupCommit::spawn(f.store.clone());
+    for n in 0..POLLS {
+        let write = PollWrite {
+            name: "a".into(),
+            outcome: fetched(),
+            items: story(n),
+            now: at(n as i64),
+            next_poll: at(n as i64 + 60),
+            near_window: None,
+            full_text: false,
+        };
+        writer.write(write).await.expect("written");
+    }
+    let written = segments(&f);
+    // Merging waits for a second without polls, then takes a few milliseconds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while segments(&f) >= written.min(5) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let tidy = segments(&f);
+    assert!(
+        tidy <= 4,
+        "{written} segments after the polls, {tidy} after idling"
+    );
+    assert_all_found(&f);
+}
