@@ -36,7 +36,8 @@
 //!   into and out of the config file.
 //! - [`app`] is the wiring, and the only place that builds and connects the parts: the
 //!   commands' store and poller, `feedsift poll`, and the daemon ([`app::daemon`]: tasks,
-//!   signals, reload, systemd notification).
+//!   signals, reload, systemd notification). [`arenas`] caps glibc's malloc arenas before
+//!   anything runs.
 //!
 //! Rules: arrows point down the pipeline — [`model`] and [`text`] use nothing, stages use
 //! [`model`] and not each other, only [`refresh`], [`serve`], [`inspect`] and [`app`]
@@ -45,6 +46,7 @@
 //! an error that escapes.
 
 pub mod app;
+pub mod arenas;
 pub mod article;
 pub mod config;
 pub mod discover;

@@ -142,6 +142,7 @@ impl From<DocFormat> for Format {
 }
 
 fn main() -> ExitCode {
+    feedsift::arenas::limit();
     let cli = Cli::parse();
     init_logging(cli.log_format);
     match run(cli) {

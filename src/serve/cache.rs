@@ -15,8 +15,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 
-/// Documents kept at most; beyond that the cache starts afresh (searches make many keys).
+/// Documents kept at most, and bytes they may hold; beyond either the cache starts afresh
+/// (searches make many keys; an output's document is up to a few hundred KB).
 const MAX_ENTRIES: usize = 512;
+const MAX_BYTES: usize = 16 << 20;
 
 /// One rendered document and what HTTP needs to know about it.
 pub struct Rendered {
@@ -51,6 +53,12 @@ impl Rendered {
     pub fn changed_at(mut self, at: SystemTime) -> Rendered {
         self.last_modified = Some(whole_seconds(at));
         self
+    }
+
+    /// Memory it may hold: its body, and at most as much again for its gzip and brotli forms
+    /// (feeds compress to well under half).
+    fn weight(&self) -> usize {
+        2 * self.body.len()
     }
 
     pub fn etag(&self) -> &str {
@@ -204,12 +212,27 @@ impl DocumentCache {
         at
     }
 
+    /// Keeps `rendered` for `key`. Documents of older database versions are dropped first
+    /// (they can never be served again); when the rest would still hold more than
+    /// [`MAX_BYTES`] or [`MAX_ENTRIES`], the cache starts afresh.
     pub fn put(&self, key: String, rendered: Arc<Rendered>) {
+        if rendered.weight() > MAX_BYTES {
+            return;
+        }
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= MAX_ENTRIES {
+        entries.retain(|_, r| r.version >= rendered.version);
+        let held: usize = entries.values().map(|r| r.weight()).sum();
+        if entries.len() >= MAX_ENTRIES || held + rendered.weight() > MAX_BYTES {
             entries.clear();
         }
         entries.insert(key, rendered);
+    }
+
+    /// What the cache holds now, in bytes as [`Rendered::weight`] counts them.
+    #[cfg(test)]
+    fn weight(&self) -> usize {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.values().map(|r| r.weight()).sum()
     }
 }
 
@@ -384,5 +407,28 @@ pub(super) mod tests {
             doc.respond(&current, Duration::ZERO).status(),
             StatusCode::NOT_MODIFIED
         );
+    }
+
+    #[test]
+    fn the_cache_holds_current_documents_within_its_byte_bound() {
+        let cache = DocumentCache::default();
+        let document =
+            |version, kb: usize| Arc::new(Rendered::new(version, "text/xml", "x".repeat(kb << 10)));
+        cache.put("a".into(), document(1, 100));
+        cache.put("b".into(), document(1, 100));
+        assert!(cache.get("a", 1).is_some() && cache.get("b", 1).is_some());
+        // The database changed: what was rendered before can never be served again.
+        cache.put("c".into(), document(2, 100));
+        assert_eq!(cache.weight(), 200 << 10);
+        assert!(cache.get("c", 2).is_some());
+        // Many large documents (searches) never hold more than the bound.
+        for n in 0..200 {
+            cache.put(format!("search{n}"), document(2, 300));
+            assert!(cache.weight() <= MAX_BYTES, "{} bytes", cache.weight());
+            assert!(cache.get(&format!("search{n}"), 2).is_some());
+        }
+        // A document over the bound on its own is served but not kept.
+        cache.put("huge".into(), document(2, (MAX_BYTES >> 10) + 1));
+        assert!(cache.get("huge", 2).is_none());
     }
 }

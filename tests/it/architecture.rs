@@ -14,6 +14,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // The filter language and feed discovery stand alone.
     ("filter", &[]),
     ("discover", &[]),
+    ("arenas", &[]),
     ("config", &["model", "filter"]),
     // The stages.
     ("schedule", &["model"]),

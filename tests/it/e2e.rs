@@ -49,3 +49,24 @@ async fn a_hashtagged_story_from_two_feeds_reaches_the_reader_once() {
     );
     assert_eq!(daemon.stop().await, Some(0));
 }
+
+/// glibc's malloc would give each busy thread an arena of its own and keep what is freed in
+/// each (twice the memory in a soak); the daemon runs with two, set by starting itself again
+/// under the same process id (so systemd and `kill` still see it).
+#[tokio::test]
+async fn the_daemon_runs_with_two_malloc_arenas() {
+    let server = TestServer::start().await;
+    let config = two_copies_config(&server, "");
+    let daemon = Daemon::start(&config.path).await;
+    let environment = daemon.environment();
+    // A value the user set is kept.
+    let expected = std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "2".into());
+    assert!(
+        environment
+            .iter()
+            .any(|v| *v == format!("MALLOC_ARENA_MAX={expected}")),
+        "{environment:?}"
+    );
+    let health = reqwest::get(daemon.url("/healthz")).await.expect("GET");
+    assert!(health.status().is_success());
+}

@@ -497,6 +497,16 @@ impl Daemon {
         Daemon { child, addr, logs }
     }
 
+    /// The daemon's environment as the kernel holds it (`/proc/PID/environ`).
+    pub fn environment(&self) -> Vec<String> {
+        let pid = self.child.id().expect("pid");
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("environ");
+        environ
+            .split(|b| *b == 0)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect()
+    }
+
     /// Sends a signal (`HUP`, `TERM`, `KILL`) to the daemon.
     pub async fn signal(&self, name: &str) {
         let pid = self.child.id().expect("pid").to_string();
