@@ -4,10 +4,12 @@
 //! #20). `concurrency = 16`, `per_host = 16`, `per_host_delay = "0s"`. For each size: a cold
 //! poll (empty database), a warm one (every feed answers 304), and a cold one with near merging
 //! off; wall time, CPU time and peak RSS of the feedsift process (GNU time), and each cold
-//! poll's wall time per 1,000 feeds against the first size's.
+//! poll's wall time per 1,000 feeds against the first size's. Then the daemon's first poll of
+//! the same feeds while 32 connections read an output (`wrk`): latency, errors, peak RSS, and
+//! RSS once the load stops.
 //!
-//! Run: `cargo bench --bench poll` (needs nginx and /usr/bin/time; `-- 1000 5000` for sizes;
-//! default 1000).
+//! Run: `cargo bench --bench poll` (needs nginx, wrk, curl and /usr/bin/time; `-- 1000 5000`
+//! for sizes; default 1000).
 
 mod support;
 
@@ -61,6 +63,7 @@ async fn main() {
             };
             println!("{label}: {} | {}{ratio}", polled.summary, polled.timing);
         }
+        serve_while_polling(dir.path(), feeds, port).await;
         drop(nginx);
     }
 }
@@ -77,6 +80,87 @@ fn write_documents(dir: &Path, feeds: usize) -> usize {
         std::fs::write(www.join(name), doc).expect("write document");
     }
     total
+}
+
+/// The daemon on an empty database (its first poll of every feed, spread over its first
+/// minute) while `wrk` reads an output of the newest 50 items with 32 connections for 75 s:
+/// requests, errors, latency, the daemon's peak RSS, and its RSS 10 s after the load stops.
+/// Skipped when `wrk` is not installed.
+async fn serve_while_polling(dir: &Path, feeds: usize, port: u16) {
+    if std::process::Command::new("wrk")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("serving while polling: skipped (apt-get install wrk)");
+        return;
+    }
+    let _ = std::fs::remove_file(dir.join("feedsift.db"));
+    let _ = std::fs::remove_file(dir.join("feedsift.db-wal"));
+    let serve_port = free_port();
+    let config = write_config(dir, feeds, port, true);
+    let text = std::fs::read_to_string(&config).expect("config");
+    let text = text.replace(
+        "listen = \"127.0.0.1:0\"",
+        &format!("listen = \"127.0.1.1:{serve_port}\""),
+    ) + "[[output]]\nname = \"all\"\nfilter = \"not #unused\"\nlimit = 50\n";
+    std::fs::write(&config, text).expect("config");
+    let mut daemon = std::process::Command::new(env!("CARGO_BIN_EXE_feedsift"))
+        .args(["run", "-c"])
+        .arg(&config)
+        .env("RUST_LOG", "error")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the daemon");
+    let url = format!("http://127.0.1.1:{serve_port}/feeds/all.atom");
+    while std::net::TcpStream::connect(("127.0.1.1", serve_port)).is_err() {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let rss = |field: &str| -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/status", daemon.id()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    let at_start = rss("VmRSS:");
+    let wrk = tokio::process::Command::new("wrk")
+        .args(["-t2", "-c32", "-d75s", "--timeout", "5s", "--latency"])
+        .args(["-H", "Accept-Encoding: gzip"])
+        .arg(&url)
+        .output()
+        .await
+        .expect("run wrk");
+    let peak = rss("VmHWM:");
+    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    let at_rest = rss("VmRSS:");
+    let report = String::from_utf8_lossy(&wrk.stdout);
+    let lines: Vec<&str> = report
+        .lines()
+        .filter(|l| {
+            ["requests in", "Socket errors", "Non-2xx", " 50%", " 99%"]
+                .iter()
+                .any(|k| l.contains(k))
+        })
+        .map(str::trim)
+        .collect();
+    let polled = std::process::Command::new("curl")
+        .args(["-s", &format!("http://127.0.1.1:{serve_port}/metrics")])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let fetched = polled
+        .lines()
+        .find(|l| l.starts_with("feedsift_polls_total{outcome=\"fetched\"}"))
+        .unwrap_or("feedsift_polls_total: not read");
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    println!(
+        "serving 32 readers during the daemon's first poll: {} | {fetched} | RSS at start \
+         {at_start:.0} MiB, peak {peak:.0} MiB, 10 s after the load {at_rest:.0} MiB",
+        lines.join("; ")
+    );
 }
 
 fn free_port() -> u16 {

@@ -1,7 +1,7 @@
 //! Rendered documents, kept until the database changes, with their validators and
 //! compressed forms, so a reader polling an unchanged feed costs a lookup and a 304.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -161,6 +161,25 @@ impl Rendered {
 pub struct DocumentCache {
     entries: Mutex<HashMap<String, Arc<Rendered>>>,
     changes: Mutex<HashMap<String, Change>>,
+    /// Keys whose document is being rendered now.
+    rendering: Mutex<HashSet<String>>,
+}
+
+/// A render under way for one key; the key is free again when it is dropped.
+pub struct Rendering<'a> {
+    cache: &'a DocumentCache,
+    key: String,
+}
+
+impl Drop for Rendering<'_> {
+    fn drop(&mut self) {
+        let mut rendering = self
+            .cache
+            .rendering
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        rendering.remove(&self.key);
+    }
 }
 
 /// A document's entity tag and the time it was first served with it.
@@ -174,6 +193,25 @@ impl DocumentCache {
     pub fn get(&self, key: &str, version: i64) -> Option<Arc<Rendered>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.get(key).filter(|r| r.version == version).cloned()
+    }
+
+    /// The document kept for `key`, whichever database version it was rendered from.
+    pub fn latest(&self, key: &str) -> Option<Arc<Rendered>> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.get(key).cloned()
+    }
+
+    /// Claims the render of `key`'s document; `None` while another request renders it (that
+    /// request then serves the document kept, one render behind, rather than queue a second
+    /// render of the same document behind the first: during a cold poll the database changes
+    /// several times a second, and 32 readers of one output each rendering it took p99 to
+    /// hundreds of milliseconds).
+    pub fn begin_render(&self, key: &str) -> Option<Rendering<'_>> {
+        let mut rendering = self.rendering.lock().unwrap_or_else(|p| p.into_inner());
+        rendering.insert(key.to_string()).then(|| Rendering {
+            cache: self,
+            key: key.to_string(),
+        })
     }
 
     /// Forgets every document (the config changed what they show).
@@ -212,17 +250,23 @@ impl DocumentCache {
         at
     }
 
-    /// Keeps `rendered` for `key`. Documents of older database versions are dropped first
-    /// (they can never be served again); when the rest would still hold more than
-    /// [`MAX_BYTES`] or [`MAX_ENTRIES`], the cache starts afresh.
+    /// Keeps `rendered` for `key`. When the cache would hold more than [`MAX_BYTES`] or
+    /// [`MAX_ENTRIES`], documents of older database versions go first (they are served only
+    /// while their key is being rendered again), then, if that is not enough, all of them.
     pub fn put(&self, key: String, rendered: Arc<Rendered>) {
         if rendered.weight() > MAX_BYTES {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.retain(|_, r| r.version >= rendered.version);
-        let held: usize = entries.values().map(|r| r.weight()).sum();
-        if entries.len() >= MAX_ENTRIES || held + rendered.weight() > MAX_BYTES {
+        entries.remove(&key);
+        let full = |entries: &HashMap<String, Arc<Rendered>>| {
+            let held: usize = entries.values().map(|r| r.weight()).sum();
+            entries.len() >= MAX_ENTRIES || held + rendered.weight() > MAX_BYTES
+        };
+        if full(&entries) {
+            entries.retain(|_, r| r.version >= rendered.version);
+        }
+        if full(&entries) {
             entries.clear();
         }
         entries.insert(key, rendered);
@@ -417,11 +461,15 @@ pub(super) mod tests {
         cache.put("a".into(), document(1, 100));
         cache.put("b".into(), document(1, 100));
         assert!(cache.get("a", 1).is_some() && cache.get("b", 1).is_some());
-        // The database changed: what was rendered before can never be served again.
-        cache.put("c".into(), document(2, 100));
-        assert_eq!(cache.weight(), 200 << 10);
-        assert!(cache.get("c", 2).is_some());
-        // Many large documents (searches) never hold more than the bound.
+        // The database changed: "a" is rendered again, "b" is kept as it was.
+        cache.put("a".into(), document(2, 100));
+        assert!(cache.get("a", 1).is_none() && cache.get("a", 2).is_some());
+        assert!(cache.get("b", 2).is_none() && cache.latest("b").is_some());
+        assert_eq!(cache.weight(), 400 << 10);
+        // Many large documents (searches) never hold more than the bound; the older
+        // version's go first.
+        cache.put("c".into(), document(2, (MAX_BYTES >> 11) - 150));
+        assert!(cache.latest("b").is_none() && cache.get("a", 2).is_some());
         for n in 0..200 {
             cache.put(format!("search{n}"), document(2, 300));
             assert!(cache.weight() <= MAX_BYTES, "{} bytes", cache.weight());
@@ -430,5 +478,16 @@ pub(super) mod tests {
         // A document over the bound on its own is served but not kept.
         cache.put("huge".into(), document(2, (MAX_BYTES >> 10) + 1));
         assert!(cache.get("huge", 2).is_none());
+    }
+
+    #[test]
+    fn one_render_per_key_at_a_time() {
+        let cache = DocumentCache::default();
+        let first = cache.begin_render("feed");
+        assert!(first.is_some());
+        assert!(cache.begin_render("feed").is_none(), "under way");
+        assert!(cache.begin_render("other").is_some(), "another key is free");
+        drop(first);
+        assert!(cache.begin_render("feed").is_some(), "free again once done");
     }
 }

@@ -74,8 +74,9 @@ pub async fn search_feed(
     respond(&state, doc.limited(query.limit), format, &headers).await
 }
 
-/// Serves the document from the cache while the database is unchanged, else renders it; a
-/// client that asks for a delta (`A-IM: feed`) from a version it holds gets only what changed.
+/// Serves the document from the cache while the database is unchanged, else renders it
+/// (while another request renders it, the document kept is served); a client that asks for
+/// a delta (`A-IM: feed`) from a version it holds gets only what changed.
 async fn respond(
     state: &AppState,
     doc: Publication,
@@ -94,7 +95,10 @@ async fn respond(
     let base = config.server.base_url.clone();
     let rendered = match state.cache.get(&key, version) {
         Some(rendered) => rendered,
-        None => render(state, &key, &doc, format, &base, version).await?,
+        None => match (state.cache.begin_render(&key), state.cache.latest(&key)) {
+            (None, Some(kept)) => kept,
+            (_claimed, _) => render(state, &key, &doc, format, &base, version).await?,
+        },
     };
     if let Some(format) = format
         && let Some(changed) = state.versions.delta_since(&key, headers, rendered.etag())
