@@ -77,8 +77,8 @@ fn main() {
         // What the daemon's writer does once no poll comes: queries below see the index as
         // a daemon serves it.
         let start = Instant::now();
-        let steps = std::iter::from_fn(|| store.tidy_text_index().expect("merge").then_some(()))
-            .count();
+        let steps =
+            std::iter::from_fn(|| store.tidy_text_index().expect("merge").then_some(())).count();
         println!(
             "text index tidied as the idle writer does: {steps} steps, {:.1} s",
             start.elapsed().as_secs_f64()

@@ -9,8 +9,9 @@ use axum::http::header::IF_NONE_MATCH;
 
 use super::cache::base_tag;
 
-/// Documents whose versions are kept at most; beyond that the record starts afresh.
-const MAX_DOCUMENTS: usize = 512;
+/// Documents whose versions are kept at most; beyond that the record starts afresh. A version
+/// of a 50-entry document is ~4 KB (entry ids and times), so the record holds ≤ 4 MiB.
+const MAX_DOCUMENTS: usize = 64;
 /// Versions of one document kept; a client holding an older one gets it whole.
 const KEPT_VERSIONS: usize = 16;
 
