@@ -34,6 +34,12 @@ pub use writer::GroupCommit;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// A backup waits this many times 100 ms at most for a busy database.
 const BACKUP_TRIES: u32 = 50;
+/// Page cache of the writer: the index pages a busy ingest touches stay in memory (SQLite's
+/// default is 2 MiB). It is emptied whenever the writer goes idle.
+const WRITER_CACHE_KIB: i64 = 8192;
+/// Page cache of each reading connection: an output's newest entries need a few hundred
+/// pages, and the operating system caches the file anyway.
+const READER_CACHE_KIB: i64 = 2048;
 /// Pages of the text index one idle merge step writes at most.
 const MERGE_PAGES: i64 = 256;
 
@@ -114,7 +120,7 @@ impl Store {
             cause,
         };
         let mut writer = Connection::open(path).map_err(open_error)?;
-        configure(&writer).map_err(open_error)?;
+        configure(&writer, WRITER_CACHE_KIB).map_err(open_error)?;
         writer
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(open_error)?;
@@ -129,7 +135,7 @@ impl Store {
                 path,
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
-            configure(&conn)?;
+            configure(&conn, READER_CACHE_KIB)?;
             Ok(conn)
         };
         let reader = read_only().map_err(open_error)?;
@@ -174,6 +180,13 @@ impl Store {
         )?;
         // FTS5's documented test: fewer than 2 changes means the merge had nothing to do.
         Ok(conn.total_changes() - before >= 2)
+    }
+
+    /// Gives back the memory of the writer's page cache (the writer has gone idle: a cold
+    /// poll filled it, and it would stay resident until the next burst of polls).
+    pub fn release_memory(&self) -> Result<(), StoreError> {
+        self.writer().execute_batch("PRAGMA shrink_memory")?;
+        Ok(())
     }
 
     /// Writes a consistent copy of the database to `dest` with SQLite's online backup, safe
@@ -251,7 +264,7 @@ impl Store {
     }
 }
 
-fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
+fn configure(conn: &Connection, cache_kib: i64) -> Result<(), rusqlite::Error> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // The bundled SQLite is built with STAT4, which otherwise compiles a statement again
     // whenever a value bound against an indexed column changes: on nearly every run of the
@@ -263,8 +276,7 @@ fn configure(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.pragma_update(None, "foreign_keys", true)?;
     // WAL with NORMAL sync loses at most the last commits on power loss, never integrity.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    // Index pages of a busy database stay in memory: 8 MiB (the default is 2 MiB).
-    conn.pragma_update(None, "cache_size", -8192)?;
+    conn.pragma_update(None, "cache_size", -cache_kib)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }

@@ -65,7 +65,7 @@ impl GroupCommit {
 
 /// The next poll to write. Once none has come for [`QUIET`], the text index is merged a step
 /// at a time (a few milliseconds each, so a poll arriving meanwhile hardly waits) until it is
-/// tidy: merging while polls arrive would only slow them.
+/// tidy (merging while polls arrive would only slow them), then the page cache is released.
 fn next_job(
     queue: &mut mpsc::Receiver<Job>,
     store: &Store,
@@ -87,6 +87,9 @@ fn next_job(
                     tracing::warn!(error = %e, "merging the text index failed; left for later");
                     false
                 });
+                if !*untidy && let Err(e) = store.release_memory() {
+                    tracing::debug!(error = %e, "the page cache was not released");
+                }
             }
         }
     }
