@@ -85,6 +85,31 @@ impl Rendered {
         response
     }
 
+    /// Compresses the body as a request with `headers` wants it, unless that is done.
+    /// Blocking (brotli of a large document takes tens of milliseconds): callers on the async
+    /// executor run it on the blocking pool, so that one compression does not hold up every
+    /// other request of that worker thread.
+    pub fn compress_for(&self, headers: &HeaderMap) {
+        match Encoding::negotiate(headers) {
+            Encoding::Identity => {}
+            Encoding::Gzip => {
+                self.gzip.get_or_init(|| gzip(&self.body));
+            }
+            Encoding::Brotli => {
+                self.brotli.get_or_init(|| brotli(&self.body));
+            }
+        }
+    }
+
+    /// Whether [`Rendered::compress_for`] has nothing left to do for `headers`.
+    pub fn ready_for(&self, headers: &HeaderMap) -> bool {
+        match Encoding::negotiate(headers) {
+            Encoding::Identity => true,
+            Encoding::Gzip => self.gzip.get().is_some(),
+            Encoding::Brotli => self.brotli.get().is_some(),
+        }
+    }
+
     /// The response to a request with `headers`: 304 when its validators match, else the
     /// body in the best encoding the client accepts.
     pub fn respond(&self, headers: &HeaderMap, max_age: Duration) -> Response {

@@ -117,6 +117,11 @@ async fn respond(
             .await?;
         return Ok(rendered.delta(body));
     }
+    if !rendered.ready_for(headers) {
+        let (document, wanted) = (rendered.clone(), headers.clone());
+        // Should compressing panic, `respond` below tries again and fails the same way.
+        let _ = tokio::task::spawn_blocking(move || document.compress_for(&wanted)).await;
+    }
     Ok(rendered.respond(headers, config.server.cache_max_age))
 }
 
