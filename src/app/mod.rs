@@ -187,21 +187,24 @@ pub async fn poll_once(
     let store = open_store(config).await?;
     let feeds = select(config, &store, selection).await?;
     let poller = poller(config, store.clone(), Arc::default())?;
-    let permits = Arc::new(Semaphore::new(config.fetch.concurrency));
-    let mut tasks = JoinSet::new();
-    for feed in feeds {
-        let (poller, fetch, permits) = (poller.clone(), config.fetch.clone(), permits.clone());
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            refresh::refresh(&poller, &fetch, &feed).await
-        });
-    }
     let mut summary = PollSummary {
-        selected: tasks.len(),
+        selected: feeds.len(),
         ..PollSummary::default()
     };
     progress(&summary);
-    while let Some(done) = tasks.join_next().await {
+    // A poll task is started only when one of `concurrency` ends: each waiting task would
+    // hold its whole state (kilobytes), so starting 5,000 at once cost tens of MiB.
+    let mut tasks = JoinSet::new();
+    let mut feeds = feeds.into_iter();
+    loop {
+        while tasks.len() < config.fetch.concurrency.max(1) {
+            let Some(feed) = feeds.next() else { break };
+            let (poller, fetch) = (poller.clone(), config.fetch.clone());
+            tasks.spawn(async move { refresh::refresh(&poller, &fetch, &feed).await });
+        }
+        let Some(done) = tasks.join_next().await else {
+            break;
+        };
         let report = done.context("a poll task failed")??;
         summary.count(report.status, report.stats);
         progress(&summary);
