@@ -1,6 +1,6 @@
 //! When each feed is due, and the loop that hands due feeds to the poller.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -150,6 +150,8 @@ pub async fn run<S, C, N, F, Fut>(
     let mut in_flight: HashSet<String> = HashSet::new();
     let mut holds = Holds::default();
     let mut tasks: JoinSet<(String, bool)> = JoinSet::new();
+    // Due feeds not started yet: only their names wait, not a poll's state each (kilobytes).
+    let mut waiting: VecDeque<String> = VecDeque::new();
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -160,6 +162,7 @@ pub async fn run<S, C, N, F, Fut>(
                     holds.after_poll(&name, recorded, Instant::now());
                     in_flight.remove(&name);
                 }
+                start_due(&mut waiting, &permits, &mut tasks, &poll);
             }
             _ = ticker.tick() => {
                 heartbeat.store(Utc::now().timestamp(), Ordering::Relaxed);
@@ -181,19 +184,39 @@ pub async fn run<S, C, N, F, Fut>(
                     {
                         continue;
                     }
-                    let permits = permits.semaphore.clone();
-                    let work = poll(name.clone());
-                    tasks.spawn(async move {
-                        let _permit = permits.acquire_owned().await;
-                        let recorded = work.await;
-                        (name, recorded)
-                    });
+                    waiting.push_back(name);
                 }
+                start_due(&mut waiting, &permits, &mut tasks, &poll);
             }
         }
     }
     // Dropping a poll mid-fetch loses nothing: its writes happen in one transaction at the end.
     tasks.shutdown().await;
+}
+
+/// Starts the polls of waiting feeds while a permit is free; a poll holds its permit to its end.
+fn start_due<F, Fut>(
+    waiting: &mut VecDeque<String>,
+    permits: &Permits,
+    tasks: &mut JoinSet<(String, bool)>,
+    poll: &F,
+) where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = bool> + Send + 'static,
+{
+    while !waiting.is_empty() {
+        let Ok(permit) = permits.semaphore.clone().try_acquire_owned() else {
+            return;
+        };
+        let Some(name) = waiting.pop_front() else {
+            return;
+        };
+        let work = poll(name.clone());
+        tasks.spawn(async move {
+            let _permit = permit;
+            (name, work.await)
+        });
+    }
 }
 
 /// Feeds whose last polls could not be recorded (a full disk, a file system remounted

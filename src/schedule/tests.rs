@@ -172,3 +172,60 @@ fn a_feed_whose_polls_are_not_recorded_waits_longer_each_time() {
         "feeds no longer configured are forgotten"
     );
 }
+
+/// A schedule where `feeds` are due once, at the first tick.
+struct DueOnce(std::sync::Mutex<Vec<String>>);
+
+impl Schedule for DueOnce {
+    async fn spread_overdue(&self, _: DateTime<Utc>, _: Duration) -> Result<(), ScheduleError> {
+        Ok(())
+    }
+
+    async fn due(&self, _: DateTime<Utc>) -> Result<Vec<String>, ScheduleError> {
+        Ok(std::mem::take(&mut *self.0.lock().expect("lock")))
+    }
+}
+
+/// Due feeds beyond `concurrency` wait as names: a poll's state (kilobytes) exists only while
+/// it runs, however many feeds are due at once (5,000 on a first start).
+#[tokio::test]
+async fn only_running_polls_hold_their_state() {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let names: Vec<String> = (0..50).map(|n| format!("feed{n}")).collect();
+    let configured: HashSet<String> = names.iter().cloned().collect();
+    let (live, most, done) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let cancel = CancellationToken::new();
+    let poll = {
+        let (live, most, done, cancel) = (live.clone(), most.clone(), done.clone(), cancel.clone());
+        move |_name: String| {
+            let now = live.fetch_add(1, SeqCst) + 1;
+            most.fetch_max(now, SeqCst);
+            let (live, done, cancel) = (live.clone(), done.clone(), cancel.clone());
+            async move {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                live.fetch_sub(1, SeqCst);
+                if done.fetch_add(1, SeqCst) + 1 == 50 {
+                    cancel.cancel();
+                }
+                true
+            }
+        }
+    };
+    let scheduler = run(
+        DueOnce(std::sync::Mutex::new(names)),
+        move || configured.clone(),
+        || 4,
+        Arc::new(AtomicI64::new(0)),
+        cancel,
+        poll,
+    );
+    tokio::time::timeout(Duration::from_secs(20), scheduler)
+        .await
+        .expect("every feed polled");
+    assert_eq!(done.load(SeqCst), 50);
+    assert_eq!(most.load(SeqCst), 4, "polls whose state existed at once");
+}
