@@ -11,22 +11,15 @@ pub(in crate::serve) fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
 
 #[test]
 fn encodings_are_negotiated_with_q_values() {
-    assert_eq!(
-        Encoding::negotiate(&headers(&[("accept-encoding", "gzip, deflate, br")])),
-        Encoding::Brotli
-    );
-    assert_eq!(
-        Encoding::negotiate(&headers(&[("accept-encoding", "gzip")])),
-        Encoding::Gzip
-    );
-    assert_eq!(
-        Encoding::negotiate(&headers(&[("accept-encoding", "br;q=0, gzip;q=0.5")])),
-        Encoding::Gzip
-    );
-    assert_eq!(
-        Encoding::negotiate(&headers(&[("accept-encoding", "gzip;q=0")])),
-        Encoding::Identity
-    );
+    for (accepted, expected) in [
+        ("gzip, deflate, br", Encoding::Brotli),
+        ("gzip", Encoding::Gzip),
+        ("br;q=0, gzip;q=0.5", Encoding::Gzip),
+        ("gzip;q=0", Encoding::Identity),
+    ] {
+        let negotiated = Encoding::negotiate(&headers(&[("accept-encoding", accepted)]));
+        assert_eq!(negotiated, expected, "{accepted}");
+    }
     assert_eq!(Encoding::negotiate(&headers(&[])), Encoding::Identity);
 }
 
