@@ -13,6 +13,8 @@ const QUEUE: usize = 64;
 const MAX_BATCH: usize = 32;
 /// How long no poll must come before the writer tidies the text index.
 const QUIET: std::time::Duration = std::time::Duration::from_secs(1);
+/// While polls keep coming, one merge step after this many transactions.
+const BUSY_MERGE_EVERY: usize = 8;
 
 type Job = (PollWrite, oneshot::Sender<Result<IngestStats, StoreError>>);
 
@@ -36,8 +38,15 @@ impl GroupCommit {
                     .expect("a timer for the writer thread");
                 // A store opened again may hold what an earlier run left unmerged.
                 let mut untidy = true;
+                let mut batches = 0_usize;
                 while let Some(first) = next_job(&mut queue, &store, &mut untidy, &waiting) {
                     untidy = true;
+                    // A daemon whose polls never pause for a second still merges, a step
+                    // every few batches.
+                    batches += 1;
+                    if batches.is_multiple_of(BUSY_MERGE_EVERY) {
+                        tidy_step(&store);
+                    }
                     let mut batch = vec![first];
                     while batch.len() < MAX_BATCH {
                         match queue.try_recv() {
@@ -83,10 +92,7 @@ fn next_job(
             Ok(job) => return Some(job),
             Err(mpsc::error::TryRecvError::Disconnected) => return None,
             Err(mpsc::error::TryRecvError::Empty) => {
-                *untidy = store.tidy_text_index().unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "merging the text index failed; left for later");
-                    false
-                });
+                *untidy = tidy_step(store);
                 if !*untidy && let Err(e) = store.release_memory() {
                     tracing::debug!(error = %e, "the page cache was not released");
                 }
@@ -94,6 +100,14 @@ fn next_job(
         }
     }
     queue.blocking_recv()
+}
+
+/// One merge step of the text index; whether there is more to merge.
+fn tidy_step(store: &Store) -> bool {
+    store.tidy_text_index().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "merging the text index failed; left for later");
+        false
+    })
 }
 
 fn write_batch(store: &Store, batch: Vec<Job>) {

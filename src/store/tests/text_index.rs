@@ -27,13 +27,13 @@ fn story(n: usize) -> Vec<Item> {
 
 /// Every story is still found, by its own word and by the phrase all share, and FTS5's own
 /// check of the index passes.
-fn assert_all_found(f: &Fixture) {
-    for n in 0..POLLS {
+fn assert_all_found(f: &Fixture, polls: usize) {
+    for n in 0..polls {
         assert_eq!(matching(f, &format!("\"word{n}\"")), [format!("Story {n}")]);
     }
     let expr = parse("\"shared phrase of every story\"").expect("filter");
     let found = f.store.items_matching(Some(&expr), 100).expect("query");
-    assert_eq!(found.len(), POLLS);
+    assert_eq!(found.len(), polls);
     f.store
         .writer()
         .execute(
@@ -61,15 +61,40 @@ fn tidying_merges_segments_step_by_step_until_none_is_left_to_merge() {
     let after = segments(&f);
     assert!(after <= 4 && after < before, "{before} → {after} segments");
     assert!(!f.store.tidy_text_index().expect("merge"), "nothing left");
-    assert_all_found(&f);
+    assert_all_found(&f, POLLS);
 }
+
+/// Fewer transactions than the writer merges after while busy (8): only idling merges them.
+const FEW: usize = 7;
 
 #[tokio::test]
 async fn the_writer_merges_the_index_once_no_poll_comes() {
+    let (f, _writer) = written_by_the_writer(FEW).await;
+    let written = segments(&f);
+    assert_eq!(
+        written, FEW as i64,
+        "one segment per transaction, none merged yet"
+    );
+    // Merging waits for a second without polls, then takes a few milliseconds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while segments(&f) > 4 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let tidy = segments(&f);
+    assert!(
+        tidy <= 4,
+        "{written} segments after the polls, {tidy} after idling"
+    );
+    assert_all_found(&f, FEW);
+}
+
+/// `polls` one-story polls handed to a writer thread one after another, as a daemon's are;
+/// the writer is returned so that it goes on (idling) while the test looks.
+async fn written_by_the_writer(polls: usize) -> (Fixture, GroupCommit) {
     let f = fixture();
     let writer = GroupCommit::spawn(f.store.clone());
-    for n in 0..POLLS {
-        let write = PollWrite {
+    for n in 0..polls {
+        let poll = PollWrite {
             name: "a".into(),
             outcome: fetched(),
             items: story(n),
@@ -78,18 +103,19 @@ async fn the_writer_merges_the_index_once_no_poll_comes() {
             near_window: None,
             full_text: false,
         };
-        writer.write(write).await.expect("written");
+        writer.write(poll).await.expect("written");
     }
-    let written = segments(&f);
-    // Merging waits for a second without polls, then takes a few milliseconds.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while segments(&f) >= written.min(5) && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let tidy = segments(&f);
+    (f, writer)
+}
+
+#[tokio::test]
+async fn a_writer_that_never_idles_still_merges() {
+    let (f, _writer) = written_by_the_writer(POLLS).await;
+    // No quiet second has passed: only the merge steps taken between transactions count.
+    let segments = segments(&f);
     assert!(
-        tidy <= 4,
-        "{written} segments after the polls, {tidy} after idling"
+        segments < POLLS as i64 / 2,
+        "{segments} segments after {POLLS} polls"
     );
-    assert_all_found(&f);
+    assert_all_found(&f, POLLS);
 }
