@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::text_writes::TextWrites;
 use super::{Store, StoreError, from_unix, unix};
 use crate::model::{NearShape, Tag};
 
@@ -143,11 +144,9 @@ impl Store {
                     tx.query_row("SELECT title FROM items WHERE id = ?1", [item_id], |r| {
                         r.get(0)
                     })?;
-                tx.execute("DELETE FROM item_text WHERE rowid = ?1", [item_id])?;
-                tx.execute(
-                    "INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)",
-                    params![item_id, title, text],
-                )?;
+                let mut texts = TextWrites::default();
+                texts.replace(item_id, title.into(), text.into());
+                texts.write(&tx)?;
                 let mut insert = tx.prepare_cached(super::items::INSERT_TAG)?;
                 super::items::insert_tags(&mut insert, item_id, feed_id, tags)?;
                 if let Some(shape) = shape {

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use super::text_writes::TextWrites;
 use super::{Store, StoreError, from_unix, items, unix};
 use crate::model::{FeedHealth, IngestStats, Location, PollOutcome, PollStatus, PollWrite, Tag};
 
@@ -101,20 +102,21 @@ impl Store {
         &self,
         polls: &[PollWrite],
     ) -> Result<Vec<Result<IngestStats, StoreError>>, StoreError> {
-        let write = |conn: &Connection, poll: &PollWrite| write_poll(conn, poll);
         let mut conn = self.writer();
         // First all in one transaction without savepoints: a savepoint makes FTS5 flush its
         // buffer and SQLite journal every page it touches (measured: ~40 % of ingest time).
         // Only when a poll fails is the group redone with a savepoint per poll.
         let tx = conn.transaction()?;
+        let mut texts = TextWrites::default();
         let mut results = Vec::with_capacity(polls.len());
         for poll in polls {
-            match write(&tx, poll) {
+            match write_poll(&tx, &mut texts, poll) {
                 Ok(stats) => results.push(Ok(stats)),
                 Err(_) => break,
             }
         }
         if results.len() == polls.len() {
+            texts.write(&tx)?;
             tx.commit()?;
             return Ok(results);
         }
@@ -123,7 +125,9 @@ impl Store {
         let mut tx = conn.transaction()?;
         for poll in polls {
             let savepoint = tx.savepoint()?;
-            let result = write(&savepoint, poll);
+            let mut texts = TextWrites::default();
+            let result = write_poll(&savepoint, &mut texts, poll)
+                .and_then(|stats| texts.write(&savepoint).map(|()| stats));
             if result.is_ok() {
                 savepoint.commit()?;
             }
@@ -207,8 +211,12 @@ impl Store {
     }
 }
 
-/// The writes of one poll: the feed's state, then its items.
-fn write_poll(tx: &Connection, poll: &PollWrite) -> Result<IngestStats, StoreError> {
+/// The writes of one poll: the feed's state, then its items (their text to `texts`).
+fn write_poll<'a>(
+    tx: &Connection,
+    texts: &mut TextWrites<'a>,
+    poll: &'a PollWrite,
+) -> Result<IngestStats, StoreError> {
     let PollWrite {
         name,
         outcome,
@@ -274,7 +282,7 @@ fn write_poll(tx: &Connection, poll: &PollWrite) -> Result<IngestStats, StoreErr
             )?;
         }
     }
-    items::ingest(tx, feed_id, items, (*near_window, *full_text), now)
+    items::ingest(tx, texts, feed_id, items, (*near_window, *full_text), now)
 }
 
 fn replace_feed_tags(tx: &Transaction, name: &str, tags: &[Tag]) -> Result<(), StoreError> {

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
+use super::text_writes::TextWrites;
 use super::{StoreError, articles, near, prune, unix};
 use crate::model::{ContentHash, IngestStats, Item, Tag};
 
@@ -48,7 +49,6 @@ struct Statements<'c> {
     by_key: CachedStatement<'c>,
     by_content: CachedStatement<'c>,
     insert_item: CachedStatement<'c>,
-    insert_text: CachedStatement<'c>,
     insert_source: CachedStatement<'c>,
     insert_tag: CachedStatement<'c>,
 }
@@ -71,8 +71,6 @@ impl<'c> Statements<'c> {
                                     updated, first_seen, sort_time, base)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?,
-            insert_text: tx
-                .prepare_cached("INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)")?,
             insert_source: tx.prepare_cached(
                 "INSERT INTO sources (feed_id, upstream_key, item_id, link, first_seen, dropped_links,
                                       title, published)
@@ -127,8 +125,6 @@ impl<'c> Statements<'c> {
             sort_time(item, now),
             item.base,
         ])?;
-        self.insert_text
-            .execute(params![item_id, item.title, item.text])?;
         Ok(item_id)
     }
 
@@ -183,13 +179,14 @@ pub(super) const INSERT_TAG: &str =
     "INSERT OR IGNORE INTO item_tags (item_id, feed_id, origin, key, label)
                  VALUES (?1, ?2, ?3, ?4, ?5)";
 
-/// Stores one feed's items inside the poll's transaction; new items join a story another feed
-/// told within `near_window` when they are near copies of it, and new stories have their
-/// articles queued when `full_text` is set.
-pub fn ingest(
+/// Stores one feed's items inside the poll's transaction, their text to be indexed in `texts`;
+/// new items join a story another feed told within `near_window` when they are near copies of
+/// it, and new stories have their articles queued when `full_text` is set.
+pub(super) fn ingest<'a>(
     tx: &Connection,
+    texts: &mut TextWrites<'a>,
     feed_id: i64,
-    items: &[Item],
+    items: &'a [Item],
     (near_window, full_text): (Option<std::time::Duration>, bool),
     now: DateTime<Utc>,
 ) -> Result<IngestStats, StoreError> {
@@ -200,7 +197,7 @@ pub fn ingest(
             Some(known) if known.hash == item.hash.as_bytes() => {}
             Some(known) if known.near => near::update_copy(tx, known.id, feed_id, item)?,
             Some(known) => {
-                if update_item(tx, &mut stmts, feed_id, &known, item, now)? {
+                if update_item(tx, &mut stmts, texts, (feed_id, &known), item, now)? {
                     stats.updated += 1;
                 }
             }
@@ -232,13 +229,14 @@ pub fn ingest(
                     let item_id = match story {
                         Some((story, verdict)) => {
                             tracing::debug!(feed_id, key = %item.key.0, story, rule = verdict.rule.as_str(), similarity = verdict.similarity, "near copy of a stored story: one more source");
-                            near::join(tx, story, feed_id, item, verdict, now)?;
+                            near::join(tx, texts, story, feed_id, item, verdict, now)?;
                             stmts.insert_tags(story, feed_id, item)?;
                             stats.deduplicated += 1;
                             story
                         }
                         None => {
                             let item_id = stmts.insert_item(item, now)?;
+                            texts.insert(item_id, &item.title, &item.text);
                             stmts.add_source(feed_id, item_id, item, now)?;
                             if let Some(link) = item.link.as_deref().filter(|_| full_text) {
                                 articles::enqueue(tx, item_id, feed_id, link, now)?;
@@ -270,12 +268,12 @@ pub(super) fn sort_time(item: &Item, now: DateTime<Utc>) -> i64 {
 
 /// Updates a changed item in place; returns false when the change is not taken (the update cap
 /// is reached, or the new content is another stored story).
-fn update_item(
+fn update_item<'a>(
     tx: &Connection,
     stmts: &mut Statements,
-    feed_id: i64,
-    known: &Known,
-    item: &Item,
+    texts: &mut TextWrites<'a>,
+    (feed_id, known): (i64, &Known),
+    item: &'a Item,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     if item_by_hash(tx, &item.hash)?.is_some_and(|other| other != known.id) {
@@ -309,11 +307,7 @@ fn update_item(
         unix(now),
         item.base
     ])?;
-    tx.prepare_cached("DELETE FROM item_text WHERE rowid = ?1")?
-        .execute([known.id])?;
-    stmts
-        .insert_text
-        .execute(params![known.id, item.title, item.text])?;
+    texts.replace(known.id, (&item.title).into(), (&item.text).into());
     // The item's tags as this feed gives them now.
     tx.prepare_cached("DELETE FROM item_tags WHERE item_id = ?1 AND feed_id = ?2")?
         .execute(params![known.id, feed_id])?;

@@ -11,6 +11,7 @@ mod migrations;
 mod near;
 mod prune;
 mod query;
+mod text_writes;
 mod websub;
 mod writer;
 

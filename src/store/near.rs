@@ -2,12 +2,14 @@
 //! item arrives, and kept only as long as a copy could still join (`near_window`), so lookups
 //! cost the same however many items the store holds. Also undoing a merge (`split`).
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::items::sort_time;
+use super::text_writes::TextWrites;
 use super::{Store, StoreError, unix};
 use crate::model::{ContentHash, Item, NearShape};
 use crate::near::{Verdict, judge};
@@ -138,13 +140,14 @@ pub(super) fn index(
 }
 
 /// Records `item` as a near copy of the stored story `story`: a source with its own title,
-/// content and hash, the verdict that merged it, and its text searchable when it is the
-/// fullest copy.
-pub(super) fn join(
+/// content and hash, the verdict that merged it, and its text searchable (in `texts`) when it
+/// is the fullest copy.
+pub(super) fn join<'a>(
     tx: &Connection,
+    texts: &mut TextWrites<'a>,
     story: i64,
     feed_id: i64,
-    item: &Item,
+    item: &'a Item,
     verdict: Verdict,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
@@ -180,20 +183,22 @@ pub(super) fn join(
         .execute(params![item.hash.as_bytes(), story])?;
     let longer = item.content.as_ref().map(|c| c.len() as i64) > fullest;
     if longer {
-        replace_text(tx, story, &item.text)?;
+        replace_text(tx, texts, story, (&item.text).into())?;
     }
     Ok(())
 }
 
 /// The story's searchable text becomes `text` (its title stays).
-fn replace_text(tx: &Connection, story: i64, text: &str) -> Result<(), StoreError> {
+fn replace_text<'a>(
+    tx: &Connection,
+    texts: &mut TextWrites<'a>,
+    story: i64,
+    text: Cow<'a, str>,
+) -> Result<(), StoreError> {
     let title: String = tx
         .prepare_cached("SELECT title FROM items WHERE id = ?1")?
         .query_row([story], |r| r.get(0))?;
-    tx.prepare_cached("DELETE FROM item_text WHERE rowid = ?1")?
-        .execute([story])?;
-    tx.prepare_cached("INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)")?
-        .execute(params![story, title, text])?;
+    texts.replace(story, title.into(), text);
     Ok(())
 }
 
@@ -341,10 +346,8 @@ impl Store {
             ],
         )?;
         let split_id = tx.last_insert_rowid();
-        tx.execute(
-            "INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)",
-            params![split_id, title, text],
-        )?;
+        let mut texts = TextWrites::default();
+        texts.insert(split_id, &title, &text);
         tx.execute(
             "UPDATE sources SET item_id = ?3, near_rule = NULL, near_score = NULL, content = NULL,
                                 hash = NULL
@@ -369,11 +372,9 @@ impl Store {
         )?;
         // The story's searchable text is that of its fullest copy left.
         let fullest = fullest_content(&tx, item_id)?;
-        replace_text(
-            &tx,
-            item_id,
-            &fullest.as_deref().map(html_to_text).unwrap_or_default(),
-        )?;
+        let fullest = fullest.as_deref().map(html_to_text).unwrap_or_default();
+        replace_text(&tx, &mut texts, item_id, fullest.into())?;
+        texts.write(&tx)?;
         tx.commit()?;
         Ok(hash.entry_id())
     }

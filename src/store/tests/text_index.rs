@@ -119,3 +119,54 @@ async fn a_writer_that_never_idles_still_merges() {
     );
     assert_all_found(&f, POLLS);
 }
+
+/// Stories edited by their feed between new ones, in a transaction of two polls: FTS5 writes
+/// its buffer out whenever a row below the last one is written, so unless the texts wait for
+/// the commit, each edit costs a segment.
+#[test]
+fn a_transaction_adds_one_segment_however_many_stored_texts_it_replaces() {
+    let f = fixture();
+    let first: Vec<Item> = (0..10).flat_map(story).collect();
+    poll(&f, "a", &first, 0);
+    assert_eq!(segments(&f), 1);
+    let edited = |n: usize| {
+        items(
+            &format!("s{n}"),
+            &format!("Story {n}"),
+            &format!("<p>Edited word{n}x beside a shared phrase of every story.</p>"),
+            &[],
+        )
+    };
+    let mixed: Vec<Item> = (0..5)
+        .flat_map(|n| [edited(2 * n), story(10 + n)].concat())
+        .collect();
+    let write = |name: &str, items: Vec<Item>| PollWrite {
+        name: name.into(),
+        outcome: fetched(),
+        items,
+        now: at(100),
+        next_poll: at(160),
+        near_window: None,
+        full_text: false,
+    };
+    let others: Vec<Item> = (15..20).flat_map(story).collect();
+    for result in f
+        .store
+        .record_polls(&[write("a", mixed), write("b", others)])
+        .expect("record polls")
+    {
+        assert_eq!(result.expect("poll written").new, 5);
+    }
+    assert_eq!(segments(&f), 2, "one segment per transaction");
+    for n in 0..20 {
+        let (now, gone) = if n < 10 && n % 2 == 0 {
+            (format!("word{n}x"), Some(format!("word{n}")))
+        } else {
+            (format!("word{n}"), None)
+        };
+        assert_eq!(matching(&f, &format!("\"{now}\"")), [format!("Story {n}")]);
+        if let Some(gone) = gone {
+            assert!(matching(&f, &format!("\"{gone}\"")).is_empty(), "{gone}");
+        }
+    }
+}
