@@ -331,7 +331,7 @@ pub struct NearShape {
     /// The smallest shingle hashes, ascending: a bottom-k sketch of the shingle set.
     pub sketch: Vec<u32>,
     /// Locality-sensitive band keys: texts alike share at least one.
-    pub bands: Vec<i64>,
+    pub bands: Vec<u32>,
     /// Figures with the word they follow (`raises 10b`, `week 44`).
     pub figures: Vec<String>,
     /// Hashes of the title's words, ascending.

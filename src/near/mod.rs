@@ -9,11 +9,13 @@
 //! The hashes are this module's own (FNV-1a for words, SplitMix64 to mix): band keys are
 //! stored, so they must not change with a compiler or crate version.
 
+mod bands;
 mod figures;
 mod judge;
 
 use std::collections::{HashMap, HashSet};
 
+pub use bands::BandIndex;
 pub use judge::{Rule, Verdict, judge};
 
 use crate::model::{Item, NearShape};
@@ -215,16 +217,18 @@ fn shingles(words: &[u64]) -> Vec<u64> {
 
 /// MinHash band keys of a shingle set: `count` bands of [`ROWS`] minima each, numbered from
 /// `first` so that bands of the lead never meet bands of the whole text.
-fn bands(shingles: &[u64], count: usize, first: usize) -> Vec<i64> {
+fn bands(shingles: &[u64], count: usize, first: usize) -> Vec<u32> {
     minima(shingles, count * ROWS)
         .chunks(ROWS)
         .enumerate()
         .map(|(band, rows)| {
             let number = (first + band) as u64;
-            rows.iter()
+            (rows
+                .iter()
                 .fold(mix(number.wrapping_add(0x5eed)), |key, row| {
                     mix(key ^ u64::from(*row))
-                }) as i64
+                })
+                >> 32) as u32
         })
         .collect()
 }

@@ -113,6 +113,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
+        let mut bands = None;
         match outcome {
             ArticleOutcome::Kept {
                 html,
@@ -155,7 +156,9 @@ impl Store {
                         [item_id],
                         |r| r.get(0),
                     )?;
-                    super::near::index(&tx, item_id, feed_id, at, shape, now)?;
+                    let mut writes = self.band_writes(&tx)?;
+                    super::near::index(&tx, writes.index(), (item_id, feed_id, at), shape, now)?;
+                    bands = Some(writes);
                 }
             }
             ArticleOutcome::Failed {
@@ -179,6 +182,9 @@ impl Store {
             }
         }
         tx.commit()?;
+        if let Some(bands) = bands {
+            bands.keep();
+        }
         Ok(())
     }
 }

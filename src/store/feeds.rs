@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use super::text_writes::TextWrites;
 use super::{Store, StoreError, from_unix, items, unix};
 use crate::model::{FeedHealth, IngestStats, Location, PollOutcome, PollStatus, PollWrite, Tag};
+use crate::near::BandIndex;
 
 /// The next poll of a feed that is never polled again (9999-12-31).
 const NEVER: i64 = 253_402_300_799;
@@ -107,10 +108,11 @@ impl Store {
         // buffer and SQLite journal every page it touches (measured: ~40 % of ingest time).
         // Only when a poll fails is the group redone with a savepoint per poll.
         let tx = conn.transaction()?;
+        let mut bands = self.band_writes(&tx)?;
         let mut texts = TextWrites::default();
         let mut results = Vec::with_capacity(polls.len());
         for poll in polls {
-            match write_poll(&tx, &mut texts, poll) {
+            match write_poll(&tx, (&mut texts, bands.index()), poll) {
                 Ok(stats) => results.push(Ok(stats)),
                 Err(_) => break,
             }
@@ -118,15 +120,18 @@ impl Store {
         if results.len() == polls.len() {
             texts.write(&tx)?;
             tx.commit()?;
+            bands.keep();
             return Ok(results);
         }
+        drop(bands);
         tx.rollback()?;
         results.clear();
         let mut tx = conn.transaction()?;
+        let mut bands = self.band_writes(&tx)?;
         for poll in polls {
             let savepoint = tx.savepoint()?;
             let mut texts = TextWrites::default();
-            let result = write_poll(&savepoint, &mut texts, poll)
+            let result = write_poll(&savepoint, (&mut texts, bands.index()), poll)
                 .and_then(|stats| texts.write(&savepoint).map(|()| stats));
             if result.is_ok() {
                 savepoint.commit()?;
@@ -134,6 +139,11 @@ impl Store {
             results.push(result);
         }
         tx.commit()?;
+        // A poll rolled back may have indexed shapes that are not stored: the index is
+        // loaded again next time.
+        if results.iter().all(Result::is_ok) {
+            bands.keep();
+        }
         Ok(results)
     }
 
@@ -211,10 +221,11 @@ impl Store {
     }
 }
 
-/// The writes of one poll: the feed's state, then its items (their text to `texts`).
+/// The writes of one poll: the feed's state, then its items (their text to `texts`, their
+/// shapes to `bands`).
 fn write_poll<'a>(
     tx: &Connection,
-    texts: &mut TextWrites<'a>,
+    (texts, bands): (&mut TextWrites<'a>, &mut BandIndex),
     poll: &'a PollWrite,
 ) -> Result<IngestStats, StoreError> {
     let PollWrite {
@@ -282,7 +293,15 @@ fn write_poll<'a>(
             )?;
         }
     }
-    items::ingest(tx, texts, feed_id, items, (*near_window, *full_text), now)
+    items::ingest(
+        tx,
+        texts,
+        bands,
+        feed_id,
+        items,
+        (*near_window, *full_text),
+        now,
+    )
 }
 
 fn replace_feed_tags(tx: &Transaction, name: &str, tags: &[Tag]) -> Result<(), StoreError> {

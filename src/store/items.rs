@@ -6,6 +6,7 @@ use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 use super::text_writes::TextWrites;
 use super::{StoreError, articles, near, prune, unix};
 use crate::model::{ContentHash, IngestStats, Item, Tag};
+use crate::near::BandIndex;
 
 /// An item's content may change at most this often, so a feed with a changing timestamp
 /// in its body cannot churn readers' unread counts.
@@ -179,12 +180,14 @@ pub(super) const INSERT_TAG: &str =
     "INSERT OR IGNORE INTO item_tags (item_id, feed_id, origin, key, label)
                  VALUES (?1, ?2, ?3, ?4, ?5)";
 
-/// Stores one feed's items inside the poll's transaction, their text to be indexed in `texts`;
+/// Stores one feed's items inside the poll's transaction, their text to be indexed in `texts`
+/// and their near shapes in `bands`;
 /// new items join a story another feed told within `near_window` when they are near copies of
 /// it, and new stories have their articles queued when `full_text` is set.
 pub(super) fn ingest<'a>(
     tx: &Connection,
     texts: &mut TextWrites<'a>,
+    bands: &mut BandIndex,
     feed_id: i64,
     items: &'a [Item],
     (near_window, full_text): (Option<std::time::Duration>, bool),
@@ -222,7 +225,7 @@ pub(super) fn ingest<'a>(
                     let near_shape = item.shape.as_ref().zip(near_window.filter(recent));
                     let story = match near_shape {
                         Some((shape, window)) => {
-                            near::find_story(tx, feed_id, item, shape, window, now)?
+                            near::find_story(tx, bands, (feed_id, item, shape), window, now)?
                         }
                         None => None,
                     };
@@ -246,7 +249,8 @@ pub(super) fn ingest<'a>(
                         }
                     };
                     if let Some((shape, _)) = near_shape {
-                        near::index(tx, item_id, feed_id, sort_time(item, now), shape, now)?;
+                        let at = sort_time(item, now);
+                        near::index(tx, bands, (item_id, feed_id, at), shape, now)?;
                     }
                 }
             },

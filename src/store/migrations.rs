@@ -1,10 +1,12 @@
 //! The schema as an append-only list of migrations; its length is the schema version
 //! (`PRAGMA user_version`). Never edit a published step: add a new one.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, Transaction, params};
 
 use super::StoreError;
-use crate::model::ContentHash;
+use crate::model::{ContentHash, NearShape};
 use crate::text::html_to_text;
 
 /// Marks the file as feedsift's (`PRAGMA application_id`): "FSFT".
@@ -255,6 +257,9 @@ const MIGRATIONS: &[Step] = &[
          INSERT INTO item_text (item_text, rank) VALUES ('hashsize', 8388608);
          INSERT INTO item_text (item_text, rank) VALUES ('usermerge', 4);",
     ),
+    // 15: band keys move into their shape's row (the band index is kept in memory): a table
+    // of them cost 22 random-key inserts an item.
+    Step::Code(bands_into_shapes),
 ];
 
 /// The schema version this build writes.
@@ -336,5 +341,29 @@ fn rehash_items(tx: &Transaction) -> Result<(), StoreError> {
         keep_old.execute(params![old, id])?;
         update.execute(params![id, new.as_bytes()])?;
     }
+    Ok(())
+}
+
+/// Migration 15: each stored shape gets the band keys its story was indexed under when the
+/// shape was seen (the high half of each, as they are computed now), and the band table goes.
+fn bands_into_shapes(tx: &Transaction) -> Result<(), StoreError> {
+    tx.execute_batch("ALTER TABLE near_shapes ADD COLUMN bands BLOB NOT NULL DEFAULT x''")?;
+    let mut keys: HashMap<(i64, i64), Vec<u32>> = HashMap::new();
+    {
+        let mut stmt = tx.prepare("SELECT item_id, seen, band FROM near_bands")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let band: i64 = row.get(2)?;
+            keys.entry((row.get(0)?, row.get(1)?))
+                .or_default()
+                .push(((band as u64) >> 32) as u32);
+        }
+    }
+    let mut update =
+        tx.prepare("UPDATE near_shapes SET bands = ?3 WHERE item_id = ?1 AND seen = ?2")?;
+    for ((item_id, seen), bands) in keys {
+        update.execute(params![item_id, seen, NearShape::hashes_to_bytes(&bands)])?;
+    }
+    tx.execute_batch("DROP TABLE near_bands")?;
     Ok(())
 }

@@ -111,6 +111,8 @@ struct Inner {
     /// The published spelling of tag keys (see `query::common_spelling`).
     spellings: Mutex<std::collections::HashMap<String, Option<String>>>,
     writer: Mutex<Connection>,
+    /// The near band index (see [`near::BandWrites`]), written under the writer's lock.
+    bands: Mutex<Option<crate::near::BandIndex>>,
 }
 
 impl Store {
@@ -147,6 +149,7 @@ impl Store {
                 reader: Mutex::new(reader),
                 version: Mutex::new(version),
                 spellings: Mutex::default(),
+                bands: Mutex::default(),
             }),
         })
     }
@@ -238,6 +241,11 @@ impl Store {
         tokio::task::spawn_blocking(move || work(&store))
             .await
             .map_err(|_| StoreError::TaskFailed)?
+    }
+
+    /// The band index for a transaction of the writer's (`conn`).
+    fn band_writes(&self, conn: &Connection) -> Result<near::BandWrites<'_>, StoreError> {
+        near::BandWrites::lock(&self.inner.bands, conn)
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {

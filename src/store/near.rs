@@ -1,70 +1,108 @@
-//! The near-duplicate index: each recent copy's shape and its band keys, looked up when a new
-//! item arrives, and kept only as long as a copy could still join (`near_window`), so lookups
-//! cost the same however many items the store holds. Also undoing a merge (`split`).
+//! The near-duplicate index: each recent copy's shape, stored with its band keys, which the
+//! band index (in memory) looks up when a new item arrives; kept only as long as a copy could
+//! still join (`near_window`), so lookups cost the same however many items the store holds.
+//! Also undoing a merge (`split`).
 
 use std::borrow::Cow;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::items::sort_time;
 use super::text_writes::TextWrites;
 use super::{Store, StoreError, unix};
 use crate::model::{ContentHash, Item, NearShape};
-use crate::near::{Verdict, judge};
+use crate::near::{BandIndex, Verdict, judge};
 use crate::text::html_to_text;
 
-/// Stories verified per new item at most, those sharing the most bands first.
-const MAX_CANDIDATES: i64 = 8;
-/// Stories looked at per band at most, the newest first.
-const PER_BAND: i64 = 8;
+/// The band index for the writes of one transaction: loaded from the stored shapes on first
+/// use, and forgotten (to be loaded again) unless [`BandWrites::keep`] is called once the
+/// transaction committed, so entries of a rolled-back write never stay.
+pub(super) struct BandWrites<'s> {
+    guard: MutexGuard<'s, Option<BandIndex>>,
+    kept: bool,
+}
+
+impl<'s> BandWrites<'s> {
+    /// Takes the index (the caller holds the writer, `conn`).
+    pub(super) fn lock(
+        index: &'s Mutex<Option<BandIndex>>,
+        conn: &Connection,
+    ) -> Result<BandWrites<'s>, StoreError> {
+        let mut guard = index.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(load(conn)?);
+        }
+        Ok(BandWrites { guard, kept: false })
+    }
+
+    /// The transaction committed: what it indexed stays.
+    pub(super) fn keep(mut self) {
+        self.kept = true;
+    }
+
+    pub(super) fn index(&mut self) -> &mut BandIndex {
+        self.guard.get_or_insert_default()
+    }
+}
+
+impl Drop for BandWrites<'_> {
+    fn drop(&mut self) {
+        if !self.kept {
+            *self.guard = None;
+        }
+    }
+}
+
+/// The band index forgets the shapes up to `last` (which the store forgot), when it is loaded.
+pub(super) fn forget_indexed(index: &Mutex<Option<BandIndex>>, last: i64) {
+    let mut guard = index.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(index) = guard.as_mut() {
+        index.forget_through(u32::try_from(last).unwrap_or(u32::MAX));
+    }
+}
+
+/// The band index of every stored shape.
+fn load(conn: &Connection) -> Result<BandIndex, StoreError> {
+    let mut index = BandIndex::default();
+    let mut stmt = conn.prepare("SELECT id, bands FROM near_shapes")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        if let Ok(id) = u32::try_from(row.get::<_, i64>(0)?) {
+            index.insert(
+                id,
+                &NearShape::hashes_from_bytes(&row.get::<_, Vec<u8>>(1)?),
+            );
+        }
+    }
+    Ok(index)
+}
 
 /// The stored story `item` (from feed `feed_id`) is another copy of, with the verdict.
 pub(super) fn find_story(
     tx: &Connection,
-    feed_id: i64,
-    item: &Item,
-    shape: &NearShape,
+    bands: &BandIndex,
+    (feed_id, item, shape): (i64, &Item, &NearShape),
     window: Duration,
     now: DateTime<Utc>,
 ) -> Result<Option<(i64, Verdict)>, StoreError> {
-    if shape.bands.is_empty() {
-        return Ok(None);
-    }
-    // Each band gives its newest few stories only: a band many texts share (a template's
-    // wording) costs no more than any other, so a lookup's time is bounded.
-    let per_band: Vec<String> = (1..=shape.bands.len())
-        .map(|n| {
-            format!(
-                "SELECT * FROM (SELECT item_id FROM near_bands WHERE band = ?{n}
-                                ORDER BY item_id DESC LIMIT {PER_BAND})"
-            )
-        })
-        .collect();
-    let sql = format!(
-        "SELECT item_id FROM ({}) GROUP BY item_id ORDER BY count(*) DESC, item_id DESC
-         LIMIT {MAX_CANDIDATES}",
-        per_band.join(" UNION ALL ")
-    );
-    let candidates: Vec<i64> = tx
-        .prepare_cached(&sql)?
-        .query_map(params_from_iter(shape.bands.iter()), |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
     let at = sort_time(item, now);
-    let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+    let window = window.as_secs();
     let mut best: Option<(i64, Verdict)> = None;
-    for candidate in candidates {
-        for (their_at, theirs) in shapes_of(tx, candidate)? {
-            if at.abs_diff(their_at) > window.unsigned_abs() {
-                continue;
-            }
-            if let Some(verdict) = judge(shape, &theirs)
-                && best.is_none_or(|(_, b)| verdict.similarity > b.similarity)
-                && !barred(tx, candidate, feed_id)?
-            {
-                best = Some((candidate, verdict));
-            }
+    for candidate in bands.candidates(&shape.bands) {
+        let Some((story, their_at, theirs)) = stored_shape(tx, candidate)? else {
+            continue;
+        };
+        if at.abs_diff(their_at) > window {
+            continue;
+        }
+        if let Some(verdict) = judge(shape, &theirs)
+            && best.is_none_or(|(_, b)| verdict.similarity > b.similarity)
+            && !barred(tx, story, feed_id)?
+        {
+            best = Some((story, verdict));
         }
     }
     Ok(best)
@@ -81,39 +119,45 @@ fn barred(tx: &Connection, item_id: i64, feed_id: i64) -> Result<bool, StoreErro
         .query_row(params![item_id, feed_id], |r| r.get(0))?)
 }
 
-/// The shapes of every copy of a stored story still in the index, with their story times.
-fn shapes_of(tx: &Connection, item_id: i64) -> Result<Vec<(i64, NearShape)>, StoreError> {
+/// A shape in the index: the story it belongs to, its story time and the shape (without its
+/// bands); none when its story was pruned meanwhile.
+fn stored_shape(
+    tx: &Connection,
+    shape_id: u32,
+) -> Result<Option<(i64, i64, NearShape)>, StoreError> {
     let mut stmt = tx.prepare_cached(
-        "SELECT at, size, sketch, figures, title FROM near_shapes WHERE item_id = ?1",
+        "SELECT item_id, at, size, sketch, figures, title FROM near_shapes WHERE id = ?1",
     )?;
-    let rows = stmt.query_map([item_id], |r| {
-        let figures: String = r.get(3)?;
-        Ok((
-            r.get::<_, i64>(0)?,
-            NearShape {
-                size: r.get(1)?,
-                sketch: NearShape::hashes_from_bytes(&r.get::<_, Vec<u8>>(2)?),
-                bands: Vec::new(),
-                figures: figures.lines().map(str::to_string).collect(),
-                title: NearShape::hashes_from_bytes(&r.get::<_, Vec<u8>>(4)?),
-            },
-        ))
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let shape = stmt
+        .query_row([shape_id], |r| {
+            let figures: String = r.get(4)?;
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                NearShape {
+                    size: r.get(2)?,
+                    sketch: NearShape::hashes_from_bytes(&r.get::<_, Vec<u8>>(3)?),
+                    bands: Vec::new(),
+                    figures: figures.lines().map(str::to_string).collect(),
+                    title: NearShape::hashes_from_bytes(&r.get::<_, Vec<u8>>(5)?),
+                },
+            ))
+        })
+        .optional()?;
+    Ok(shape)
 }
 
 /// Puts one copy's shape (of a story dated `at`) in the index under the story it belongs to.
 pub(super) fn index(
     tx: &Connection,
-    item_id: i64,
-    feed_id: i64,
-    at: i64,
+    bands: &mut BandIndex,
+    (item_id, feed_id, at): (i64, i64, i64),
     shape: &NearShape,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "INSERT INTO near_shapes (item_id, feed_id, at, seen, size, sketch, figures, title)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO near_shapes (item_id, feed_id, at, seen, size, sketch, figures, title, bands)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         item_id,
@@ -124,18 +168,12 @@ pub(super) fn index(
         NearShape::hashes_to_bytes(&shape.sketch),
         shape.figures.join("\n"),
         NearShape::hashes_to_bytes(&shape.title),
+        NearShape::hashes_to_bytes(&shape.bands),
     ])?;
-    // One statement for all bands; a story's copies may share bands: one row each is enough.
-    let values: Vec<String> = (0..shape.bands.len())
-        .map(|n| format!("(?{}, ?1, ?2)", n + 3))
-        .collect();
-    let sql = format!(
-        "INSERT OR IGNORE INTO near_bands (band, item_id, seen) VALUES {}",
-        values.join(", ")
-    );
-    let mut params: Vec<i64> = vec![item_id, unix(now)];
-    params.extend(&shape.bands);
-    tx.prepare_cached(&sql)?.execute(params_from_iter(params))?;
+    // Ids past 2³² (billions of shapes) go unindexed rather than wrap onto others.
+    if let Ok(id) = u32::try_from(tx.last_insert_rowid()) {
+        bands.insert(id, &shape.bands);
+    }
     Ok(())
 }
 
@@ -242,8 +280,9 @@ pub(super) fn update_copy(
 }
 
 /// Forgets the copies first seen before `before`: no new copy can join them any more (their
-/// dates are no later than when they were seen).
-pub(super) fn forget_before(tx: &Connection, before: i64) -> Result<(), StoreError> {
+/// dates are no later than when they were seen). Returns the last shape id forgotten, for the
+/// band index to forget too once the transaction commits.
+pub(super) fn forget_before(tx: &Connection, before: i64) -> Result<Option<i64>, StoreError> {
     let last: Option<i64> = tx
         .prepare_cached("SELECT max(id) FROM near_shapes WHERE seen < ?1")?
         .query_row([before], |r| r.get(0))?;
@@ -251,9 +290,7 @@ pub(super) fn forget_before(tx: &Connection, before: i64) -> Result<(), StoreErr
         tx.prepare_cached("DELETE FROM near_shapes WHERE id <= ?1")?
             .execute([last])?;
     }
-    tx.prepare_cached("DELETE FROM near_bands WHERE seen < ?1")?
-        .execute([before])?;
-    Ok(())
+    Ok(last)
 }
 
 /// Why a split was refused.

@@ -77,8 +77,11 @@ impl Store {
         tx.execute("DELETE FROM pruned_keys WHERE seen < ?1", [unix(now - ttl)])?;
         let near_horizon = chrono::Duration::from_std(retention.near_window + NEAR_SLACK)
             .unwrap_or(chrono::Duration::MAX);
-        super::near::forget_before(&tx, unix(now - near_horizon))?;
+        let forgotten = super::near::forget_before(&tx, unix(now - near_horizon))?;
         tx.commit()?;
+        if let Some(last) = forgotten {
+            super::near::forget_indexed(&self.inner.bands, last);
+        }
         Ok(stats)
     }
 }

@@ -388,6 +388,7 @@ fn both_query_plans_select_the_same_items() {
     }
 }
 
+mod near;
 mod retention;
 mod schema;
 mod text_index;
