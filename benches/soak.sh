@@ -76,10 +76,11 @@ nginx -c "$dir/nginx.conf" -p "$dir"
   printf '[[output]]\nname = "soak"\nfilter = "#soak"\nlimit = 50\n'
 } > "$dir/feedsift.toml"
 
-RUST_LOG=warn ./target/release/feedsift run -c "$dir/feedsift.toml" > "$dir/daemon.log" 2>&1 &
+RUST_LOG=warn "${CARGO_TARGET_DIR:-target}/release/feedsift" run -c "$dir/feedsift.toml" > "$dir/daemon.log" 2>&1 &
 daemon=$!
 url="http://127.0.0.1:$port/feeds/soak.atom"
 for _ in $(seq 1 100); do curl -sf "$url" -o /dev/null && break; sleep 0.1; done
+curl -sf "$url" -o /dev/null || { echo "the daemon did not start:" >&2; cat "$dir/daemon.log" >&2; exit 1; }
 
 (while sleep 180; do kill -HUP "$daemon"; done) &
 hup=$!
