@@ -2,35 +2,38 @@
 //!
 //! The story generator of the tests (`tests/it/stories.rs`: 7 kinds of copies, 5 kinds of
 //! look-alikes, templated digests, each with its truth) spread over 1,000 feeds in RSS, Atom and
-//! JSON Feed, ingested as the daemon does (parse, process, shapes, store, 16 documents a
-//! transaction), once without near merging (the pipeline as it was) and once with it. Prints
-//! the recall of every kind of copy, the wrong merges per 1,000 items, and the ingest time of
-//! both runs with their ratio. Then the store grows: the corpus again and again, a day later
-//! each time, with the near index pruned as the daemon prunes it, printing the ingest time per
-//! 1,000 items at each size.
+//! JSON Feed, ingested through the daemon's own pipeline without the network (documents
+//! parsed, processed and shaped on its parsing threads, one per core; written by its writer
+//! thread, which takes whatever polls wait as one transaction), without near merging (the
+//! pipeline as it was) and with it, five runs of each in turn. Prints the recall of every kind
+//! of copy, the wrong merges per 1,000 items, and the wall and CPU time of the fastest run of
+//! each with their ratios. Then two stores grow, with and without near merging: the corpus
+//! again and again, ten days later each time, with the near index pruned as the daemon prunes
+//! it, printing the ingest time per 1,000 items of both at each size.
 //!
 //! Two corpora: the pairs alone (every story has a copy or a look-alike), and the pairs among
 //! feeds of realistic size, each also carrying `SINGLES` stories no other feed tells.
 //!
 //! Run: `cargo bench --bench near` (or `-- PAIRS_PER_KIND SINGLES GROW_TO`; defaults 100, 10
-//! and 100000; `-- 100 10 1000000` grows the store to a million items).
+//! and 100000; `-- 100 10 1000000` grows the stores to a million items).
 
 #[path = "../tests/it/stories.rs"]
 mod stories;
 mod support;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use feedsift::model::PollWrite;
-use feedsift::parse::{Source, parse_feed};
+use feedsift::parse::{Limits, Source, parse_feed};
 use feedsift::process::process_feed;
-use feedsift::store::{FeedSpec, Retention, Store};
+use feedsift::refresh::Parsing;
+use feedsift::store::{FeedSpec, GroupCommit, Retention, Store};
 use stories::{Corpus, Entry, Kind};
 
 const FEEDS: usize = 1000;
-const GROUP: usize = 16;
 const WINDOW: Duration = Duration::from_secs(3 * 86400);
 
 fn main() {
@@ -53,36 +56,46 @@ fn main() {
         entries - 2 * corpus.pairs.len(),
     );
     let now = Utc::now();
-    let (_, store) = compare("pairs alone", &feeds, now);
+    let (store, _) = compare("pairs alone", &feeds, now);
     quality(&corpus, &store.0, &truth);
     let mixed = spread(&corpus, singles, 0);
-    compare(&format!("with {singles} singles a feed"), &mixed, now);
-    grow(&store.0, &store.1, (per_kind, singles), now, grow_to);
+    let (with, without) = compare(&format!("with {singles} singles a feed"), &mixed, now);
+    grow([&with, &without], (per_kind, singles), now, grow_to);
 }
 
-/// Ingests `feeds` without and with near merging (best of three each); returns the second.
-fn compare(
-    label: &str,
-    feeds: &[Vec<Entry>],
-    now: DateTime<Utc>,
-) -> (Duration, (Store, Vec<FeedSpec>, tempfile::TempDir)) {
+/// A store with its feeds, in a directory of its own.
+type Stored = (Store, Vec<FeedSpec>, tempfile::TempDir);
+
+/// Runs of each kind in a comparison, taken in turn so that both see the same machine.
+const RUNS: usize = 5;
+
+/// Ingests `feeds` without and with near merging (the fastest of [`RUNS`] each); returns both
+/// stores, with near merging first.
+fn compare(label: &str, feeds: &[Vec<Entry>], now: DateTime<Utc>) -> (Stored, Stored) {
     let items: usize = feeds.iter().map(Vec::len).sum();
-    let best = |near| {
-        (0..3)
-            .map(|_| ingest_corpus(feeds, near, now))
-            .min_by_key(|(took, _)| *took)
-            .expect("three runs")
-    };
-    let (without, _) = best(false);
-    let (with, store) = best(true);
+    let mut best: [Option<(Took, Stored)>; 2] = [None, None];
+    for _ in 0..RUNS {
+        for near in [false, true] {
+            let run = ingest_corpus(feeds, near, now);
+            let slot = &mut best[usize::from(near)];
+            if slot.as_ref().is_none_or(|(took, _)| run.0.wall < took.wall) {
+                *slot = Some(run);
+            }
+        }
+    }
+    let [without, with] = best.map(|run| run.expect("RUNS > 0"));
+    let ((without, plain), (with, store)) = (without, with);
     println!(
-        "ingest, {label} ({items} items): without near merging {:.2} s ({:.0} items/s), with {:.2} s: {:.0} % of the time without",
-        without.as_secs_f64(),
-        items as f64 / without.as_secs_f64(),
-        with.as_secs_f64(),
-        100.0 * with.as_secs_f64() / without.as_secs_f64()
+        "ingest, {label} ({items} items): without near merging {:.2} s ({:.0} items/s, CPU {:.2} s), with {:.2} s (CPU {:.2} s): {:.0} % of the time without (CPU {:.0} %)",
+        without.wall.as_secs_f64(),
+        items as f64 / without.wall.as_secs_f64(),
+        without.cpu,
+        with.wall.as_secs_f64(),
+        with.cpu,
+        100.0 * with.wall.as_secs_f64() / without.wall.as_secs_f64(),
+        100.0 * with.cpu / without.cpu,
     );
-    (with, store)
+    (store, plain)
 }
 
 /// The corpus over `FEEDS` feeds: each pair's original and copy in different feeds (a copy of
@@ -131,56 +144,92 @@ fn spread(corpus: &Corpus, singles: usize, round: u64) -> Vec<Vec<Entry>> {
     feeds
 }
 
-/// Parses, processes and stores every feed as the daemon does; returns the time taken and
-/// the store (with its feeds).
-fn ingest_corpus(
-    feeds: &[Vec<Entry>],
-    near: bool,
-    now: DateTime<Utc>,
-) -> (Duration, (Store, Vec<FeedSpec>, tempfile::TempDir)) {
+/// Parses, processes and stores every feed as the daemon does; returns the time taken, the
+/// CPU time taken, and the store (with its feeds).
+fn ingest_corpus(feeds: &[Vec<Entry>], near: bool, now: DateTime<Utc>) -> (Took, Stored) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(&dir.path().join("near.db")).expect("open");
     let specs = support::register_feeds(&store, FEEDS, |n| format!("https://feed{n}.example/"));
-    let documents: Vec<String> = feeds
+    let documents: Vec<Arc<String>> = feeds
         .iter()
         .enumerate()
-        .map(|(n, entries)| stories::document(&format!("feed{n}"), entries, n))
+        .map(|(n, entries)| Arc::new(stories::document(&format!("feed{n}"), entries, n)))
         .collect();
-    let started = Instant::now();
-    ingest(&store, &specs, &documents, near, now);
-    (started.elapsed(), (store, specs, dir))
+    let took = ingest(&store, &specs, &documents, near, now);
+    (took, (store, specs, dir))
 }
 
-fn ingest(store: &Store, specs: &[FeedSpec], documents: &[String], near: bool, now: DateTime<Utc>) {
-    for group in documents
-        .iter()
-        .zip(specs)
-        .collect::<Vec<_>>()
-        .chunks(GROUP)
-    {
-        let polls: Vec<PollWrite> = group
+/// Wall and CPU time of an ingest.
+#[derive(Clone, Copy)]
+struct Took {
+    wall: Duration,
+    cpu: f64,
+}
+
+/// The daemon's pipeline without the network: each document parsed, processed and shaped on
+/// the parsing threads (one per core, as the daemon has them), then written by the writer
+/// thread, which takes whatever polls are waiting as one transaction.
+fn ingest(
+    store: &Store,
+    specs: &[FeedSpec],
+    documents: &[Arc<String>],
+    near: bool,
+    now: DateTime<Utc>,
+) -> Took {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let (started, cpu) = (Instant::now(), support::cpu_seconds());
+    runtime.block_on(async {
+        let parsing = Parsing::new(Limits::NONE, cores).expect("parsing threads");
+        let writer = GroupCommit::spawn(store.clone());
+        let polls: Vec<_> = documents
             .iter()
+            .zip(specs)
             .map(|(document, spec)| {
-                let parsed =
-                    parse_feed(document.as_bytes(), &Source::at(Some(&spec.url))).expect("parse");
-                let mut items = process_feed(&parsed, None).items;
-                if near {
-                    feedsift::near::shape_items(&mut items, |_| true);
-                }
-                PollWrite {
-                    name: spec.name.clone(),
-                    outcome: support::fetched(),
-                    items,
-                    now,
-                    next_poll: now,
-                    near_window: near.then_some(WINDOW),
-                    full_text: false,
-                }
+                let (document, parsing, writer) =
+                    (document.clone(), parsing.clone(), writer.clone());
+                let (name, url) = (spec.name.clone(), spec.url.clone());
+                tokio::spawn(async move {
+                    let items = parsing
+                        .run(Duration::from_secs(600), move |limits| {
+                            let source = Source {
+                                limits,
+                                ..Source::at(Some(&url))
+                            };
+                            let parsed = parse_feed(document.as_bytes(), &source)?;
+                            let mut items = process_feed(&parsed, None).items;
+                            if near {
+                                feedsift::near::shape_items(&mut items, |_| true);
+                            }
+                            Ok(items)
+                        })
+                        .await
+                        .expect("parse");
+                    writer
+                        .write(PollWrite {
+                            name,
+                            outcome: support::fetched(),
+                            items,
+                            now,
+                            next_poll: now,
+                            near_window: near.then_some(WINDOW),
+                            full_text: false,
+                        })
+                        .await
+                        .expect("poll stored")
+                })
             })
             .collect();
-        for result in store.record_polls(&polls).expect("store") {
-            result.expect("poll stored");
+        for poll in polls {
+            poll.await.expect("poll task");
         }
+    });
+    Took {
+        wall: started.elapsed(),
+        cpu: support::cpu_seconds() - cpu,
     }
 }
 
@@ -240,12 +289,12 @@ fn quality(corpus: &Corpus, store: &Store, truth: &HashMap<String, usize>) {
     );
 }
 
-/// Ingests new corpora of the same shape, ten days later each round, until the store holds
-/// `grow_to` items, pruning the near index as the daemon's pruner does; prints the ingest time
-/// per 1,000 items as the store grows.
+/// Ingests new corpora of the same shape, ten days later each round, into both stores (with
+/// and without near merging) until they hold `grow_to` items, pruning the near index as the
+/// daemon's pruner does; prints the ingest time per 1,000 items of both as the stores grow:
+/// what near merging adds should not grow with them.
 fn grow(
-    store: &Store,
-    specs: &[FeedSpec],
+    [with, without]: [&Stored; 2],
     (per_kind, singles): (usize, usize),
     start: DateTime<Utc>,
     grow_to: usize,
@@ -256,16 +305,17 @@ fn grow(
         near_window: WINDOW,
     };
     let mut round = 1i64;
-    let mut first: Option<f64> = None;
-    let mut stored = store.item_count().expect("count") as usize;
-    while stored < grow_to {
+    let mut first: Option<[f64; 2]> = None;
+    let count = |stored: &Stored| stored.0.item_count().expect("count") as usize;
+    let mut stored = [count(with), count(without)];
+    while stored[0] < grow_to {
         let shift = round * 10 * 86400;
         let feeds = spread(
             &stories::corpus(100 + round as u64, per_kind),
             singles,
             round as u64,
         );
-        let documents: Vec<String> = feeds
+        let documents: Vec<Arc<String>> = feeds
             .iter()
             .enumerate()
             .map(|(n, entries)| {
@@ -278,25 +328,30 @@ fn grow(
                         ..e.clone()
                     })
                     .collect();
-                stories::document(&format!("feed{n}"), &moved, n)
+                Arc::new(stories::document(&format!("feed{n}"), &moved, n))
             })
             .collect();
         let now = start + chrono::Duration::seconds(shift);
-        let started = Instant::now();
-        ingest(store, specs, &documents, true, now);
-        let took = started.elapsed().as_secs_f64();
-        while store.prune_batch(now, retention, 10_000).expect("prune") != Default::default() {}
-        let after = store.item_count().expect("count") as usize;
-        let per_thousand = 1000.0 * took / (after - stored).max(1) as f64;
+        let mut per_thousand = [0.0; 2];
+        for (n, (store, specs, _)) in [with, without].into_iter().enumerate() {
+            let took = ingest(store, specs, &documents, n == 0, now);
+            while store.prune_batch(now, retention, 10_000).expect("prune") != Default::default() {}
+            let after = store.item_count().expect("count") as usize;
+            per_thousand[n] = 1000.0 * took.wall.as_secs_f64() / (after - stored[n]).max(1) as f64;
+            stored[n] = after;
+        }
         let base = *first.get_or_insert(per_thousand);
-        if round == 1 || round % 10 == 0 || after >= grow_to {
+        if round == 1 || round % 10 == 0 || stored[0] >= grow_to {
             println!(
-                "grow: {after} items stored: {:.0} ms per 1,000 items ingested ({:.2}× the first round)",
-                per_thousand * 1000.0,
-                per_thousand / base
+                "grow: {} items stored: {:.0} ms per 1,000 items ingested with near merging, {:.0} without ({:.2}× and {:.2}× the first round; with/without {:.2})",
+                stored[0],
+                per_thousand[0] * 1000.0,
+                per_thousand[1] * 1000.0,
+                per_thousand[0] / base[0],
+                per_thousand[1] / base[1],
+                per_thousand[0] / per_thousand[1],
             );
         }
-        stored = after;
         round += 1;
     }
 }

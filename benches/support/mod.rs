@@ -157,3 +157,20 @@ pub fn rss_document(d: usize, rng: &mut Rng) -> String {
     xml.push_str("</channel></rss>\n");
     xml
 }
+
+/// CPU time this process has used, user and system, in seconds (Linux: /proc, in clock
+/// ticks of 10 ms).
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime and stime are 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |n: usize| {
+        fields
+            .get(n)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
