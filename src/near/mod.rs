@@ -138,7 +138,10 @@ where
         return HashSet::default();
     }
     let threshold = ((total as f64 * BOILERPLATE_SHARE).ceil() as usize).max(BOILERPLATE_MIN_ITEMS);
-    let mut counts: HashMap<T, usize, S> = HashMap::default();
+    let items: Vec<_> = items.collect();
+    // Sized for every value being distinct (most are): growing the table cost more than counting.
+    let values: usize = items.iter().map(|i| i.size_hint().0).sum();
+    let mut counts: HashMap<T, usize, S> = HashMap::with_capacity_and_hasher(values, S::default());
     for values in items {
         for value in values {
             *counts.entry(value).or_default() += 1;
@@ -159,8 +162,8 @@ fn shape(distinct: Vec<u64>, lead: &[u64], figures: Vec<String>, title: &str) ->
     }
     let mut bands = bands(&distinct, TEXT_BANDS, 0);
     bands.extend(self::bands(lead, LEAD_BANDS, TEXT_BANDS));
+    // `distinct` ascends, so do the high halves of its values.
     let mut sketch: Vec<u32> = distinct.iter().map(|s| (*s >> 32) as u32).collect();
-    sketch.sort_unstable();
     sketch.dedup();
     sketch.truncate(SKETCH);
     let mut title: Vec<u32> = words(title).iter().map(|w| (w >> 32) as u32).collect();
