@@ -2,19 +2,24 @@
 //!
 //! Held in memory and rebuilt from the stored shapes when needed. A table in SQLite took 22
 //! random-key inserts an item, each dirtying a page that the write-ahead log then wrote and
-//! checkpointed: half of what near merging cost at ingest. It is one open-addressing hash
-//! table of 8-byte entries (band key and shape id packed in a `u64`), at most 80 % full, so
-//! a band's entries lie together and a lookup reads a cache line or two per band (a binary
-//! search of a sorted array missed the cache at every step). The index only ever holds shapes
-//! of the last `near_window` (the store forgets older ones): 22 entries, 220–440 bytes, a shape.
+//! checkpointed: half of what near merging cost at ingest. It is a hash table of 8-byte
+//! entries (band key and shape id packed in a `u64`) in buckets of one cache line, each band
+//! in the emptier of two buckets, so a lookup reads two cache lines per band.
+//!
+//! Memory is bounded: the table grows to [`MAX_BUCKETS`] (4 MiB, about 24,000 items' bands)
+//! and no further. A full bucket then gives up its oldest entry, so a daemon taking in more
+//! than that within `near_window` compares new items with the most recent ones only. A band
+//! that many texts share (a template's wording) keeps only its newest entries the same way.
 
-/// Shape ids per band at most that a lookup considers, the newest first: a band that many
-/// texts share (a template's wording) costs no more than any other.
+/// Entries in a bucket: 64 bytes.
+const BUCKET: usize = 8;
+/// Buckets of an empty index, and at most (powers of two).
+const MIN_BUCKETS: usize = 64;
+const MAX_BUCKETS: usize = 1 << 16;
+/// Shape ids per band at most that a lookup considers, the newest first.
 const PER_BAND: usize = 8;
 /// Candidates a lookup returns at most, those sharing the most bands first.
 const MAX_CANDIDATES: usize = 8;
-/// Slots of an empty index (a power of two, as every size is).
-const MIN_SLOTS: usize = 1024;
 /// No entry is 0: shape ids start at 1.
 const EMPTY: u64 = 0;
 
@@ -27,7 +32,7 @@ pub struct BandIndex {
 
 impl Default for BandIndex {
     fn default() -> BandIndex {
-        BandIndex::with_slots(MIN_SLOTS)
+        BandIndex::with_buckets(MIN_BUCKETS)
     }
 }
 
@@ -45,17 +50,20 @@ fn shape_of(entry: u64) -> u32 {
 }
 
 impl BandIndex {
-    fn with_slots(slots: usize) -> BandIndex {
+    fn with_buckets(buckets: usize) -> BandIndex {
         BandIndex {
-            slots: vec![EMPTY; slots],
+            slots: vec![EMPTY; buckets * BUCKET],
             len: 0,
         }
     }
 
-    /// Where a band's entries start: band keys are uniform hashes already, so their high
-    /// bits pick the slot.
-    fn home(&self, band: u32) -> usize {
-        ((u64::from(band) * self.slots.len() as u64) >> 32) as usize
+    /// The two buckets a band may be in: band keys are uniform hashes already, so their bits
+    /// pick them (the second from the key multiplied by an odd constant).
+    fn buckets_of(&self, band: u32) -> [std::ops::Range<usize>; 2] {
+        let buckets = (self.slots.len() / BUCKET) as u64;
+        let pick = |key: u32| ((u64::from(key) * buckets) >> 32) as usize * BUCKET;
+        let [a, b] = [pick(band), pick(band.wrapping_mul(0x9e37_79b1))];
+        [a..a + BUCKET, b..b + BUCKET]
     }
 
     /// Indexes a shape under its band keys.
@@ -64,29 +72,50 @@ impl BandIndex {
             return;
         }
         for band in bands {
-            if (self.len + 1) * 5 > self.slots.len() * 4 {
-                self.resize(self.slots.len() * 2);
+            let buckets = self.slots.len() / BUCKET;
+            if buckets < MAX_BUCKETS && (self.len + 1) * 4 > self.slots.len() * 3 {
+                self.rebuild(buckets * 2, |_| true);
             }
             self.place(entry(*band, shape));
         }
     }
 
-    fn place(&mut self, entry: u64) {
-        let mask = self.slots.len() - 1;
-        let mut slot = self.home(band_of(entry));
-        while self.slots[slot] != EMPTY {
-            if self.slots[slot] == entry {
-                return;
-            }
-            slot = (slot + 1) & mask;
+    /// Puts an entry in the emptier of its buckets; when both are full, in place of their
+    /// oldest entry if that is older.
+    fn place(&mut self, new: u64) {
+        let [a, b] = self.buckets_of(band_of(new));
+        let held = |range: &std::ops::Range<usize>| {
+            self.slots[range.clone()]
+                .iter()
+                .filter(|e| **e != EMPTY)
+                .count()
+        };
+        if self.slots[a.clone()].contains(&new) || self.slots[b.clone()].contains(&new) {
+            return;
         }
-        self.slots[slot] = entry;
-        self.len += 1;
+        let bucket = if held(&a) <= held(&b) {
+            a.clone()
+        } else {
+            b.clone()
+        };
+        if let Some(slot) = bucket.clone().find(|s| self.slots[*s] == EMPTY) {
+            self.slots[slot] = new;
+            self.len += 1;
+            return;
+        }
+        let oldest = a
+            .chain(b)
+            .min_by_key(|s| shape_of(self.slots[*s]))
+            .filter(|s| shape_of(self.slots[*s]) < shape_of(new));
+        if let Some(slot) = oldest {
+            self.slots[slot] = new;
+        }
     }
 
-    fn resize(&mut self, slots: usize) {
-        let old = std::mem::replace(self, BandIndex::with_slots(slots));
-        for entry in old.slots.into_iter().filter(|e| *e != EMPTY) {
+    /// The table again with `buckets` buckets, holding the entries `keep` keeps.
+    fn rebuild(&mut self, buckets: usize, keep: impl Fn(u64) -> bool) {
+        let old = std::mem::replace(self, BandIndex::with_buckets(buckets));
+        for entry in old.slots.into_iter().filter(|e| *e != EMPTY && keep(*e)) {
             self.place(entry);
         }
     }
@@ -94,30 +123,32 @@ impl BandIndex {
     /// The shapes sharing bands with `bands`: those sharing the most first, newest first
     /// among equals; each band gives its newest [`PER_BAND`] shapes at most.
     pub fn candidates(&self, bands: &[u32]) -> Vec<u32> {
-        let mask = self.slots.len() - 1;
         let mut found: Vec<u32> = Vec::new();
-        let mut ids: Vec<u32> = Vec::new();
+        let mut ids: Vec<u32> = Vec::with_capacity(2 * BUCKET);
         for band in bands {
             ids.clear();
-            let mut slot = self.home(*band);
-            while self.slots[slot] != EMPTY {
-                if band_of(self.slots[slot]) == *band {
-                    ids.push(shape_of(self.slots[slot]));
-                }
-                slot = (slot + 1) & mask;
+            let [a, b] = self.buckets_of(*band);
+            let second = (b != a).then_some(b);
+            for range in std::iter::once(a).chain(second) {
+                ids.extend(
+                    self.slots[range]
+                        .iter()
+                        .filter(|e| **e != EMPTY && band_of(**e) == *band)
+                        .map(|e| shape_of(*e)),
+                );
             }
             if ids.len() > PER_BAND {
-                ids.sort_unstable_by(|a, b| b.cmp(a));
+                ids.sort_unstable_by(|x, y| y.cmp(x));
                 ids.truncate(PER_BAND);
             }
             found.extend(&ids);
         }
         found.sort_unstable();
         let mut counted: Vec<(usize, u32)> = found
-            .chunk_by(|a, b| a == b)
+            .chunk_by(|x, y| x == y)
             .map(|run| (run.len(), run[0]))
             .collect();
-        counted.sort_unstable_by(|a, b| b.cmp(a));
+        counted.sort_unstable_by(|x, y| y.cmp(x));
         counted
             .into_iter()
             .take(MAX_CANDIDATES)
@@ -127,18 +158,16 @@ impl BandIndex {
 
     /// Forgets the shapes with ids up to `last`, and gives back the memory they held.
     pub fn forget_through(&mut self, last: u32) {
-        let kept: Vec<u64> = self
+        let kept = self
             .slots
             .iter()
-            .copied()
-            .filter(|e| *e != EMPTY && shape_of(*e) > last)
-            .collect();
-        // Half full at most after rebuilding, so the next entries do not resize at once.
-        let slots = (kept.len() * 2).next_power_of_two().max(MIN_SLOTS);
-        *self = BandIndex::with_slots(slots);
-        for entry in kept {
-            self.place(entry);
-        }
+            .filter(|e| **e != EMPTY && shape_of(**e) > last)
+            .count();
+        // Half full at most afterwards, so the next entries do not grow it at once.
+        let buckets = (kept * 2 / BUCKET + 1)
+            .next_power_of_two()
+            .clamp(MIN_BUCKETS, MAX_BUCKETS);
+        self.rebuild(buckets, |e| shape_of(e) > last);
     }
 
     /// Entries held.
@@ -156,50 +185,74 @@ impl BandIndex {
 mod tests {
     use super::*;
 
+    /// Band keys as uniform as real ones.
+    fn bands(shape: u32, count: u32) -> Vec<u32> {
+        (0..count)
+            .map(|b| (u64::from(shape * 31 + b).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as u32)
+            .collect()
+    }
+
     #[test]
     fn shapes_sharing_more_bands_come_first_and_each_band_gives_its_newest() {
         let mut index = BandIndex::default();
-        index.insert(1, &[10, 11, 12]);
-        index.insert(2, &[10, 20, 21]);
-        index.insert(3, &[30]);
-        assert_eq!(index.candidates(&[10, 11, 12, 99]), [1, 2]);
-        assert_eq!(index.candidates(&[10, 20]), [2, 1]);
-        assert!(index.candidates(&[99]).is_empty());
+        let [x, y, z, w] = [10, 11, 12, 13].map(|n| bands(n, 1)[0]);
+        index.insert(1, &[x, y, z]);
+        index.insert(2, &[x, w]);
+        index.insert(3, &bands(99, 3));
+        assert_eq!(index.candidates(&[x, y, z]), [1, 2]);
+        assert_eq!(index.candidates(&[x, w]), [2, 1]);
+        assert!(index.candidates(&bands(50, 3)).is_empty());
         // A band every shape shares yields only its newest few.
+        let template = bands(7, 1);
         for shape in 100..200 {
-            index.insert(shape, &[7]);
+            index.insert(shape, &template);
         }
-        let template = index.candidates(&[7]);
-        assert_eq!(template, (192..200).rev().collect::<Vec<u32>>());
+        assert_eq!(
+            index.candidates(&template),
+            (192..200).rev().collect::<Vec<u32>>()
+        );
     }
 
     #[test]
     fn entries_are_found_before_and_after_growing_and_forgotten_by_id() {
         let mut index = BandIndex::default();
-        // Band keys as uniform as real ones, or all would start at the same slot.
-        let bands = |shape: u32| -> Vec<u32> {
-            (0..22)
-                .map(|b| {
-                    (u64::from(shape * 31 + b).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as u32
-                })
-                .collect()
-        };
         for shape in 1..=500 {
-            index.insert(shape, &bands(shape));
+            index.insert(shape, &bands(shape, 22));
         }
-        assert!(index.slots.len() > MIN_SLOTS, "grown");
+        assert!(index.slots.len() > MIN_BUCKETS * BUCKET, "grown");
         assert_eq!(index.len(), 500 * 22);
         for shape in 1..=500 {
-            assert_eq!(index.candidates(&bands(shape))[0], shape);
+            assert_eq!(index.candidates(&bands(shape, 22))[0], shape);
         }
         let grown = index.slots.len();
         index.forget_through(250);
         assert_eq!(index.len(), 250 * 22);
-        assert!(index.candidates(&bands(100)).is_empty());
-        assert_eq!(index.candidates(&bands(300))[0], 300);
+        assert!(index.candidates(&bands(100, 22)).is_empty());
+        assert_eq!(index.candidates(&bands(300, 22))[0], 300);
         index.forget_through(490);
         assert_eq!(index.len(), 10 * 22);
         assert!(index.slots.len() * 4 <= grown, "memory given back");
-        assert_eq!(index.candidates(&bands(495))[0], 495);
+        assert_eq!(index.candidates(&bands(495, 22))[0], 495);
+    }
+
+    #[test]
+    fn a_full_index_keeps_the_newest_shapes_in_bounded_memory() {
+        let mut index = BandIndex::default();
+        let shapes = (MAX_BUCKETS * BUCKET / 22 * 2) as u32;
+        for shape in 1..=shapes {
+            index.insert(shape, &bands(shape, 22));
+        }
+        assert_eq!(
+            index.slots.len(),
+            MAX_BUCKETS * BUCKET,
+            "grown to the bound only"
+        );
+        assert!(index.len() <= MAX_BUCKETS * BUCKET);
+        // The newest shapes keep (nearly) all their bands; the oldest have given theirs up.
+        let found = |shape: u32| index.candidates(&bands(shape, 22)).first() == Some(&shape);
+        let newest = (shapes - 1000..=shapes).filter(|s| found(*s)).count();
+        let oldest = (1..=1000).filter(|s| found(*s)).count();
+        assert_eq!(newest, 1001);
+        assert!(oldest < 100, "{oldest} of the oldest still found");
     }
 }
