@@ -60,6 +60,7 @@ pub mod metrics;
 pub mod model;
 pub mod near;
 pub mod parse;
+pub mod priority;
 pub mod process;
 pub mod publish;
 pub mod refresh;

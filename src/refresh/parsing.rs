@@ -38,6 +38,7 @@ impl Parsing {
             std::thread::Builder::new()
                 .name("feedsift-parse".into())
                 .spawn(move || {
+                    crate::priority::lower_current_thread();
                     loop {
                         let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
                         match next {

@@ -105,3 +105,18 @@ async fn only_items_within_the_near_window_get_a_shape() {
     let off = read(None).await.expect("parsed");
     assert_eq!(shaped(&off), [false, false, false]);
 }
+
+#[tokio::test]
+async fn documents_are_parsed_at_background_priority() {
+    let parsing = Parsing::new(Limits::NONE, 1).expect("parsing thread");
+    let nice = parsing
+        .run(Duration::from_secs(60), |_| {
+            Ok(crate::priority::current_thread_nice())
+        })
+        .await
+        .expect("parsed");
+    assert!(
+        nice.is_some_and(|n| n >= crate::priority::BACKGROUND_NICE),
+        "{nice:?}"
+    );
+}

@@ -31,6 +31,7 @@ impl GroupCommit {
         std::thread::Builder::new()
             .name("feedsift-writer".into())
             .spawn(move || {
+                crate::priority::lower_current_thread();
                 // Only to wait for a poll with a time limit: this thread runs no tasks.
                 let waiting = tokio::runtime::Builder::new_current_thread()
                     .enable_time()

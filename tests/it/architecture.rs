@@ -15,6 +15,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("filter", &[]),
     ("discover", &[]),
     ("arenas", &[]),
+    // Background threads yield to serving.
+    ("priority", &[]),
     ("config", &["model", "filter"]),
     // The stages.
     ("schedule", &["model"]),
@@ -27,8 +29,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("near", &["model"]),
     ("relocate", &["model"]),
     // The store turns filter expressions into SQL and asks `near` whether candidates it
-    // found are one story.
-    ("store", &["model", "text", "filter", "near"]),
+    // found are one story; its writer thread yields to serving.
+    ("store", &["model", "text", "filter", "near", "priority"]),
     ("publish", &["model"]),
     ("metrics", &["model"]),
     // The places where stages meet.
@@ -37,8 +39,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "refresh",
         &[
-            "model", "text", "config", "discover", "fetch", "metrics", "near", "parse", "process",
-            "relocate", "schedule", "store",
+            "model", "text", "config", "discover", "fetch", "metrics", "near", "parse", "priority",
+            "process", "relocate", "schedule", "store",
         ],
     ),
     // Articles of new items, fetched beside the polls with the poller's client and threads.

@@ -109,6 +109,14 @@ async fn written_by_the_writer(polls: usize) -> (Fixture, GroupCommit) {
 }
 
 #[tokio::test]
+async fn the_writer_runs_at_background_priority() {
+    let (_f, _writer) = written_by_the_writer(1).await;
+    // Each writer thread lowers itself before its first transaction.
+    let nice = crate::priority::nice_of_threads_named("feedsift-writer");
+    assert!(nice.contains(&crate::priority::BACKGROUND_NICE), "{nice:?}");
+}
+
+#[tokio::test]
 async fn a_writer_that_never_idles_still_merges() {
     let (f, _writer) = written_by_the_writer(POLLS).await;
     // No quiet second has passed: only the merge steps taken between transactions count.
