@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::config::{FeedConfig, FetchConfig, Interval};
@@ -305,11 +305,7 @@ async fn parse_and_process(
             drop(body);
             let mut processed = process_feed(&parsed, Some(&url));
             if let Some(window) = near {
-                let since = TimeDelta::from_std(window)
-                    .ok()
-                    .and_then(|window| now.checked_sub_signed(window))
-                    .unwrap_or(DateTime::<Utc>::MIN_UTC);
-                shape_items(&mut processed.items, |item| item.told_at(now) >= since);
+                shape_items(&mut processed.items, |item| item.told_within(window, now));
             }
             let mut repairs = parsed.repairs;
             let site_link = match parsed.site_link.as_deref().map(|l| web_link(l, Some(&url))) {

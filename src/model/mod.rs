@@ -320,6 +320,15 @@ impl Item {
     pub fn told_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         self.published.or(self.updated).unwrap_or(now).min(now)
     }
+
+    /// Whether the story happened within `window` before `now`: only such items are compared
+    /// with other feeds' (`near_window`).
+    pub fn told_within(&self, window: std::time::Duration, now: DateTime<Utc>) -> bool {
+        chrono::TimeDelta::from_std(window)
+            .ok()
+            .and_then(|window| now.checked_sub_signed(window))
+            .is_none_or(|since| self.told_at(now) >= since)
+    }
 }
 
 /// What near-duplicate detection knows of an item's text, boilerplate of its feed removed
@@ -378,5 +387,35 @@ mod tests {
             ContentHash(bytes).entry_id(),
             "urn:uuid:4f4e6c1d-ffd3-86c9-9598-76d15aa96b5f"
         );
+    }
+
+    #[test]
+    fn a_story_is_told_within_a_window_by_its_date_never_a_future_one() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let hours = |h: i64| now + chrono::Duration::hours(h);
+        let item = |published: Option<DateTime<Utc>>| Item {
+            key: UpstreamKey("k".into()),
+            hash: ContentHash([0; 33]),
+            title: String::new(),
+            link: None,
+            content: None,
+            base: None,
+            author: None,
+            published,
+            updated: None,
+            tags: Vec::new(),
+            text: String::new(),
+            dropped_links: Vec::new(),
+            shape: None,
+        };
+        let day = std::time::Duration::from_secs(86_400);
+        assert!(item(Some(hours(-23))).told_within(day, now));
+        assert!(!item(Some(hours(-25))).told_within(day, now));
+        assert!(
+            item(Some(hours(48))).told_within(day, now),
+            "the future is now"
+        );
+        assert!(item(None).told_within(day, now), "undated: now");
+        assert!(item(Some(hours(-25))).told_within(std::time::Duration::MAX, now));
     }
 }

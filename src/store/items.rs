@@ -218,10 +218,7 @@ pub(super) fn ingest<'a>(
                 ByContent::New => {
                     // Stories older than the window can join no new copy: on a first poll, most
                     // of a feed's items are, and are not compared at all.
-                    let recent = |window: &std::time::Duration| {
-                        let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
-                        sort_time(item, now) >= unix(now).saturating_sub(window)
-                    };
+                    let recent = |window: &std::time::Duration| item.told_within(*window, now);
                     let near_shape = item.shape.as_ref().zip(near_window.filter(recent));
                     let story = match near_shape {
                         Some((shape, window)) => {
