@@ -3,6 +3,7 @@
 
 mod archive;
 mod articles;
+mod bands;
 mod explain;
 mod feeds;
 mod filter_sql;
@@ -111,7 +112,7 @@ struct Inner {
     /// The published spelling of tag keys (see `query::common_spelling`).
     spellings: Mutex<std::collections::HashMap<String, Option<String>>>,
     writer: Mutex<Connection>,
-    /// The near band index (see [`near::BandWrites`]), written under the writer's lock.
+    /// The near band index (see [`bands::BandWrites`]), written under the writer's lock.
     bands: Mutex<Option<crate::near::BandIndex>>,
 }
 
@@ -244,8 +245,8 @@ impl Store {
     }
 
     /// The band index for a transaction of the writer's (`conn`).
-    fn band_writes(&self, conn: &Connection) -> Result<near::BandWrites<'_>, StoreError> {
-        near::BandWrites::lock(&self.inner.bands, conn)
+    fn band_writes(&self, conn: &Connection) -> Result<bands::BandWrites<'_>, StoreError> {
+        bands::BandWrites::lock(&self.inner.bands, conn)
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {

@@ -4,7 +4,6 @@
 //! Also undoing a merge (`split`).
 
 use std::borrow::Cow;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -16,69 +15,6 @@ use super::{Store, StoreError, unix};
 use crate::model::{ContentHash, Item, NearShape};
 use crate::near::{BandIndex, Verdict, judge};
 use crate::text::html_to_text;
-
-/// The band index for the writes of one transaction: loaded from the stored shapes on first
-/// use, and forgotten (to be loaded again) unless [`BandWrites::keep`] is called once the
-/// transaction committed, so entries of a rolled-back write never stay.
-pub(super) struct BandWrites<'s> {
-    guard: MutexGuard<'s, Option<BandIndex>>,
-    kept: bool,
-}
-
-impl<'s> BandWrites<'s> {
-    /// Takes the index (the caller holds the writer, `conn`).
-    pub(super) fn lock(
-        index: &'s Mutex<Option<BandIndex>>,
-        conn: &Connection,
-    ) -> Result<BandWrites<'s>, StoreError> {
-        let mut guard = index.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            *guard = Some(load(conn)?);
-        }
-        Ok(BandWrites { guard, kept: false })
-    }
-
-    /// The transaction committed: what it indexed stays.
-    pub(super) fn keep(mut self) {
-        self.kept = true;
-    }
-
-    pub(super) fn index(&mut self) -> &mut BandIndex {
-        self.guard.get_or_insert_default()
-    }
-}
-
-impl Drop for BandWrites<'_> {
-    fn drop(&mut self) {
-        if !self.kept {
-            *self.guard = None;
-        }
-    }
-}
-
-/// The band index forgets the shapes up to `last` (which the store forgot), when it is loaded.
-pub(super) fn forget_indexed(index: &Mutex<Option<BandIndex>>, last: i64) {
-    let mut guard = index.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(index) = guard.as_mut() {
-        index.forget_through(u32::try_from(last).unwrap_or(u32::MAX));
-    }
-}
-
-/// The band index of every stored shape.
-fn load(conn: &Connection) -> Result<BandIndex, StoreError> {
-    let mut index = BandIndex::default();
-    let mut stmt = conn.prepare("SELECT id, bands FROM near_shapes")?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        if let Ok(id) = u32::try_from(row.get::<_, i64>(0)?) {
-            index.insert(
-                id,
-                &NearShape::hashes_from_bytes(&row.get::<_, Vec<u8>>(1)?),
-            );
-        }
-    }
-    Ok(index)
-}
 
 /// The stored story `item` (from feed `feed_id`) is another copy of, with the verdict.
 pub(super) fn find_story(

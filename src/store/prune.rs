@@ -80,7 +80,7 @@ impl Store {
         let forgotten = super::near::forget_before(&tx, unix(now - near_horizon))?;
         tx.commit()?;
         if let Some(last) = forgotten {
-            super::near::forget_indexed(&self.inner.bands, last);
+            super::bands::forget_indexed(&self.inner.bands, last);
         }
         Ok(stats)
     }
