@@ -25,16 +25,19 @@ pub fn lower_current_thread() {
     }
 }
 
+/// A thread's name and nice value from its `/proc/…/stat` line (the name may hold spaces and
+/// parentheses, so the fields are counted from the last `)`).
+#[cfg(test)]
+fn name_and_nice(stat: &str) -> Option<(&str, i32)> {
+    let (name, rest) = stat.split_once(" (")?.1.rsplit_once(')')?;
+    Some((name, rest.split_whitespace().nth(16)?.parse().ok()?))
+}
+
 /// The calling thread's nice value (Linux /proc), for tests.
 #[cfg(test)]
 pub(crate) fn current_thread_nice() -> Option<i32> {
     let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    stat.rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .nth(16)?
-        .parse()
-        .ok()
+    name_and_nice(&stat).map(|(_, nice)| nice)
 }
 
 /// The nice values of this process's threads named `name` (Linux /proc), for tests.
@@ -47,9 +50,9 @@ pub(crate) fn nice_of_threads_named(name: &str) -> Vec<i32> {
         .filter_map(Result::ok)
         .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
         .filter_map(|stat| {
-            let (comm, rest) = stat.split_once(" (")?.1.rsplit_once(')')?;
-            let nice = rest.split_whitespace().nth(16)?.parse().ok()?;
-            (comm == name).then_some(nice)
+            name_and_nice(&stat)
+                .filter(|(comm, _)| *comm == name)
+                .map(|(_, nice)| nice)
         })
         .collect()
 }
