@@ -22,19 +22,33 @@ const UNITS: [(&str, &str); 10] = [
     ("pct", "%"),
 ];
 
-/// Every figure of `text` as `context figure`, in order.
+/// Every figure of `text` as `context figure`, in order. Only tokens with a digit are looked
+/// at; each one's context is searched back to the previous such token only, so every byte is
+/// read at most twice however the text is made.
 pub fn figures(text: &str) -> Vec<String> {
-    let tokens: Vec<&str> = text.split_ascii_whitespace().collect();
+    let bytes = text.as_bytes();
     let mut found = Vec::new();
-    for (n, token) in tokens.iter().enumerate() {
-        if !token.bytes().any(|b| b.is_ascii_digit()) {
-            continue;
+    let (mut read, mut context) = (0, None);
+    while let Some(digit) = bytes[read..].iter().position(u8::is_ascii_digit) {
+        let digit = read + digit;
+        // Token bounds are ASCII whitespace (or the ends), so they are char boundaries.
+        let start = bytes[..digit]
+            .iter()
+            .rposition(u8::is_ascii_whitespace)
+            .map_or(0, |p| p + 1);
+        let end = bytes[digit..]
+            .iter()
+            .position(u8::is_ascii_whitespace)
+            .map_or(bytes.len(), |p| digit + p);
+        if let Some(nearer) = self::context(&text[read..start]) {
+            context = Some(nearer);
         }
-        let Some(mut figure) = figure(token) else {
+        read = end;
+        let (Some(context), Some(mut figure)) = (&context, figure(&text[start..end])) else {
             continue;
         };
         let bare = figure.chars().all(|c| c.is_ascii_digit() || c == '.');
-        if let Some(next) = tokens.get(n + 1).filter(|_| bare) {
+        if let Some(next) = text[end..].split_ascii_whitespace().next().filter(|_| bare) {
             let next = next.trim_matches(|c: char| !c.is_alphanumeric() && c != '%');
             let unit = UNITS
                 .iter()
@@ -43,19 +57,14 @@ pub fn figures(text: &str) -> Vec<String> {
                 figure.push_str(short);
             }
         }
-        if let Some(context) = context(&tokens[..n]) {
-            found.push(format!("{context} {figure}"));
-        }
+        found.push(format!("{context} {figure}"));
     }
     found
 }
 
-/// The last word before a figure that says what it counts, in lower case.
-fn context(before: &[&str]) -> Option<String> {
-    before.iter().rev().find_map(|token| {
-        if token.bytes().any(|b| b.is_ascii_digit()) {
-            return None;
-        }
+/// The last word of `before` that says what a figure counts, in lower case.
+fn context(before: &str) -> Option<String> {
+    before.split_ascii_whitespace().rev().find_map(|token| {
         let word: String = token
             .chars()
             .filter(|c| c.is_alphabetic())
@@ -68,9 +77,6 @@ fn context(before: &[&str]) -> Option<String> {
 /// A token that states a number, normalised: currency signs and thousands separators
 /// dropped, letters lower case (`$10B` → `10b`, `1,200` → `1200`, `4.5%` → `4.5%`).
 fn figure(token: &str) -> Option<String> {
-    if !token.chars().any(|c| c.is_ascii_digit()) {
-        return None;
-    }
     let trimmed = token.trim_matches(|c: char| !c.is_alphanumeric() && c != '%');
     let trimmed = trimmed.strip_suffix('s').unwrap_or(trimmed);
     let normal: String = trimmed
@@ -86,7 +92,7 @@ fn figure(token: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::figures;
+    use super::{UNITS, context, figure, figures};
 
     #[test]
     fn figures_come_with_the_word_before_them() {
@@ -100,5 +106,61 @@ mod tests {
     #[test]
     fn names_with_digits_are_not_figures() {
         assert!(figures("the covid19 wave and h264 video").is_empty());
+    }
+
+    /// The definition, token by token: each figure's context is the last word before it
+    /// that has no digit and is not filler.
+    fn by_tokens(text: &str) -> Vec<String> {
+        let tokens: Vec<&str> = text.split_ascii_whitespace().collect();
+        let mut found = Vec::new();
+        for (n, token) in tokens.iter().enumerate() {
+            if !token.bytes().any(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let Some(mut figure) = figure(token) else {
+                continue;
+            };
+            if figure.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && let Some(next) = tokens.get(n + 1)
+            {
+                let next = next.trim_matches(|c: char| !c.is_alphanumeric() && c != '%');
+                if let Some((_, short)) = UNITS.iter().find(|(w, _)| next.eq_ignore_ascii_case(w)) {
+                    figure.push_str(short);
+                }
+            }
+            let context = tokens[..n]
+                .iter()
+                .rev()
+                .filter(|t| !t.bytes().any(|b| b.is_ascii_digit()))
+                .find_map(|t| context(t));
+            if let Some(context) = context {
+                found.push(format!("{context} {figure}"));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn figures_are_found_as_the_token_by_token_definition_finds_them() {
+        const TOKENS: [&str; 16] = [
+            "raises", "the", "of", "$10B", "10", "billion", "week", "44.", "Über", "12%", "in",
+            "h264", "(2026)", "—", "1,200", "Millions",
+        ];
+        const GAPS: [&str; 4] = [" ", "  ", "\n", "\t "];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % below as u64) as usize
+        };
+        for _ in 0..2_000 {
+            let mut text = String::new();
+            for _ in 0..next(12) {
+                text.push_str(TOKENS[next(TOKENS.len())]);
+                text.push_str(GAPS[next(GAPS.len())]);
+            }
+            assert_eq!(figures(&text), by_tokens(&text), "{text:?}");
+        }
     }
 }
