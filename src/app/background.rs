@@ -64,6 +64,8 @@ pub(super) async fn checkpoint_regularly(store: Store, shutdown: CancellationTok
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(CHECKPOINT_EVERY) => {}
         }
-        store.checkpoint_soon();
+        if let Err(e) = store.call(Store::checkpoint_passive).await {
+            tracing::warn!(error = %e, "cannot copy the write-ahead log into the database");
+        }
     }
 }

@@ -4,7 +4,6 @@
 mod archive;
 mod articles;
 mod bands;
-mod checkpointer;
 mod explain;
 mod feeds;
 mod filter_sql;
@@ -22,8 +21,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
-
-use checkpointer::Checkpointer;
 
 pub use archive::ARCHIVE_PAGE_SIZE;
 pub use articles::{ArticleJob, ArticleOutcome, ArticleRecord};
@@ -114,8 +111,6 @@ struct Inner {
     version: Mutex<Connection>,
     /// The published spelling of tag keys (see `query::common_spelling`).
     spellings: Mutex<std::collections::HashMap<String, Option<String>>>,
-    /// Before the writer: its connection closes first.
-    checkpointer: Checkpointer,
     writer: Mutex<Connection>,
     /// The near band index (see [`bands::BandWrites`]), written under the writer's lock.
     bands: Mutex<Option<crate::near::BandIndex>>,
@@ -133,23 +128,12 @@ impl Store {
         writer
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(open_error)?;
-        migrations::migrate(&mut writer)?;
-        let checkpointer = Checkpointer::spawn(path).map_err(open_error)?;
-        let request = checkpointer.request();
+        // Checkpoint every ~32 MiB of WAL rather than 4 MiB: fewer fsyncs and fewer
+        // rewrites of the same index pages when many polls land at once.
         writer
-            .wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages| {
-                if pages >= checkpointer::WRITER_CHECKPOINTS_AT {
-                    // Busy while the checkpointing thread copies: that copy will do. An error
-                    // returned here would fail the commit that has happened.
-                    if let Err(e) = wal.checkpoint() {
-                        tracing::debug!(error = %e, "the writer's own checkpoint was left");
-                    }
-                } else if pages >= checkpointer::CHECKPOINT_PAGES {
-                    request.checkpoint();
-                }
-                Ok(())
-            }))
+            .pragma_update(None, "wal_autocheckpoint", 8192)
             .map_err(open_error)?;
+        migrations::migrate(&mut writer)?;
         let read_only = || -> Result<Connection, rusqlite::Error> {
             let conn = Connection::open_with_flags(
                 path,
@@ -166,7 +150,6 @@ impl Store {
                 reader: Mutex::new(reader),
                 version: Mutex::new(version),
                 spellings: Mutex::default(),
-                checkpointer,
                 bands: Mutex::default(),
             }),
         })
@@ -181,10 +164,12 @@ impl Store {
         Ok(())
     }
 
-    /// Asks for what the log holds to be copied into the database file, on the checkpointing
-    /// thread (without waiting for readers or writers); returns at once.
-    pub fn checkpoint_soon(&self) {
-        self.inner.checkpointer.request().checkpoint();
+    /// Copies what the log holds into the database file without waiting for readers or
+    /// writers; run regularly while the daemon works.
+    pub fn checkpoint_passive(&self) -> Result<(), StoreError> {
+        self.writer()
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Merges some of the text index's segments (about [`MERGE_PAGES`] pages, a few

@@ -388,7 +388,6 @@ fn both_query_plans_select_the_same_items() {
     }
 }
 
-mod checkpoints;
 mod near;
 mod retention;
 mod schema;
