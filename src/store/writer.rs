@@ -41,13 +41,6 @@ impl GroupCommit {
                 let mut untidy = true;
                 let mut batches = 0_usize;
                 while let Some(first) = next_job(&mut queue, &store, &mut untidy, &waiting) {
-                    untidy = true;
-                    // A daemon whose polls never pause for a second still merges, a step
-                    // every few batches.
-                    batches += 1;
-                    if batches.is_multiple_of(BUSY_MERGE_EVERY) {
-                        tidy_step(&store);
-                    }
                     let mut batch = vec![first];
                     while batch.len() < MAX_BATCH {
                         match queue.try_recv() {
@@ -55,7 +48,18 @@ impl GroupCommit {
                             Err(_) => break,
                         }
                     }
-                    write_batch(&store, batch);
+                    // Batches of unchanged feeds (304s) write no text: nothing to merge, and
+                    // merging among them made a warm poll pay for the cold one's index.
+                    if !write_batch(&store, batch) {
+                        continue;
+                    }
+                    untidy = true;
+                    // A daemon whose polls never pause for a second still merges, a step
+                    // every few batches.
+                    batches += 1;
+                    if batches.is_multiple_of(BUSY_MERGE_EVERY) {
+                        tidy_step(&store);
+                    }
                 }
             })
             .expect("the writer thread starts");
@@ -111,19 +115,27 @@ fn tidy_step(store: &Store) -> bool {
     })
 }
 
-fn write_batch(store: &Store, batch: Vec<Job>) {
+/// Writes a batch in one transaction; whether it stored any story (new, changed or another
+/// source of one), so may have written to the text index.
+fn write_batch(store: &Store, batch: Vec<Job>) -> bool {
     let (polls, replies): (Vec<PollWrite>, Vec<_>) = batch.into_iter().unzip();
     match store.record_polls(&polls) {
         Ok(results) => {
+            let stored = results
+                .iter()
+                .flatten()
+                .any(|s| s.new + s.updated + s.deduplicated > 0);
             for (reply, result) in replies.into_iter().zip(results) {
                 let _ = reply.send(result);
             }
+            stored
         }
         Err(e) => {
             let shared = std::sync::Arc::new(e);
             for reply in replies {
                 let _ = reply.send(Err(StoreError::Batch(shared.clone())));
             }
+            false
         }
     }
 }

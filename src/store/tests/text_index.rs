@@ -88,6 +88,25 @@ async fn the_writer_merges_the_index_once_no_poll_comes() {
     assert_all_found(&f, FEW);
 }
 
+#[tokio::test]
+async fn polls_that_store_nothing_leave_merging_for_idle_time() {
+    let (f, writer) = written_by_the_writer(FEW).await;
+    // Five times the busy writer's merge interval of unchanged feeds, as a warm poll brings.
+    for n in 0..5 * 8 {
+        let poll = PollWrite {
+            name: "a".into(),
+            outcome: PollOutcome::NotModified,
+            items: Vec::new(),
+            now: at(100 + n),
+            next_poll: at(160 + n),
+            near_window: None,
+            full_text: false,
+        };
+        writer.write(poll).await.expect("written");
+    }
+    assert_eq!(segments(&f), FEW as i64, "no merge step among them");
+}
+
 /// `polls` one-story polls handed to a writer thread one after another, as a daemon's are;
 /// the writer is returned so that it goes on (idling) while the test looks.
 async fn written_by_the_writer(polls: usize) -> (Fixture, GroupCommit) {
