@@ -38,7 +38,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const BACKUP_TRIES: u32 = 50;
 /// Page cache of the writer, SQLite's default: 8 MiB was no faster (poll bench: 1,000 feeds
 /// cold 12.1–14.0 s with 8 MiB, 12.7–13.2 s with 2 MiB; 5,000 feeds 99 s and 87 s) and held
-/// 6.5 MiB more at the peak, the operating system caching the file anyway. Emptied whenever
+/// about 7 MiB more at the peak, the operating system caching the file anyway. Emptied whenever
 /// the writer goes idle.
 const WRITER_CACHE_KIB: i64 = 2048;
 /// Page cache of each reading connection: an output's newest entries need a few hundred
