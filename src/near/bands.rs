@@ -28,6 +28,8 @@ const EMPTY: u64 = 0;
 pub struct BandIndex {
     slots: Vec<u64>,
     len: usize,
+    /// The highest shape id inserted: shapes stored after it (by another process) are new.
+    newest: u32,
 }
 
 impl Default for BandIndex {
@@ -54,6 +56,7 @@ impl BandIndex {
         BandIndex {
             slots: vec![EMPTY; buckets * BUCKET],
             len: 0,
+            newest: 0,
         }
     }
 
@@ -82,6 +85,7 @@ impl BandIndex {
         if shape == 0 {
             return;
         }
+        self.newest = self.newest.max(shape);
         self.touch(bands);
         for band in bands {
             let buckets = self.slots.len() / BUCKET;
@@ -126,6 +130,7 @@ impl BandIndex {
     /// The table again with `buckets` buckets, holding the entries `keep` keeps.
     fn rebuild(&mut self, buckets: usize, keep: impl Fn(u64) -> bool) {
         let old = std::mem::replace(self, BandIndex::with_buckets(buckets));
+        self.newest = old.newest;
         for entry in old.slots.into_iter().filter(|e| *e != EMPTY && keep(*e)) {
             self.place(entry);
         }
@@ -181,6 +186,11 @@ impl BandIndex {
             .next_power_of_two()
             .clamp(MIN_BUCKETS, MAX_BUCKETS);
         self.rebuild(buckets, |e| shape_of(e) > last);
+    }
+
+    /// The highest shape id ever inserted (0 when none was).
+    pub fn newest(&self) -> u32 {
+        self.newest
     }
 
     /// Entries held.
@@ -246,6 +256,7 @@ mod tests {
         assert_eq!(index.len(), 10 * 22);
         assert!(index.slots.len() * 4 <= grown, "memory given back");
         assert_eq!(index.candidates(&bands(495, 22))[0], 495);
+        assert_eq!(index.newest(), 500, "kept through growing and forgetting");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The near band index of the writer's transactions: the in-memory index (`near::BandIndex`)
-//! loaded from the stored shapes, kept when a transaction commits and dropped when it does not.
+//! loaded from the stored shapes, kept when a transaction commits and dropped when it does not,
+//! and brought up to date at the start of each with the shapes another process stored (a
+//! `feedsift poll` from the command line while the daemon runs).
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -23,11 +25,11 @@ impl<'s> BandWrites<'s> {
         index: &'s Mutex<Option<BandIndex>>,
         conn: &Connection,
     ) -> Result<BandWrites<'s>, StoreError> {
-        let mut guard = index.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            *guard = Some(load(conn)?);
-        }
-        Ok(BandWrites { guard, kept: false })
+        let guard = index.lock().unwrap_or_else(|p| p.into_inner());
+        let mut writes = BandWrites { guard, kept: false };
+        // Should this fail, the guard drops the index, to be loaded whole next time.
+        add_stored_since(conn, writes.index())?;
+        Ok(writes)
     }
 
     /// The transaction committed: what it indexed stays.
@@ -56,11 +58,10 @@ pub(super) fn forget_indexed(index: &Mutex<Option<BandIndex>>, last: i64) {
     }
 }
 
-/// The band index of every stored shape.
-fn load(conn: &Connection) -> Result<BandIndex, StoreError> {
-    let mut index = BandIndex::default();
-    let mut stmt = conn.prepare("SELECT id, bands FROM near_shapes")?;
-    let mut rows = stmt.query([])?;
+/// Adds to `index` the stored shapes newer than any it holds: every one to an empty index.
+fn add_stored_since(conn: &Connection, index: &mut BandIndex) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT id, bands FROM near_shapes WHERE id > ?1")?;
+    let mut rows = stmt.query([index.newest()])?;
     while let Some(row) = rows.next()? {
         if let Ok(id) = u32::try_from(row.get::<_, i64>(0)?) {
             index.insert(
@@ -69,5 +70,5 @@ fn load(conn: &Connection) -> Result<BandIndex, StoreError> {
             );
         }
     }
-    Ok(index)
+    Ok(())
 }

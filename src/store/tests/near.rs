@@ -1,5 +1,6 @@
 //! The near band index in memory against the shapes stored: loaded when the store opens,
-//! forgotten with a rolled-back write, pruned with the shapes.
+//! brought up to date with what another process stored, forgotten with a rolled-back write,
+//! pruned with the shapes.
 
 use super::*;
 use rusqlite::{Connection, params};
@@ -72,6 +73,34 @@ fn a_copy_joins_a_story_indexed_before_the_store_was_reopened() {
     assert_eq!(stats.deduplicated, 1);
     assert_eq!(one_item_with_sources(&reopened, "Story 1 as a tells it"), 2);
     assert_eq!(indexed(&reopened), Some(stored_entries(&reopened)));
+}
+
+#[test]
+fn a_copy_joins_a_story_another_process_stored_meanwhile() {
+    let f = fixture();
+    poll(&f, "a", &[told(1, "a", 0)], 10);
+    assert!(indexed(&f).is_some(), "the daemon's index is loaded");
+    // `feedsift poll` from the command line: a store of its own on the same file.
+    let command_line = Store::open(&f.path).expect("second store");
+    let write = PollWrite {
+        name: "b".into(),
+        outcome: fetched(),
+        items: vec![told(2, "b", 20)],
+        now: at(30),
+        next_poll: at(90),
+        near_window: Some(std::time::Duration::from_secs(3 * 86400)),
+        full_text: false,
+    };
+    command_line
+        .record_polls(&[write])
+        .expect("written elsewhere");
+    let stats = poll(&f, "a", &[told(2, "a", 25)], 40);
+    assert_eq!(
+        stats.deduplicated, 1,
+        "merged into the story stored elsewhere"
+    );
+    assert_eq!(one_item_with_sources(&f, "Story 2 as b tells it"), 2);
+    assert_eq!(indexed(&f), Some(stored_entries(&f)));
 }
 
 #[test]
