@@ -6,10 +6,11 @@
 //! parsed, processed and shaped on its parsing threads, one per core; written by its writer
 //! thread, which takes whatever polls wait as one transaction), without near merging (the
 //! pipeline as it was) and with it, five runs of each in turn. Prints the recall of every kind
-//! of copy, the wrong merges per 1,000 items, and the wall and CPU time of the fastest run of
-//! each with their ratios. Then two stores grow, with and without near merging: the corpus
-//! again and again, ten days later each time, with the near index pruned as the daemon prunes
-//! it, printing the ingest time per 1,000 items of both at each size.
+//! of copy, the wrong merges per 1,000 items, the wall and CPU time of the fastest run of
+//! each with their ratios, and the median ratio of runs taken in pairs. Then two stores grow,
+//! with and without near merging: the corpus again and again, ten days later each time, with
+//! the near index pruned as the daemon prunes it, printing the ingest time per 1,000 items of
+//! both at each size.
 //!
 //! Two corpora: the pairs alone (every story has a copy or a look-alike), and the pairs among
 //! feeds of realistic size, each also carrying `SINGLES` stories no other feed tells.
@@ -69,18 +70,26 @@ type Stored = (Store, Vec<FeedSpec>, tempfile::TempDir);
 /// Runs of each kind in a comparison, taken in turn so that both see the same machine.
 const RUNS: usize = 5;
 
-/// Ingests `feeds` without and with near merging (the fastest of [`RUNS`] each); returns both
-/// stores, with near merging first.
+/// Ingests `feeds` without and with near merging (the fastest of [`RUNS`] each, and the
+/// median of each pair's ratio: runs taken side by side see the same machine, so their ratios
+/// spread less than the fastest runs); returns both stores, with near merging first.
 fn compare(label: &str, feeds: &[Vec<Entry>], now: DateTime<Utc>) -> (Stored, Stored) {
     let items: usize = feeds.iter().map(Vec::len).sum();
     let mut best: [Option<(Took, Stored)>; 2] = [None, None];
+    let (mut wall_ratios, mut cpu_ratios) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
+        let mut pair = [None; 2];
         for near in [false, true] {
             let run = ingest_corpus(feeds, near, now);
+            pair[usize::from(near)] = Some(run.0);
             let slot = &mut best[usize::from(near)];
             if slot.as_ref().is_none_or(|(took, _)| run.0.wall < took.wall) {
                 *slot = Some(run);
             }
+        }
+        if let [Some(without), Some(with)] = pair {
+            wall_ratios.push(with.wall.as_secs_f64() / without.wall.as_secs_f64());
+            cpu_ratios.push(with.cpu / without.cpu);
         }
     }
     let [without, with] = best.map(|run| run.expect("RUNS > 0"));
@@ -95,7 +104,17 @@ fn compare(label: &str, feeds: &[Vec<Entry>], now: DateTime<Utc>) -> (Stored, St
         100.0 * with.wall.as_secs_f64() / without.wall.as_secs_f64(),
         100.0 * with.cpu / without.cpu,
     );
+    println!(
+        "  median of the {RUNS} runs taken in pairs: {:.0} % of the time without (CPU {:.0} %)",
+        100.0 * median(&mut wall_ratios),
+        100.0 * median(&mut cpu_ratios),
+    );
     (store, plain)
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// The corpus over `FEEDS` feeds: each pair's original and copy in different feeds (a copy of
