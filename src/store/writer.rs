@@ -13,8 +13,12 @@ const QUEUE: usize = 64;
 const MAX_BATCH: usize = 32;
 /// How long no poll must come before the writer tidies the text index.
 const QUIET: std::time::Duration = std::time::Duration::from_secs(1);
-/// While polls keep coming, one merge step after this many transactions.
+/// While polls keep coming, one merge step after this many transactions that stored stories…
 const BUSY_MERGE_EVERY: usize = 8;
+/// … or after this many that stored none (unchanged feeds): a daemon of many feeds that never
+/// idles for a second still tidies what an earlier run left, without a warm poll paying for
+/// a cold one's index step by step.
+const UNCHANGED_MERGE_EVERY: usize = 64;
 
 type Job = (PollWrite, oneshot::Sender<Result<IngestStats, StoreError>>);
 
@@ -39,7 +43,7 @@ impl GroupCommit {
                     .expect("a timer for the writer thread");
                 // A store opened again may hold what an earlier run left unmerged.
                 let mut untidy = true;
-                let mut batches = 0_usize;
+                let (mut stored, mut unchanged) = (0_usize, 0_usize);
                 while let Some(first) = next_job(&mut queue, &store, &mut untidy, &waiting) {
                     let mut batch = vec![first];
                     while batch.len() < MAX_BATCH {
@@ -48,16 +52,17 @@ impl GroupCommit {
                             Err(_) => break,
                         }
                     }
-                    // Batches of unchanged feeds (304s) write no text: nothing to merge, and
-                    // merging among them made a warm poll pay for the cold one's index.
-                    if !write_batch(&store, batch) {
-                        continue;
-                    }
-                    untidy = true;
-                    // A daemon whose polls never pause for a second still merges, a step
-                    // every few batches.
-                    batches += 1;
-                    if batches.is_multiple_of(BUSY_MERGE_EVERY) {
+                    // A daemon whose polls never pause for a second still merges, a step every
+                    // few batches; batches of unchanged feeds write no text, so they count less.
+                    let step = if write_batch(&store, batch) {
+                        untidy = true;
+                        stored += 1;
+                        stored.is_multiple_of(BUSY_MERGE_EVERY)
+                    } else {
+                        unchanged += 1;
+                        unchanged.is_multiple_of(UNCHANGED_MERGE_EVERY)
+                    };
+                    if step && untidy {
                         tidy_step(&store);
                     }
                 }

@@ -88,11 +88,9 @@ async fn the_writer_merges_the_index_once_no_poll_comes() {
     assert_all_found(&f, FEW);
 }
 
-#[tokio::test]
-async fn polls_that_store_nothing_leave_merging_for_idle_time() {
-    let (f, writer) = written_by_the_writer(FEW).await;
-    // Five times the busy writer's merge interval of unchanged feeds, as a warm poll brings.
-    for n in 0..5 * 8 {
+/// `count` polls of an unchanged feed handed to `writer` one after another.
+async fn unchanged(writer: &GroupCommit, count: i64) {
+    for n in 0..count {
         let poll = PollWrite {
             name: "a".into(),
             outcome: PollOutcome::NotModified,
@@ -104,7 +102,19 @@ async fn polls_that_store_nothing_leave_merging_for_idle_time() {
         };
         writer.write(poll).await.expect("written");
     }
+}
+
+#[tokio::test]
+async fn polls_that_store_nothing_merge_far_less_often() {
+    let (f, writer) = written_by_the_writer(FEW).await;
+    // Five times the interval of polls that store stories, as a warm poll brings.
+    unchanged(&writer, 5 * 8).await;
     assert_eq!(segments(&f), FEW as i64, "no merge step among them");
+    // A daemon of unchanged feeds that never idles still tidies, slowly.
+    unchanged(&writer, 64).await;
+    let segments = segments(&f);
+    assert!(segments < FEW as i64, "{segments} segments");
+    assert_all_found(&f, FEW);
 }
 
 /// `polls` one-story polls handed to a writer thread one after another, as a daemon's are;
