@@ -78,19 +78,17 @@ fn compare(label: &str, feeds: &[Vec<Entry>], now: DateTime<Utc>) -> (Stored, St
     let mut best: [Option<(Took, Stored)>; 2] = [None, None];
     let (mut wall_ratios, mut cpu_ratios) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
-        let mut pair = [None; 2];
-        for near in [false, true] {
+        let [without, with] = [false, true].map(|near| {
             let run = ingest_corpus(feeds, near, now);
-            pair[usize::from(near)] = Some(run.0);
+            let took = run.0;
             let slot = &mut best[usize::from(near)];
-            if slot.as_ref().is_none_or(|(took, _)| run.0.wall < took.wall) {
+            if slot.as_ref().is_none_or(|(best, _)| took.wall < best.wall) {
                 *slot = Some(run);
             }
-        }
-        if let [Some(without), Some(with)] = pair {
-            wall_ratios.push(with.wall.as_secs_f64() / without.wall.as_secs_f64());
-            cpu_ratios.push(with.cpu / without.cpu);
-        }
+            took
+        });
+        wall_ratios.push(with.wall.as_secs_f64() / without.wall.as_secs_f64());
+        cpu_ratios.push(with.cpu / without.cpu);
     }
     let [without, with] = best.map(|run| run.expect("RUNS > 0"));
     let ((without, plain), (with, store)) = (without, with);

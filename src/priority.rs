@@ -40,6 +40,13 @@ pub(crate) fn current_thread_nice() -> Option<i32> {
     name_and_nice(&stat).map(|(_, nice)| nice)
 }
 
+/// The nice value a thread lowered from the calling one has (tests run under `nice` already
+/// may be lower still), for tests.
+#[cfg(test)]
+pub(crate) fn background_nice_from_here() -> Option<i32> {
+    current_thread_nice().map(|here| BACKGROUND_NICE.max(here))
+}
+
 /// The nice values of this process's threads named `name` (Linux /proc), for tests.
 #[cfg(test)]
 pub(crate) fn nice_of_threads_named(name: &str) -> Vec<i32> {
