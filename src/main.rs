@@ -325,7 +325,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let output = config.output(&output).cloned().ok_or_else(|| {
                     BadArgument(format!("no output named `{output}` in the config"))
                 })?;
-                let store = app::open_store(&config).await?;
+                let store = app::open_store_to_search(&config).await?;
                 let doc = store
                     .call(move |s| inspect::render_output(s, &config, &output, format.into()))
                     .await?;
@@ -343,7 +343,7 @@ async fn query(
     explain: bool,
 ) -> anyhow::Result<()> {
     let expr = feedsift::filter::parse(expr)?;
-    let store = app::open_store(&config).await?;
+    let store = app::open_store_to_search(&config).await?;
     let doc_format = match format {
         QueryFormat::Text => None,
         QueryFormat::Atom => Some(Format::Atom),

@@ -39,6 +39,17 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// Opens the database for a command that searches it: waits for its text index to be whole
+/// (it is rebuilt first after an unclean stop; the daemon serves meanwhile instead).
+pub async fn open_store_to_search(config: &Config) -> anyhow::Result<Store> {
+    let store = open_store(config).await?;
+    store
+        .call(|s| Ok(s.wait_for_text_index(None)))
+        .await
+        .context("waiting for the text index")?;
+    Ok(store)
+}
+
 pub fn feed_specs(feeds: &[FeedConfig]) -> Vec<FeedSpec> {
     feeds
         .iter()

@@ -114,6 +114,7 @@ impl Store {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         let mut bands = None;
+        let mut batch = None;
         match outcome {
             ArticleOutcome::Kept {
                 html,
@@ -147,7 +148,7 @@ impl Store {
                     })?;
                 let mut texts = TextWrites::default();
                 texts.replace(item_id, title.into(), text.into());
-                texts.write(&tx)?;
+                batch = texts.finish(&tx)?;
                 let mut insert = tx.prepare_cached(super::items::INSERT_TAG)?;
                 super::items::insert_tags(&mut insert, item_id, feed_id, tags)?;
                 if let Some(shape) = shape {
@@ -182,6 +183,7 @@ impl Store {
             }
         }
         tx.commit()?;
+        self.send_text(batch);
         if let Some(bands) = bands {
             bands.keep();
         }

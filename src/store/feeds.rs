@@ -118,8 +118,9 @@ impl Store {
             }
         }
         if results.len() == polls.len() {
-            texts.write(&tx)?;
+            let batch = texts.finish(&tx)?;
             tx.commit()?;
+            self.send_text(batch);
             bands.keep();
             return Ok(results);
         }
@@ -128,17 +129,20 @@ impl Store {
         results.clear();
         let mut tx = conn.transaction()?;
         let mut bands = self.band_writes(&tx)?;
+        let mut texts = TextWrites::default();
         for poll in polls {
             let savepoint = tx.savepoint()?;
-            let mut texts = TextWrites::default();
-            let result = write_poll(&savepoint, (&mut texts, bands.index()), poll)
-                .and_then(|stats| texts.write(&savepoint).map(|()| stats));
+            let mut written = TextWrites::default();
+            let result = write_poll(&savepoint, (&mut written, bands.index()), poll);
             if result.is_ok() {
                 savepoint.commit()?;
+                texts.absorb(written);
             }
             results.push(result);
         }
+        let batch = texts.finish(&tx)?;
         tx.commit()?;
+        self.send_text(batch);
         // A poll rolled back may have indexed shapes that are not stored: the index is
         // loaded again next time.
         if results.iter().all(Result::is_ok) {

@@ -159,7 +159,7 @@ fn phrase_match(cond: &mut Condition, query: String, mode: Mode) -> String {
     // FTS5 answers a phrase fastest as a whole set; asked row by row it re-reads its index.
     // In probe mode the unary `+` keeps the set from driving the scan of the newest items.
     let id = if mode == Mode::Probe { "+i.id" } else { "i.id" };
-    format!("{id} IN (SELECT rowid FROM item_text WHERE item_text MATCH ?{n})")
+    format!("{id} IN (SELECT rowid FROM search.item_text WHERE item_text MATCH ?{n})")
 }
 
 /// An FTS5 phrase: the text in double quotes, inner quotes doubled, so no operator inside

@@ -250,7 +250,7 @@ const MIGRATIONS: &[Step] = &[
     // 14: the text index merges its segments 16 at a time while polls are written, and 8 MiB
     // of terms are gathered before a segment is written (rather than 4 and 1 MiB): a cold
     // poll of 1,000 feeds spent a third of its time merging. The writer merges further when
-    // it is idle (`Store::tidy_text_index`), so searches see few segments.
+    // it is idle, so searches see few segments.
     Step::Sql(
         "INSERT INTO item_text (item_text, rank) VALUES ('automerge', 16);
          INSERT INTO item_text (item_text, rank) VALUES ('crisismerge', 64);
@@ -260,6 +260,12 @@ const MIGRATIONS: &[Step] = &[
     // 15: band keys move into their shape's row (the band index is kept in memory): a table
     // of them cost 22 random-key inserts an item.
     Step::Code(bands_into_shapes),
+    // 16: the text index moves into a file of its own, written by a thread of its own (see
+    // `text_index`); the store numbers its transactions that change it. The move itself is
+    // made on opening, so that one interrupted is made again.
+    Step::Sql(
+        "CREATE TABLE text_state (batch INTEGER NOT NULL); INSERT INTO text_state VALUES (0);",
+    ),
 ];
 
 /// The schema version this build writes.

@@ -12,6 +12,8 @@ mod migrations;
 mod near;
 mod prune;
 mod query;
+mod text_index;
+mod text_rebuild;
 mod text_writes;
 mod websub;
 mod writer;
@@ -44,8 +46,9 @@ const WRITER_CACHE_KIB: i64 = 2048;
 /// Page cache of each reading connection: an output's newest entries need a few hundred
 /// pages, and the operating system caches the file anyway.
 const READER_CACHE_KIB: i64 = 2048;
-/// Pages of the text index one idle merge step writes at most.
-const MERGE_PAGES: i64 = 256;
+/// How long a search waits at most for the text index to take in what this process has
+/// committed (it follows the store's writer within milliseconds, but a rebuild takes longer).
+const TEXT_WAIT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -75,6 +78,11 @@ pub enum StoreError {
         "this file is another program's SQLite database, not feedsift's; set [storage] path to another file"
     )]
     NotOurs,
+    #[error("cannot lock {path}: {cause}")]
+    Lock {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
     #[error("database task failed")]
     TaskFailed,
     /// Every poll of a group commit gets the one error of the batch.
@@ -105,14 +113,16 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
-/// Fields drop in order: the writer goes last, so that closing it (as the last connection)
-/// folds the write-ahead log into the database file, as SQLite does on a last close.
+/// Fields drop in order: the text index's thread writes what waits and closes its file once
+/// the readers have; the writer goes last, so that closing it (as the last connection) folds
+/// the write-ahead log into the database file, as SQLite does on a last close.
 struct Inner {
     reader: Mutex<Connection>,
     /// Only asks `PRAGMA data_version`, so that question never waits behind a long read.
     version: Mutex<Connection>,
     /// The published spelling of tag keys (see `query::common_spelling`).
     spellings: Mutex<std::collections::HashMap<String, Option<String>>>,
+    text: text_index::TextIndex,
     writer: Mutex<Connection>,
     /// The near band index (see [`bands::BandWrites`]), written under the writer's lock.
     bands: Mutex<Option<crate::near::BandIndex>>,
@@ -136,12 +146,17 @@ impl Store {
             .pragma_update(None, "wal_autocheckpoint", 8192)
             .map_err(open_error)?;
         migrations::migrate(&mut writer)?;
+        let text = text_index::TextIndex::open(path, &writer)?;
         let read_only = || -> Result<Connection, rusqlite::Error> {
             let conn = Connection::open_with_flags(
                 path,
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
             configure(&conn, READER_CACHE_KIB)?;
+            conn.execute(
+                "ATTACH DATABASE ?1 AS search",
+                [text_index::path_beside(path).to_string_lossy()],
+            )?;
             Ok(conn)
         };
         let reader = read_only().map_err(open_error)?;
@@ -152,6 +167,7 @@ impl Store {
                 reader: Mutex::new(reader),
                 version: Mutex::new(version),
                 spellings: Mutex::default(),
+                text,
                 bands: Mutex::default(),
             }),
         })
@@ -172,21 +188,6 @@ impl Store {
         self.writer()
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
-    }
-
-    /// Merges some of the text index's segments (about [`MERGE_PAGES`] pages, a few
-    /// milliseconds of work); false once there is nothing left to merge. Ingest leaves up to
-    /// 16 segments per level for speed; this brings them down to 4 while the writer is idle,
-    /// so that searches read few.
-    pub fn tidy_text_index(&self) -> Result<bool, StoreError> {
-        let conn = self.writer();
-        let before = conn.total_changes();
-        conn.execute(
-            "INSERT INTO item_text (item_text, rank) VALUES ('merge', ?1)",
-            [MERGE_PAGES],
-        )?;
-        // FTS5's documented test: fewer than 2 changes means the merge had nothing to do.
-        Ok(conn.total_changes() - before >= 2)
     }
 
     /// Gives back the memory of the writer's page cache (the writer has gone idle: a cold
@@ -262,10 +263,25 @@ impl Store {
     }
 
     /// A number that changes whenever any connection, in this process or another, commits
-    /// a change to the database. Cheap: answered from the WAL index.
+    /// a change to the database or its text index. Cheap: answered from the WAL indexes.
     pub fn data_version(&self) -> Result<i64, StoreError> {
         let conn = self.inner.version.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+        // Both only ever grow, so their sum changes whenever either does.
+        let store: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let text: i64 = conn.query_row("PRAGMA search.data_version", [], |r| r.get(0))?;
+        Ok(store + text)
+    }
+
+    /// Waits until the text index holds what this process has committed (and any rebuild of
+    /// it has finished), at most `limit` (`None`: however long that takes); whether it does.
+    pub fn wait_for_text_index(&self, limit: Option<Duration>) -> bool {
+        self.inner.text.wait(limit)
+    }
+
+    /// Hands a committed transaction's text index writes to the text index's thread. Called
+    /// with the writer's lock still held, so they arrive in the order they committed.
+    fn send_text(&self, batch: Option<text_writes::TextBatch>) {
+        self.inner.text.send(batch);
     }
 
     /// The number of canonical items stored.

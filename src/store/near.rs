@@ -347,8 +347,9 @@ impl Store {
         let fullest = fullest_content(&tx, item_id)?;
         let fullest = fullest.as_deref().map(html_to_text).unwrap_or_default();
         replace_text(&tx, &mut texts, item_id, fullest.into())?;
-        texts.write(&tx)?;
+        let batch = texts.finish(&tx)?;
         tx.commit()?;
+        self.send_text(batch);
         Ok(hash.entry_id())
     }
 }

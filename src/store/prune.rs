@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
+use super::text_writes::TextWrites;
 use super::{Store, StoreError, unix};
 
 /// Tombstones not seen in any feed for this long are forgotten: feeds that still carry an
@@ -48,6 +49,7 @@ impl Store {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
         let mut stats = PruneStats::default();
+        let mut texts = TextWrites::default();
         let cutoff =
             now - chrono::Duration::from_std(retention.max_age).unwrap_or(chrono::Duration::MAX);
         let expired: Vec<i64> = tx
@@ -55,7 +57,7 @@ impl Store {
             .query_map(params![unix(cutoff), batch as i64], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         for id in expired {
-            delete_item(&tx, id, now)?;
+            delete_item(&tx, &mut texts, id, now)?;
             stats.items += 1;
         }
         let excess = excess_sources(
@@ -64,7 +66,7 @@ impl Store {
             batch.saturating_sub(stats.items),
         )?;
         for (feed_id, upstream_key, item_id) in excess {
-            if drop_source(&tx, feed_id, &upstream_key, item_id, now)? {
+            if drop_source(&tx, &mut texts, (feed_id, &upstream_key, item_id), now)? {
                 stats.items += 1;
             }
             stats.sources += 1;
@@ -78,7 +80,9 @@ impl Store {
         let near_horizon = chrono::Duration::from_std(retention.near_window + NEAR_SLACK)
             .unwrap_or(chrono::Duration::MAX);
         let forgotten = super::near::forget_before(&tx, unix(now - near_horizon))?;
+        let batch = texts.finish(&tx)?;
         tx.commit()?;
+        self.send_text(batch);
         if let Some(last) = forgotten {
             super::bands::forget_indexed(&self.inner.bands, last);
         }
@@ -114,9 +118,8 @@ fn excess_sources(
 /// Returns whether the item was deleted.
 fn drop_source(
     tx: &Connection,
-    feed_id: i64,
-    upstream_key: &str,
-    item_id: i64,
+    texts: &mut TextWrites,
+    (feed_id, upstream_key, item_id): (i64, &str, i64),
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     tombstone_key(tx, feed_id, upstream_key, now)?;
@@ -127,13 +130,18 @@ fn drop_source(
         .prepare_cached("SELECT count(*) FROM sources WHERE item_id = ?1")?
         .query_row([item_id], |r| r.get(0))?;
     if left == 0 {
-        delete_item(tx, item_id, now)?;
+        delete_item(tx, texts, item_id, now)?;
     }
     Ok(left == 0)
 }
 
 /// Deletes an item with everything that refers to it, leaving tombstones of its hashes and keys.
-fn delete_item(tx: &Connection, item_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+fn delete_item(
+    tx: &Connection,
+    texts: &mut TextWrites,
+    item_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let keys: Vec<(i64, String)> = tx
         .prepare_cached("SELECT feed_id, upstream_key FROM sources WHERE item_id = ?1")?
         .query_map([item_id], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -148,8 +156,7 @@ fn delete_item(tx: &Connection, item_id: i64, now: DateTime<Utc>) -> Result<(), 
          ON CONFLICT (hash) DO UPDATE SET seen = excluded.seen",
     )?
     .execute(params![item_id, unix(now)])?;
-    tx.prepare_cached("DELETE FROM item_text WHERE rowid = ?1")?
-        .execute([item_id])?;
+    texts.delete(item_id);
     // Sources, hashes and tags go with it (ON DELETE CASCADE).
     tx.prepare_cached("DELETE FROM items WHERE id = ?1")?
         .execute([item_id])?;

@@ -39,10 +39,17 @@ impl Store {
         filter: Option<&Expr>,
         limit: usize,
     ) -> Result<Vec<i64>, StoreError> {
-        let conn = self.reader();
         let Some(expr) = filter else {
-            return newest_ids(&conn, &Condition::default(), None, limit);
+            return newest_ids(&self.reader(), &Condition::default(), None, limit);
         };
+        let searches = expr
+            .terms()
+            .iter()
+            .any(|term| matches!(term, Expr::Phrase(_) | Expr::TitlePhrase(_)));
+        if searches && !self.wait_for_text_index(Some(super::TEXT_WAIT)) {
+            tracing::debug!("searching a text index that is still catching up");
+        }
+        let conn = self.reader();
         let window = (limit * PROBE_WINDOW_PER_RESULT).max(MIN_PROBE_WINDOW);
         let cutoff: Option<i64> = conn
             .prepare_cached(

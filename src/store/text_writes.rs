@@ -1,5 +1,5 @@
-//! The text index's writes of one transaction, held until its end and then made in rowid
-//! order.
+//! The text index's writes of one transaction, gathered while it runs and handed to the text
+//! index's thread (see [`super::text_index`]) once it commits, in rowid order.
 //!
 //! FTS5 keeps a transaction's new terms in memory and writes them out as one segment at
 //! commit, but only while rows arrive in ascending rowid order: a row written below the last
@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 use super::StoreError;
 
@@ -18,11 +18,11 @@ use super::StoreError;
 struct Row<'a> {
     /// The index holds a text for the row from before the transaction: removed first.
     indexed: bool,
-    title: Cow<'a, str>,
-    body: Cow<'a, str>,
+    /// The row's new title and body; none when the row is deleted.
+    text: Option<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
-/// Text index rows to write before the transaction commits.
+/// Text index rows to write once the transaction commits.
 #[derive(Default)]
 pub(super) struct TextWrites<'a> {
     rows: BTreeMap<i64, Row<'a>>,
@@ -31,43 +31,77 @@ pub(super) struct TextWrites<'a> {
 impl<'a> TextWrites<'a> {
     /// The text of a row new in this transaction.
     pub(super) fn insert(&mut self, rowid: i64, title: &'a str, body: &'a str) {
+        let text = Some((Cow::Borrowed(title), Cow::Borrowed(body)));
         self.rows.insert(
             rowid,
             Row {
                 indexed: false,
-                title: Cow::Borrowed(title),
-                body: Cow::Borrowed(body),
+                text,
             },
         );
     }
 
     /// The row's text becomes this, whether the row is new in this transaction or not.
     pub(super) fn replace(&mut self, rowid: i64, title: Cow<'a, str>, body: Cow<'a, str>) {
-        let indexed = self.rows.get(&rowid).is_none_or(|row| row.indexed);
-        self.rows.insert(
-            rowid,
-            Row {
-                indexed,
-                title,
-                body,
-            },
-        );
+        self.set(rowid, true, Some((title, body)));
     }
 
-    /// Makes the writes, lowest rowid first.
-    pub(super) fn write(self, tx: &Connection) -> Result<(), StoreError> {
-        if self.rows.is_empty() {
-            return Ok(());
-        }
-        let mut delete = tx.prepare_cached("DELETE FROM item_text WHERE rowid = ?1")?;
-        let mut insert =
-            tx.prepare_cached("INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)")?;
-        for (rowid, row) in self.rows {
-            if row.indexed {
-                delete.execute([rowid])?;
-            }
-            insert.execute(params![rowid, row.title, row.body])?;
-        }
-        Ok(())
+    /// The row leaves the index.
+    pub(super) fn delete(&mut self, rowid: i64) {
+        self.set(rowid, true, None);
     }
+
+    /// Takes in the writes of a savepoint that committed inside this transaction.
+    pub(super) fn absorb(&mut self, later: TextWrites<'a>) {
+        for (rowid, row) in later.rows {
+            self.set(rowid, row.indexed, row.text);
+        }
+    }
+
+    /// A write to `rowid`, which the index holds from before (`indexed`) unless this
+    /// transaction made the row.
+    fn set(&mut self, rowid: i64, indexed: bool, text: Option<(Cow<'a, str>, Cow<'a, str>)>) {
+        let indexed = self.rows.get(&rowid).map_or(indexed, |row| row.indexed);
+        if !indexed && text.is_none() {
+            self.rows.remove(&rowid);
+        } else {
+            self.rows.insert(rowid, Row { indexed, text });
+        }
+    }
+
+    /// Numbers this transaction's writes among all the store's (the count the text index keeps
+    /// to know it holds every one, see [`super::text_index`]); `None` when there are none.
+    pub(super) fn finish(self, tx: &Connection) -> Result<Option<TextBatch>, StoreError> {
+        if self.rows.is_empty() {
+            return Ok(None);
+        }
+        let number = tx
+            .prepare_cached("UPDATE text_state SET batch = batch + 1 RETURNING batch")?
+            .query_row([], |r| r.get(0))?;
+        let rows = self
+            .rows
+            .into_iter()
+            .map(|(rowid, row)| TextRow {
+                rowid,
+                indexed: row.indexed,
+                text: row.text.map(|(t, b)| (t.into_owned(), b.into_owned())),
+            })
+            .collect();
+        Ok(Some(TextBatch { number, rows }))
+    }
+}
+
+/// The text index writes of one committed transaction.
+pub(super) struct TextBatch {
+    /// Its place among the store's transactions with text writes (`text_state.batch`).
+    pub(super) number: i64,
+    /// Ascending by rowid.
+    pub(super) rows: Vec<TextRow>,
+}
+
+/// One row's write.
+pub(super) struct TextRow {
+    pub(super) rowid: i64,
+    pub(super) indexed: bool,
+    pub(super) text: Option<(String, String)>,
 }

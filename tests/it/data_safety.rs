@@ -1,9 +1,12 @@
 //! The database file is a whole database: a copy of the `.db` file alone, taken after a
-//! poll or a clean stop, holds every item, and `feedsift backup` copies a live database.
+//! poll or a clean stop, holds every item, and `feedsift backup` copies a live database,
+//! whose phrase index (kept beside the database, not in the copy) is built again on first use.
 
 use std::path::Path;
 
-use crate::support::{Daemon, TestServer, get_text, run_feedsift, two_copies_config};
+use crate::support::{
+    ConfigBuilder, Daemon, TestServer, get_text, run_feedsift, two_copies_config,
+};
 
 /// The items in a copy of the database file `db` alone (no `-wal` or `-shm` beside it).
 fn items_in_copy_of(db: &Path) -> i64 {
@@ -63,6 +66,18 @@ async fn a_clean_stop_leaves_everything_in_the_database_file_and_backup_copies_a
         items_in_copy_of(&backup),
         3,
         "the backup of the running daemon's database"
+    );
+
+    // Opened on its own, the copy finds its stories by their words.
+    let restored = ConfigBuilder::new()
+        .storage("path", &format!("{:?}", backup.display().to_string()))
+        .write();
+    let found = run_feedsift("query", &restored.path, &["\"a model predicts rain\""]).await;
+    assert_eq!(found.code, Some(0), "{}", found.stderr);
+    assert!(
+        found.stdout.contains("Robots forecast the weather"),
+        "{}",
+        found.stdout
     );
 
     let db = config.load().storage.path;

@@ -177,6 +177,7 @@ fn a_story_indexed_by_schema_14_is_found_after_the_upgrade() {
              PRIMARY KEY (band, item_id)
          ) STRICT, WITHOUT ROWID;
          ALTER TABLE near_shapes DROP COLUMN bands;
+         DROP TABLE text_state;
          PRAGMA user_version = 14;",
     )
     .expect("back to schema 14");

@@ -166,3 +166,36 @@ fn another_programs_database_is_refused_and_left_alone() {
         .expect("untouched");
     assert_eq!(body, "mine");
 }
+
+#[test]
+fn a_version_15_text_index_moves_into_its_own_file_as_it_is() {
+    let (_dir, path, conn) = database_at(15);
+    conn.execute_batch(
+        "INSERT INTO items (id, entry_id, hash, title, content, updated, first_seen, sort_time)
+             VALUES (3, 'urn:uuid:moved', x'03', 'Moved story', '<p>Stored words.</p>', 1, 1, 1);
+         INSERT INTO item_text (rowid, title, body) VALUES (3, 'Moved story', 'Indexed words');",
+    )
+    .expect("v15 rows");
+    drop(conn);
+
+    let store = Store::open(&path).expect("upgrade");
+    // Found by the words only the old index held: moved, not built again from the item.
+    let expr = parse("\"indexed words\"").expect("filter");
+    assert_eq!(store.matching_ids(Some(&expr), 10).expect("query"), [3]);
+    let left: i64 = store
+        .writer()
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'item_text%'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("schema");
+    assert_eq!(left, 0, "the store keeps no text index of its own");
+    let index = Connection::open(crate::store::text_index::path_beside(&path)).expect("index");
+    index
+        .execute(
+            "INSERT INTO item_text (item_text, rank) VALUES ('integrity-check', 1)",
+            [],
+        )
+        .expect("the moved index is sound");
+}

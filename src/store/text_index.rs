@@ -1,0 +1,443 @@
+//! The text index (FTS5, for phrase search) lives in a database file of its own beside the
+//! store's (`<path>-text`) and is written by a thread of its own: indexing is about a third
+//! of what storing an item costs, and on its own file it runs beside the store's writer, on
+//! the other core, instead of inside the writer's transactions.
+//!
+//! The store numbers each of its transactions that changes the index (`text_state.batch` in
+//! the store) and hands the rows over once the transaction has committed; the text database
+//! keeps the highest number it has taken in. The two agree whenever the store was closed
+//! cleanly. When they differ on opening (a crash or a power cut lost one side's last writes,
+//! or the store was copied without its index), the index is built again from the stored
+//! items in the background (see [`super::text_rebuild`]) while polls go on.
+//!
+//! Only a process that opens the store while no other has it open can tell a difference that
+//! matters from writes still on their way: each process holds a shared lock on `<path>-text.lock`
+//! while it has the store open, and only one that could first take it exclusively compares.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::text_rebuild::{self, Covered};
+use super::text_writes::TextBatch;
+use super::{StoreError, configure};
+
+/// Committed batches that wait for the text thread at most; the writer waits beyond that,
+/// so what waits stays within two transactions' text.
+const WAITING: usize = 1;
+/// Rows written to the index in one of its transactions at most.
+const MAX_ROWS: usize = 4096;
+/// How long no batch must come before the index is tidied.
+const QUIET: Duration = Duration::from_secs(1);
+/// While batches keep coming, one merge step after this many transactions.
+const BUSY_MERGE_EVERY: usize = 8;
+/// Pages of the index one merge step writes at most.
+const MERGE_PAGES: i64 = 256;
+/// Page cache of the text thread's connection.
+const CACHE_KIB: i64 = 2048;
+
+/// The index's table, as the store kept it before it moved, and in its own file since.
+pub(super) const TABLE: &str = "
+    CREATE VIRTUAL TABLE item_text USING fts5 (
+        title, body, content = '', contentless_delete = 1,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );";
+/// Its settings: segments merged 16 at a time while batches are written, and 8 MiB of terms
+/// gathered before a segment is written (rather than 4 and 1 MiB): a cold poll of 1,000 feeds
+/// spent a third of its time merging. The idle merge steps bring levels down to 4 segments.
+pub(super) const SETTINGS: &str = "
+    INSERT INTO item_text (item_text, rank) VALUES ('automerge', 16);
+    INSERT INTO item_text (item_text, rank) VALUES ('crisismerge', 64);
+    INSERT INTO item_text (item_text, rank) VALUES ('hashsize', 8388608);
+    INSERT INTO item_text (item_text, rank) VALUES ('usermerge', 4);";
+
+/// The text index's file beside the store at `store`.
+pub(super) fn path_beside(store: &Path) -> PathBuf {
+    let mut path = store.as_os_str().to_owned();
+    path.push("-text");
+    PathBuf::from(path)
+}
+
+/// The text thread's handle: sends it committed batches, tells how far it has come.
+pub(super) struct TextIndex {
+    batches: Option<SyncSender<TextBatch>>,
+    progress: Arc<Progress>,
+    thread: Option<JoinHandle<()>>,
+    /// Held (shared) while the store is open; see the module's documentation.
+    _lock: File,
+}
+
+/// How far the text thread has come, for those who wait for it.
+#[derive(Default)]
+pub(super) struct Progress {
+    reached: Mutex<Reached>,
+    changed: Condvar,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Reached {
+    /// The highest batch number this process has sent.
+    sent: i64,
+    /// The highest batch number the thread has written (or found already written).
+    written: i64,
+    /// A rebuild is under way: the index lacks items it has not reached yet.
+    rebuilding: bool,
+}
+
+impl Progress {
+    fn update(&self, change: impl FnOnce(&mut Reached)) {
+        change(&mut self.reached.lock().unwrap_or_else(|p| p.into_inner()));
+        self.changed.notify_all();
+    }
+
+    /// Batch `number` is written (or was found written).
+    pub(super) fn written(&self, number: i64) {
+        self.update(|r| r.written = r.written.max(number));
+    }
+
+    pub(super) fn rebuilding(&self, on: bool) {
+        self.update(|r| r.rebuilding = on);
+    }
+}
+
+impl TextIndex {
+    /// Opens (creating if needed) the text index beside the store at `path`, whose writer is
+    /// `store`: moves the index out of the store where an earlier version kept it, and starts
+    /// the thread, which first rebuilds the index if it does not match the store.
+    pub(super) fn open(path: &Path, store: &Connection) -> Result<TextIndex, StoreError> {
+        let file = path_beside(path);
+        let open_error = |cause| StoreError::Open {
+            path: file.clone(),
+            cause,
+        };
+        let lock = owner_lock(&file)?;
+        let conn = Connection::open(&file).map_err(open_error)?;
+        configure(&conn, CACHE_KIB).map_err(open_error)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_error)?;
+        create(&conn)?;
+        text_rebuild::move_out_of_store(store, &file)?;
+        let stale = match lock {
+            Lock::Alone(_) => {
+                let written = state(&conn)?;
+                let sent: i64 =
+                    store.query_row("SELECT batch FROM text_state", [], |r| r.get(0))?;
+                written != Some(sent)
+            }
+            Lock::Shared(_) => false,
+        };
+        let lock = lock.into_shared()?;
+        if stale {
+            tracing::info!(
+                index = %file.display(),
+                "the text index does not match the store (an unclean stop, or a copy made \
+                 without it): rebuilding it in the background; searches miss items until then"
+            );
+        }
+        let (batches, received) = std::sync::mpsc::sync_channel(WAITING);
+        let progress = Arc::new(Progress::default());
+        progress.rebuilding(stale);
+        let thread = {
+            let progress = progress.clone();
+            let store_path = path.to_path_buf();
+            std::thread::Builder::new()
+                .name("feedsift-text".into())
+                .spawn(move || run(&conn, &store_path, &received, &progress, stale))
+                .map_err(|_| StoreError::TaskFailed)?
+        };
+        Ok(TextIndex {
+            batches: Some(batches),
+            progress,
+            thread: Some(thread),
+            _lock: lock,
+        })
+    }
+
+    /// Hands a committed batch to the thread, waiting while it is busy with the previous
+    /// ones. Call with the store's writer held, so batches arrive in the order they commit.
+    pub(super) fn send(&self, batch: Option<TextBatch>) {
+        let Some(batch) = batch else {
+            return;
+        };
+        let number = batch.number;
+        self.progress.update(|r| r.sent = r.sent.max(number));
+        let sent = self.batches.as_ref().map(|batches| batches.send(batch));
+        if !matches!(sent, Some(Ok(()))) {
+            tracing::error!("the text index's thread has stopped; searches miss new items");
+            self.progress.written(number);
+        }
+    }
+
+    /// Waits until the index holds everything this process committed so far (and any rebuild
+    /// has finished), at most `limit` (`None`: however long it takes); whether it does.
+    pub(super) fn wait(&self, limit: Option<Duration>) -> bool {
+        let deadline = limit.map(|limit| Instant::now() + limit);
+        let mut reached = self
+            .progress
+            .reached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let target = reached.sent;
+        while reached.written < target || reached.rebuilding {
+            let left = match deadline {
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) => left,
+                    None => return false,
+                },
+                None => Duration::from_secs(3600),
+            };
+            reached = self
+                .progress
+                .changed
+                .wait_timeout(reached, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
+impl Drop for TextIndex {
+    /// Lets the thread write what waits, then waits for it.
+    fn drop(&mut self) {
+        self.batches = None;
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the text index's thread panicked");
+        }
+    }
+}
+
+/// The lock on `<index>.lock`: exclusive when no other process has the store open.
+enum Lock {
+    Alone(File),
+    Shared(File),
+}
+
+impl Lock {
+    fn into_shared(self) -> Result<File, StoreError> {
+        match self {
+            Lock::Shared(file) => Ok(file),
+            Lock::Alone(file) => {
+                file.unlock().map_err(|_| StoreError::TaskFailed)?;
+                file.lock_shared().map_err(|_| StoreError::TaskFailed)?;
+                Ok(file)
+            }
+        }
+    }
+}
+
+fn owner_lock(index: &Path) -> Result<Lock, StoreError> {
+    let mut path = index.as_os_str().to_owned();
+    path.push(".lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|cause| StoreError::Lock {
+            path: PathBuf::from(&path),
+            cause,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(Lock::Alone(file)),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            file.lock_shared().map_err(|cause| StoreError::Lock {
+                path: PathBuf::from(&path),
+                cause,
+            })?;
+            Ok(Lock::Shared(file))
+        }
+        Err(std::fs::TryLockError::Error(cause)) => Err(StoreError::Lock {
+            path: PathBuf::from(&path),
+            cause,
+        }),
+    }
+}
+
+/// Creates the index and its state where they are missing.
+fn create(conn: &Connection) -> Result<(), StoreError> {
+    let exists: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'item_text'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        conn.execute_batch(&format!(
+            "BEGIN; {TABLE} {SETTINGS}
+             CREATE TABLE IF NOT EXISTS text_state (batch INTEGER NOT NULL, stale INTEGER NOT NULL);
+             COMMIT;"
+        ))?;
+    }
+    Ok(())
+}
+
+/// The highest batch number the index holds, unless it is known to miss writes.
+pub(super) fn state(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    let row: Option<(i64, bool)> = conn
+        .query_row("SELECT batch, stale FROM text_state", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    Ok(row.and_then(|(batch, stale)| (!stale).then_some(batch)))
+}
+
+/// Records that the index holds batch `number` (and every one before, as far as this
+/// process knows).
+pub(super) fn set_state(conn: &Connection, number: i64) -> Result<(), StoreError> {
+    let changed = conn.execute("UPDATE text_state SET batch = max(batch, ?1)", [number])?;
+    if changed == 0 {
+        conn.execute(
+            "INSERT INTO text_state (batch, stale) VALUES (?1, 0)",
+            [number],
+        )?;
+    }
+    Ok(())
+}
+
+/// The thread: a rebuild first if the index does not match the store, then every batch the
+/// store sends, several to a transaction; merges the index's segments while it is idle.
+fn run(
+    conn: &Connection,
+    store: &Path,
+    batches: &Receiver<TextBatch>,
+    progress: &Progress,
+    rebuild: bool,
+) {
+    crate::priority::lower_current_thread();
+    let mut covered = Covered::default();
+    if rebuild {
+        match text_rebuild::rebuild(conn, store, batches, progress, &mut covered) {
+            Ok(true) => tracing::info!("the text index is rebuilt"),
+            Ok(false) => return,
+            Err(e) => tracing::error!(error = %e, "rebuilding the text index failed"),
+        }
+        progress.rebuilding(false);
+    }
+    let mut untidy = true;
+    let mut written = 0_usize;
+    while let Some(first) = next_batch(batches, conn, &mut untidy) {
+        let mut group = vec![first];
+        let mut rows = group[0].rows.len();
+        while rows < MAX_ROWS {
+            match batches.try_recv() {
+                Ok(batch) => {
+                    rows += batch.rows.len();
+                    group.push(batch);
+                }
+                Err(_) => break,
+            }
+        }
+        let last = group.iter().map(|b| b.number).max().unwrap_or_default();
+        if let Err(e) = write(conn, group, &mut covered) {
+            tracing::error!(error = %e, "the text index missed writes; it is rebuilt at the next start");
+            if let Err(e) = conn.execute("UPDATE text_state SET stale = 1", []) {
+                tracing::error!(error = %e, "the text index could not be marked for rebuilding");
+            }
+        }
+        progress.written(last);
+        untidy = true;
+        written += 1;
+        if written.is_multiple_of(BUSY_MERGE_EVERY) {
+            tidy_step(conn);
+        }
+    }
+}
+
+/// The next batch. Once none has come for [`QUIET`], the index is merged a step at a time (a
+/// few milliseconds each) until it is tidy, then the page cache is released.
+fn next_batch(
+    batches: &Receiver<TextBatch>,
+    conn: &Connection,
+    untidy: &mut bool,
+) -> Option<TextBatch> {
+    if *untidy {
+        match batches.recv_timeout(QUIET) {
+            Ok(batch) => return Some(batch),
+            Err(RecvTimeoutError::Disconnected) => return None,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+    }
+    while *untidy {
+        match batches.try_recv() {
+            Ok(batch) => return Some(batch),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => {
+                *untidy = tidy_step(conn);
+                if !*untidy && let Err(e) = conn.execute_batch("PRAGMA shrink_memory") {
+                    tracing::debug!(error = %e, "the text index's page cache was not released");
+                }
+            }
+        }
+    }
+    batches.recv().ok()
+}
+
+/// One merge step; whether there is more to merge.
+fn tidy_step(conn: &Connection) -> bool {
+    merge_step(conn).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "merging the text index failed; left for later");
+        false
+    })
+}
+
+/// Merges some of the index's segments (about [`MERGE_PAGES`] pages, a few milliseconds of
+/// work); false once there is nothing left to merge. Writing leaves up to 16 segments per
+/// level for speed; this brings them down to 4, so that searches read few.
+pub(super) fn merge_step(conn: &Connection) -> Result<bool, StoreError> {
+    let before = conn.total_changes();
+    conn.execute(
+        "INSERT INTO item_text (item_text, rank) VALUES ('merge', ?1)",
+        [MERGE_PAGES],
+    )?;
+    // FTS5's documented test: fewer than 2 changes means the merge had nothing to do.
+    Ok(conn.total_changes() - before >= 2)
+}
+
+/// Writes `group` in one transaction, lowest rowid first, leaving out what a rebuild has
+/// already read from the store.
+pub(super) fn write(
+    conn: &Connection,
+    group: Vec<TextBatch>,
+    covered: &mut Covered,
+) -> Result<(), StoreError> {
+    let mut rows = std::collections::BTreeMap::new();
+    let mut last = 0;
+    for batch in group {
+        last = last.max(batch.number);
+        let number = batch.number;
+        for row in batch.rows {
+            if !covered.keeps(number, row.rowid) {
+                continue;
+            }
+            let indexed = rows
+                .get(&row.rowid)
+                .map_or(row.indexed, |(indexed, _)| *indexed);
+            rows.insert(row.rowid, (indexed, row.text));
+        }
+        covered.passed(number);
+    }
+    let tx = conn.unchecked_transaction()?;
+    {
+        let mut delete = tx.prepare_cached("DELETE FROM item_text WHERE rowid = ?1")?;
+        let mut insert =
+            tx.prepare_cached("INSERT INTO item_text (rowid, title, body) VALUES (?1, ?2, ?3)")?;
+        for (rowid, (indexed, text)) in rows {
+            if indexed {
+                delete.execute([rowid])?;
+            }
+            if let Some((title, body)) = text {
+                insert.execute(params![rowid, title, body])?;
+            }
+        }
+    }
+    set_state(&tx, last)?;
+    tx.commit()?;
+    Ok(())
+}
