@@ -106,7 +106,7 @@ fn floor(dir: &Path, paths: &[PathBuf]) -> (Duration, Duration) {
         .iter()
         .map(|p| std::fs::read(p).expect("read"))
         .collect();
-    let texts: Vec<(String, String)> = bodies
+    let texts: Vec<(String, std::sync::Arc<str>)> = bodies
         .iter()
         .flat_map(|body| {
             let parsed = parse_feed(body, &Source::at(None)).expect("parse");
@@ -140,7 +140,7 @@ fn floor(dir: &Path, paths: &[PathBuf]) -> (Duration, Duration) {
                 .prepare_cached("INSERT INTO item_text (title, body) VALUES (?1, ?2)")
                 .expect("prepare");
             for (title, text) in group {
-                insert.execute([title, text]).expect("index");
+                insert.execute([title.as_str(), &**text]).expect("index");
             }
         }
         tx.commit().expect("commit");

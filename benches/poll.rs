@@ -9,7 +9,7 @@
 //! RSS once the load stops.
 //!
 //! Run: `cargo bench --bench poll` (needs nginx, wrk, curl and /usr/bin/time; `-- 1000 5000`
-//! for sizes; default 1000).
+//! for sizes; default 1000; `-- --cold` for the cold poll alone, to compare two builds).
 
 mod support;
 
@@ -24,6 +24,7 @@ const HOSTS: usize = 64;
 async fn main() {
     let sizes: Vec<usize> = std::env::args().filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![1000] } else { sizes };
+    let cold_only = std::env::args().any(|a| a == "--cold");
     let mut first_per_thousand = None;
     for feeds in sizes {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -40,8 +41,7 @@ async fn main() {
             ("cold, near merging off", false),
         ] {
             if label.starts_with("cold") {
-                let _ = std::fs::remove_file(dir.path().join("feedsift.db"));
-                let _ = std::fs::remove_file(dir.path().join("feedsift.db-wal"));
+                remove_database(dir.path());
             }
             let config = write_config(dir.path(), feeds, port, near);
             let polled = support::timed_poll(&config).await;
@@ -62,8 +62,13 @@ async fn main() {
                 String::new()
             };
             println!("{label}: {} | {}{ratio}", polled.summary, polled.timing);
+            if cold_only {
+                break;
+            }
         }
-        serve_while_polling(dir.path(), feeds, port).await;
+        if !cold_only {
+            serve_while_polling(dir.path(), feeds, port).await;
+        }
         drop(nginx);
     }
 }
@@ -95,8 +100,7 @@ async fn serve_while_polling(dir: &Path, feeds: usize, port: u16) {
         println!("serving while polling: skipped (apt-get install wrk)");
         return;
     }
-    let _ = std::fs::remove_file(dir.join("feedsift.db"));
-    let _ = std::fs::remove_file(dir.join("feedsift.db-wal"));
+    remove_database(dir);
     let serve_port = free_port();
     let config = write_config(dir, feeds, port, true);
     let text = std::fs::read_to_string(&config).expect("config");
@@ -335,5 +339,17 @@ fn document(f: usize, rng: &mut Rng) -> (String, String) {
                 ),
             )
         }
+    }
+}
+
+/// Removes the database and its text index, with their logs, for a cold start.
+fn remove_database(dir: &Path) {
+    for file in [
+        "feedsift.db",
+        "feedsift.db-wal",
+        "feedsift.db-text",
+        "feedsift.db-text-wal",
+    ] {
+        let _ = std::fs::remove_file(dir.join(file));
     }
 }

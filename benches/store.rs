@@ -180,7 +180,7 @@ fn item(n: usize, rng: &mut Rng, now: DateTime<Utc>) -> Item {
         published: Some(published),
         updated: None,
         tags,
-        text,
+        text: text.into(),
         dropped_links: Vec::new(),
         shape: None,
     }

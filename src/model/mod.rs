@@ -305,8 +305,9 @@ pub struct Item {
     pub updated: Option<DateTime<Utc>>,
     /// Category and hashtag tags; feed tags are attached through the item's sources.
     pub tags: Vec<Tag>,
-    /// Plain text of title and content, for phrase search.
-    pub text: String,
+    /// Plain text of title and content, for phrase search; shared with the text index's
+    /// thread, which takes it in once the item is stored (no copy of every item's text).
+    pub text: std::sync::Arc<str>,
     /// Links the feed gave that are not published (not `http` or `https`), as given.
     pub dropped_links: Vec<String>,
     /// What near-duplicate detection compares; `None` when the item is too short to compare

@@ -30,7 +30,7 @@ fn a_story_is_told_within_a_window_by_its_date_never_a_future_one() {
         published,
         updated: None,
         tags: Vec::new(),
-        text: String::new(),
+        text: "".into(),
         dropped_links: Vec::new(),
         shape: None,
     };

@@ -156,7 +156,7 @@ fn process_item(parsed: &ParsedItem, base: Option<&Url>, identity: Identity) -> 
         published: parsed.published,
         updated: parsed.updated,
         tags,
-        text: truncate_utf8(body, MAX_CONTENT_BYTES),
+        text: truncate_utf8(body, MAX_CONTENT_BYTES).into(),
         dropped_links,
         shape: None,
     }

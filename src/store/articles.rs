@@ -147,7 +147,7 @@ impl Store {
                         r.get(0)
                     })?;
                 let mut texts = TextWrites::default();
-                texts.replace(item_id, title.into(), text.into());
+                texts.replace(item_id, title.into(), text.as_str().into());
                 batch = texts.finish(&tx)?;
                 let mut insert = tx.prepare_cached(super::items::INSERT_TAG)?;
                 super::items::insert_tags(&mut insert, item_id, feed_id, tags)?;

@@ -236,7 +236,7 @@ pub(super) fn ingest<'a>(
                         }
                         None => {
                             let item_id = stmts.insert_item(item, now)?;
-                            texts.insert(item_id, &item.title, &item.text);
+                            texts.insert(item_id, &item.title, item.text.clone());
                             stmts.add_source(feed_id, item_id, item, now)?;
                             if let Some(link) = item.link.as_deref().filter(|_| full_text) {
                                 articles::enqueue(tx, item_id, feed_id, link, now)?;
@@ -308,7 +308,7 @@ fn update_item<'a>(
         unix(now),
         item.base
     ])?;
-    texts.replace(known.id, (&item.title).into(), (&item.text).into());
+    texts.replace(known.id, (&item.title).into(), item.text.clone());
     // The item's tags as this feed gives them now.
     tx.prepare_cached("DELETE FROM item_tags WHERE item_id = ?1 AND feed_id = ?2")?
         .execute(params![known.id, feed_id])?;

@@ -46,6 +46,9 @@ const WRITER_CACHE_KIB: i64 = 2048;
 /// Page cache of each reading connection: an output's newest entries need a few hundred
 /// pages, and the operating system caches the file anyway.
 const READER_CACHE_KIB: i64 = 2048;
+/// Pages of write-ahead log (~32 MiB) that make a checkpoint, rather than 1,000: fewer fsyncs
+/// and fewer rewrites of the same index pages when many polls land at once.
+const CHECKPOINT_PAGES: i64 = 8192;
 /// How long a search waits at most for the text index to take in what this process has
 /// committed (it follows the store's writer within milliseconds, but a rebuild takes longer).
 const TEXT_WAIT: Duration = Duration::from_secs(2);
@@ -140,10 +143,8 @@ impl Store {
         writer
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(open_error)?;
-        // Checkpoint every ~32 MiB of WAL rather than 4 MiB: fewer fsyncs and fewer
-        // rewrites of the same index pages when many polls land at once.
         writer
-            .pragma_update(None, "wal_autocheckpoint", 8192)
+            .pragma_update(None, "wal_autocheckpoint", CHECKPOINT_PAGES)
             .map_err(open_error)?;
         migrations::migrate(&mut writer)?;
         let text = text_index::TextIndex::open(path, &writer)?;

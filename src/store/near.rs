@@ -3,7 +3,6 @@
 //! still join (`near_window`), so lookups cost the same however many items the store holds.
 //! Also undoing a merge (`split`).
 
-use std::borrow::Cow;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -157,7 +156,7 @@ pub(super) fn join<'a>(
         .execute(params![item.hash.as_bytes(), story])?;
     let longer = item.content.as_ref().map(|c| c.len() as i64) > fullest;
     if longer {
-        replace_text(tx, texts, story, (&item.text).into())?;
+        replace_text(tx, texts, story, item.text.clone())?;
     }
     Ok(())
 }
@@ -167,7 +166,7 @@ fn replace_text<'a>(
     tx: &Connection,
     texts: &mut TextWrites<'a>,
     story: i64,
-    text: Cow<'a, str>,
+    text: std::sync::Arc<str>,
 ) -> Result<(), StoreError> {
     let title: String = tx
         .prepare_cached("SELECT title FROM items WHERE id = ?1")?
@@ -320,7 +319,7 @@ impl Store {
         )?;
         let split_id = tx.last_insert_rowid();
         let mut texts = TextWrites::default();
-        texts.insert(split_id, &title, &text);
+        texts.insert(split_id, &title, text.into());
         tx.execute(
             "UPDATE sources SET item_id = ?3, near_rule = NULL, near_score = NULL, content = NULL,
                                 hash = NULL

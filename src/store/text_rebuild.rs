@@ -86,11 +86,7 @@ pub(super) fn rebuild(
     loop {
         loop {
             match batches.try_recv() {
-                Ok(batch) => {
-                    let number = batch.number;
-                    text_index::write(conn, vec![batch], covered)?;
-                    progress.written(number);
-                }
+                Ok(batch) => text_index::commit(conn, batch, || None, covered, progress),
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => return Ok(false),
             }
@@ -167,6 +163,15 @@ pub(super) fn move_out_of_store(store: &Connection, index: &Path) -> Result<(), 
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     if tables.is_empty() {
+        return Ok(());
+    }
+    // A new store's empty index is left behind: the file's own has this version's settings.
+    let documents: i64 =
+        store.query_row("SELECT count(*) FROM main.item_text_docsize", [], |r| {
+            r.get(0)
+        })?;
+    if documents == 0 {
+        store.execute_batch("DROP TABLE item_text")?;
         return Ok(());
     }
     store.execute("ATTACH DATABASE ?1 AS search", [index.to_string_lossy()])?;

@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rusqlite::Connection;
 
@@ -18,8 +19,9 @@ use super::StoreError;
 struct Row<'a> {
     /// The index holds a text for the row from before the transaction: removed first.
     indexed: bool,
-    /// The row's new title and body; none when the row is deleted.
-    text: Option<(Cow<'a, str>, Cow<'a, str>)>,
+    /// The row's new title and body (shared with the item it came from); none when the row
+    /// is deleted.
+    text: Option<(Cow<'a, str>, Arc<str>)>,
 }
 
 /// Text index rows to write once the transaction commits.
@@ -30,8 +32,8 @@ pub(super) struct TextWrites<'a> {
 
 impl<'a> TextWrites<'a> {
     /// The text of a row new in this transaction.
-    pub(super) fn insert(&mut self, rowid: i64, title: &'a str, body: &'a str) {
-        let text = Some((Cow::Borrowed(title), Cow::Borrowed(body)));
+    pub(super) fn insert(&mut self, rowid: i64, title: &'a str, body: Arc<str>) {
+        let text = Some((Cow::Borrowed(title), body));
         self.rows.insert(
             rowid,
             Row {
@@ -42,7 +44,7 @@ impl<'a> TextWrites<'a> {
     }
 
     /// The row's text becomes this, whether the row is new in this transaction or not.
-    pub(super) fn replace(&mut self, rowid: i64, title: Cow<'a, str>, body: Cow<'a, str>) {
+    pub(super) fn replace(&mut self, rowid: i64, title: Cow<'a, str>, body: Arc<str>) {
         self.set(rowid, true, Some((title, body)));
     }
 
@@ -60,7 +62,7 @@ impl<'a> TextWrites<'a> {
 
     /// A write to `rowid`, which the index holds from before (`indexed`) unless this
     /// transaction made the row.
-    fn set(&mut self, rowid: i64, indexed: bool, text: Option<(Cow<'a, str>, Cow<'a, str>)>) {
+    fn set(&mut self, rowid: i64, indexed: bool, text: Option<(Cow<'a, str>, Arc<str>)>) {
         let indexed = self.rows.get(&rowid).map_or(indexed, |row| row.indexed);
         if !indexed && text.is_none() {
             self.rows.remove(&rowid);
@@ -84,7 +86,7 @@ impl<'a> TextWrites<'a> {
             .map(|(rowid, row)| TextRow {
                 rowid,
                 indexed: row.indexed,
-                text: row.text.map(|(t, b)| (t.into_owned(), b.into_owned())),
+                text: row.text.map(|(title, body)| (title.into_owned(), body)),
             })
             .collect();
         Ok(Some(TextBatch { number, rows }))
@@ -99,9 +101,20 @@ pub(super) struct TextBatch {
     pub(super) rows: Vec<TextRow>,
 }
 
+impl TextBatch {
+    /// The bytes of text it holds.
+    pub(super) fn bytes(&self) -> usize {
+        self.rows
+            .iter()
+            .filter_map(|row| row.text.as_ref())
+            .map(|(title, body)| title.len() + body.len())
+            .sum()
+    }
+}
+
 /// One row's write.
 pub(super) struct TextRow {
     pub(super) rowid: i64,
     pub(super) indexed: bool,
-    pub(super) text: Option<(String, String)>,
+    pub(super) text: Option<(String, Arc<str>)>,
 }

@@ -297,7 +297,7 @@ fn every_mode_reads_the_same_text_tags_and_hash_for_each_story() {
     for (item, story) in reference.iter().zip(&stories) {
         let expected = feedsift::text::normalise(&story.text());
         assert_eq!(
-            item.text, expected,
+            &*item.text, expected,
             "the reference mode reads the story's text"
         );
         assert_eq!(item.title, feedsift::text::normalise(&story.title));
@@ -399,7 +399,7 @@ proptest! {
         let items = read(mode, &arbitrary_stories(&texts));
         prop_assert_eq!(items.len(), texts.len(), "{:?}", mode);
         for (item, (_, body)) in items.iter().zip(&texts) {
-            prop_assert_eq!(&item.text, &feedsift::text::normalise(body), "{:?}", mode);
+            prop_assert_eq!(&*item.text, &feedsift::text::normalise(body), "{:?}", mode);
         }
         // And stored: K items, each with its text.
         let dir = tempfile::tempdir().expect("dir");

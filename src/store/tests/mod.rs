@@ -82,7 +82,7 @@ fn item_at(guid: &str, link: &str, title: &str, html: &str, categories: &[&str])
             .map(|c| label_tag(c, TagOrigin::Category))
             .chain(hashtags)
             .collect(),
-        text,
+        text: text.into(),
         dropped_links: Vec::new(),
         shape: None,
     }
@@ -365,6 +365,8 @@ fn items_are_found_by_every_name_a_user_has_for_them() {
 #[test]
 fn both_query_plans_select_the_same_items() {
     let f = three_stories();
+    // The plans are asked directly, not through a search that waits for the text index.
+    assert!(f.store.wait_for_text_index(Some(Duration::from_secs(30))));
     let conn = f.store.reader();
     for expr in [
         "#openai",

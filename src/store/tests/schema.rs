@@ -30,6 +30,17 @@ fn a_new_database_is_migrated_and_marked_as_ours() {
     assert_eq!(schema_version(&conn), latest_version());
     assert_eq!(app_id, migrations::APPLICATION_ID);
     assert_eq!(journal, "wal");
+    // The text index in its own file, with this version's page and leaf size.
+    let index = Connection::open(crate::store::text_index::path_beside(&f.path)).expect("index");
+    let page: i64 = index
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .expect("page size");
+    let leaf: i64 = index
+        .query_row("SELECT v FROM item_text_config WHERE k = 'pgsz'", [], |r| {
+            r.get(0)
+        })
+        .expect("leaf size");
+    assert_eq!((page, leaf), (16384, 16000));
 }
 
 #[test]
