@@ -25,7 +25,8 @@
 //!   judges two shapes (pure; the store looks up candidates). [`text`] holds the text normalisation and tag keys every stage shares.
 //! - [`store`] holds all SQL: migrations, feeds, items with their sources and tags, the
 //!   filter as SQL, and group commit (`store::Writer`: one thread writes every poll, many
-//!   polls a transaction). [`retention`] prunes old items in the background.
+//!   polls a transaction); the phrase index is a file of its own beside the store, written
+//!   by a thread of its own once the writer has committed. [`retention`] prunes old items in the background.
 //! - [`filter`] is the filter language. [`publish`] renders documents (Atom, RSS, JSON Feed,
 //!   HTML, OPML), pure; [`documents`] describes each published document (output, tag,
 //!   search) once, for the server and `feedsift render`, including outputs' archive pages;
