@@ -86,7 +86,7 @@ pub(super) fn rebuild(
     loop {
         loop {
             match batches.try_recv() {
-                Ok(batch) => text_index::commit(conn, batch, || None, covered, progress),
+                Ok(batch) => text_index::commit(conn, batch, || None, covered, progress)?,
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => return Ok(false),
             }

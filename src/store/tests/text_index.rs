@@ -269,3 +269,25 @@ fn a_second_process_leaves_the_index_to_the_first() {
     assert!(alone.wait_for_text_index(Some(Duration::from_secs(30))));
     assert_eq!(found(&alone, "\"word0\""), 1);
 }
+
+#[test]
+fn an_index_whose_writes_fail_is_built_again_while_the_store_stays_open() {
+    let f = fixture();
+    for n in 0..POLLS / 2 {
+        poll(&f, "a", &story(n), n as i64);
+    }
+    assert!(f.store.wait_for_text_index(Some(Duration::from_secs(30))));
+    // The index's table is gone (a damaged file, a slip by hand): the next write fails.
+    index_of(&f)
+        .execute_batch("DROP TABLE item_text")
+        .expect("dropped");
+    for n in POLLS / 2..POLLS {
+        poll(&f, "a", &story(n), n as i64);
+    }
+    assert!(f.store.wait_for_text_index(Some(Duration::from_secs(60))));
+    assert_all_found(&f, POLLS);
+    let stale: bool = index_of(&f)
+        .query_row("SELECT stale FROM text_state", [], |r| r.get(0))
+        .expect("state");
+    assert!(!stale);
+}
