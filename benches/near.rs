@@ -185,7 +185,8 @@ struct Took {
 
 /// The daemon's pipeline without the network: each document parsed, processed and shaped on
 /// the parsing threads (one per core, as the daemon has them), then written by the writer
-/// thread, which takes whatever polls are waiting as one transaction.
+/// thread, which takes whatever polls are waiting as one transaction, and indexed by the text
+/// index's thread.
 fn ingest(
     store: &Store,
     specs: &[FeedSpec],
@@ -244,6 +245,8 @@ fn ingest(
             poll.await.expect("poll task");
         }
     });
+    // The text index follows on its own thread: an ingest is done once it is indexed.
+    store.wait_for_text_index(None);
     Took {
         wall: started.elapsed(),
         cpu: support::cpu_seconds() - cpu,
