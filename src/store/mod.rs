@@ -14,6 +14,7 @@ mod prune;
 mod query;
 mod text_index;
 mod text_rebuild;
+mod text_thread;
 mod text_writes;
 mod websub;
 mod writer;

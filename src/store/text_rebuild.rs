@@ -12,6 +12,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use rusqlite::{Connection, OpenFlags, params};
 
 use super::text_index::{self, Progress, SETTINGS, TABLE};
+use super::text_thread;
 use super::text_writes::TextBatch;
 use super::{StoreError, configure};
 use crate::model::{MAX_CONTENT_BYTES, truncate_utf8};
@@ -86,7 +87,7 @@ pub(super) fn rebuild(
     loop {
         loop {
             match batches.try_recv() {
-                Ok(batch) => text_index::commit(conn, batch, || None, covered, progress)?,
+                Ok(batch) => text_thread::commit(conn, batch, || None, covered, progress)?,
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => return Ok(false),
             }
