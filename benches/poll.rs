@@ -6,10 +6,11 @@
 //! off; wall time, CPU time and peak RSS of the feedsift process (GNU time), and each cold
 //! poll's wall time per 1,000 feeds against the first size's. Then the daemon's first poll of
 //! the same feeds while 32 connections read an output (`wrk`): latency, errors, peak RSS, and
-//! RSS once the load stops.
+//! RSS once the load stops, beside the same poll's without readers.
 //!
 //! Run: `cargo bench --bench poll` (needs nginx, wrk, curl and /usr/bin/time; `-- 1000 5000`
-//! for sizes; default 1000; `-- --cold` for the cold poll alone, to compare two builds).
+//! for sizes; default 1000; `-- --cold` for the cold poll alone, to compare two builds;
+//! `-- --serve` for the daemon under load alone).
 
 mod support;
 
@@ -20,11 +21,19 @@ use support::{Rng, word};
 /// Loopback addresses the feeds are spread over (each one a "host" to feedsift).
 const HOSTS: usize = 64;
 
+/// The polls timed at each size, in order: a label, and whether near merging is on.
+const POLLS: [(&str, bool); 3] = [
+    ("cold", true),
+    ("warm", true),
+    ("cold, near merging off", false),
+];
+
 #[tokio::main]
 async fn main() {
     let sizes: Vec<usize> = std::env::args().filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![1000] } else { sizes };
     let cold_only = std::env::args().any(|a| a == "--cold");
+    let serve_only = std::env::args().any(|a| a == "--serve");
     let mut first_per_thousand = None;
     for feeds in sizes {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -35,11 +44,8 @@ async fn main() {
             "{feeds} feeds of 20–100 items, {:.0} MB of feeds over {HOSTS} loopback hosts (nginx)",
             bytes as f64 / 1e6
         );
-        for (label, near) in [
-            ("cold", true),
-            ("warm", true),
-            ("cold, near merging off", false),
-        ] {
+        let polls = if serve_only { &[][..] } else { &POLLS[..] };
+        for &(label, near) in polls {
             if label.starts_with("cold") {
                 remove_database(dir.path());
             }
@@ -89,8 +95,9 @@ fn write_documents(dir: &Path, feeds: usize) -> usize {
 
 /// The daemon on an empty database (its first poll of every feed, spread over its first
 /// minute) while `wrk` reads an output of the newest 50 items with 32 connections for 75 s:
-/// requests, errors, latency, the daemon's peak RSS, and its RSS 10 s after the load stops.
-/// Skipped when `wrk` is not installed.
+/// requests, errors, latency, the daemon's peak RSS, and its RSS 10 s after the load stops;
+/// then the same poll with no readers, whose RSS at the same time is what the daemon holds
+/// at rest with those items. Skipped when `wrk` is not installed.
 async fn serve_while_polling(dir: &Path, feeds: usize, port: u16) {
     if std::process::Command::new("wrk")
         .arg("--version")
@@ -100,6 +107,38 @@ async fn serve_while_polling(dir: &Path, feeds: usize, port: u16) {
         println!("serving while polling: skipped (apt-get install wrk)");
         return;
     }
+    let loaded = daemon_run(dir, feeds, port, true).await;
+    let unloaded = daemon_run(dir, feeds, port, false).await;
+    println!(
+        "serving 32 readers during the daemon's first poll: {} | {} | RSS at start {:.0} MiB, \
+         peak {:.0} MiB, 10 s after the load {:.0} MiB; the same poll without readers: peak \
+         {:.0} MiB, {:.0} MiB at that time",
+        loaded.wrk,
+        loaded.fetched,
+        loaded.at_start,
+        loaded.peak,
+        loaded.at_rest,
+        unloaded.peak,
+        unloaded.at_rest,
+    );
+}
+
+/// What one run of the daemon showed.
+struct DaemonRun {
+    /// `wrk`'s requests, errors and latency (empty without readers).
+    wrk: String,
+    /// Feeds fetched, from `/metrics`.
+    fetched: String,
+    /// RSS in MiB when it started serving, at its peak, and 10 s after the readers' 75 s.
+    at_start: f64,
+    peak: f64,
+    at_rest: f64,
+}
+
+/// Runs the daemon on an empty database for the feeds' first poll, with `readers` (`wrk`)
+/// for 75 s or without; 10 s later, stops it.
+async fn daemon_run(dir: &Path, feeds: usize, port: u16, readers: bool) -> DaemonRun {
+    const LOAD: std::time::Duration = std::time::Duration::from_secs(75);
     remove_database(dir);
     let serve_port = free_port();
     let config = write_config(dir, feeds, port, true);
@@ -129,26 +168,33 @@ async fn serve_while_polling(dir: &Path, feeds: usize, port: u16) {
             .map_or(0.0, |kb| kb / 1024.0)
     };
     let at_start = rss("VmRSS:");
-    let wrk = tokio::process::Command::new("wrk")
-        .args(["-t2", "-c32", "-d75s", "--timeout", "5s", "--latency"])
-        .args(["-H", "Accept-Encoding: gzip"])
-        .arg(&url)
-        .output()
-        .await
-        .expect("run wrk");
+    let wrk = if readers {
+        let report = tokio::process::Command::new("wrk")
+            .args(["-t2", "-c32", "--timeout", "5s", "--latency"])
+            .arg(format!("-d{}s", LOAD.as_secs()))
+            .args(["-H", "Accept-Encoding: gzip"])
+            .arg(&url)
+            .output()
+            .await
+            .expect("run wrk");
+        let report = String::from_utf8_lossy(&report.stdout).into_owned();
+        let lines: Vec<&str> = report
+            .lines()
+            .filter(|l| {
+                ["requests in", "Socket errors", "Non-2xx", " 50%", " 99%"]
+                    .iter()
+                    .any(|k| l.contains(k))
+            })
+            .map(str::trim)
+            .collect();
+        lines.join("; ")
+    } else {
+        tokio::time::sleep(LOAD).await;
+        String::new()
+    };
     let peak = rss("VmHWM:");
     tokio::time::sleep(std::time::Duration::from_secs(10)).await;
     let at_rest = rss("VmRSS:");
-    let report = String::from_utf8_lossy(&wrk.stdout);
-    let lines: Vec<&str> = report
-        .lines()
-        .filter(|l| {
-            ["requests in", "Socket errors", "Non-2xx", " 50%", " 99%"]
-                .iter()
-                .any(|k| l.contains(k))
-        })
-        .map(str::trim)
-        .collect();
     let polled = std::process::Command::new("curl")
         .args(["-s", &format!("http://127.0.1.1:{serve_port}/metrics")])
         .output()
@@ -157,14 +203,17 @@ async fn serve_while_polling(dir: &Path, feeds: usize, port: u16) {
     let fetched = polled
         .lines()
         .find(|l| l.starts_with("feedsift_polls_total{outcome=\"fetched\"}"))
-        .unwrap_or("feedsift_polls_total: not read");
+        .unwrap_or("feedsift_polls_total: not read")
+        .to_string();
     let _ = daemon.kill();
     let _ = daemon.wait();
-    println!(
-        "serving 32 readers during the daemon's first poll: {} | {fetched} | RSS at start \
-         {at_start:.0} MiB, peak {peak:.0} MiB, 10 s after the load {at_rest:.0} MiB",
-        lines.join("; ")
-    );
+    DaemonRun {
+        wrk,
+        fetched,
+        at_start,
+        peak,
+        at_rest,
+    }
 }
 
 fn free_port() -> u16 {

@@ -14,7 +14,6 @@ use super::{AppState, ServeError};
 use crate::documents::Publication;
 use crate::filter;
 use crate::publish::{ArchiveLinks, Format};
-use crate::store::Store;
 
 /// `?limit=N` (and `?q=EXPR` on searches).
 #[derive(Debug, Deserialize)]
@@ -90,14 +89,14 @@ async fn respond(
         doc.limit,
         doc.query.as_deref().unwrap_or("")
     );
-    let version = state.store.call(Store::data_version).await?;
+    let version = state.version.get(&state.store).await?;
     let config = state.config();
     let base = config.server.base_url.clone();
     let rendered = match state.cache.get(&key, version) {
         Some(rendered) => rendered,
         None => match (state.cache.begin_render(&key), state.cache.latest(&key)) {
             (None, Some(kept)) => kept,
-            (_claimed, _) => render(state, &key, &doc, format, &base, version).await?,
+            (_claimed, _) => render(state, &key, &doc, format, headers, version).await?,
         },
     };
     if let Some(format) = format
@@ -125,18 +124,24 @@ async fn respond(
     Ok(rendered.respond(headers, config.server.cache_max_age))
 }
 
-/// Renders the document, stamps when its content last changed, keeps its entries for
-/// deltas, and caches it.
+/// Renders the document and compresses it as `headers` ask (so the requests served meanwhile
+/// from the document kept need not wait for either), stamps when its content last changed,
+/// keeps its entries for deltas, and caches it.
 async fn render(
     state: &AppState,
     key: &str,
     doc: &Publication,
     format: Option<Format>,
-    base: &url::Url,
+    headers: &HeaderMap,
     version: i64,
 ) -> Result<Arc<Rendered>, ServeError> {
-    let (doc, base) = (doc.clone(), base.clone());
-    let (body, entries) = state
+    let (doc, base, headers) = (
+        doc.clone(),
+        state.config().server.base_url.clone(),
+        headers.clone(),
+    );
+    let content_type = format.map_or("text/html; charset=utf-8", Format::content_type);
+    let (rendered, entries) = state
         .store
         .call(move |s| {
             let archive = match format {
@@ -148,11 +153,12 @@ async fn render(
                 .iter()
                 .map(|i| (i.entry_id.clone(), i.updated.timestamp()))
                 .collect();
-            Ok((doc.render_items(&items, &base, format, &archive), entries))
+            let body = doc.render_items(&items, &base, format, &archive);
+            let rendered = Rendered::new(version, content_type, body);
+            rendered.compress_for(&headers);
+            Ok((rendered, entries))
         })
         .await?;
-    let content_type = format.map_or("text/html; charset=utf-8", Format::content_type);
-    let rendered = Rendered::new(version, content_type, body);
     let changed = state
         .cache
         .changed_at(key, rendered.etag(), SystemTime::now());

@@ -1,6 +1,7 @@
 //! The HTTP surface (axum): every route in one table, one error → response mapping.
 
 mod cache;
+mod current;
 mod deltas;
 mod feeds;
 mod health;
@@ -27,6 +28,7 @@ use crate::metrics::Metrics;
 use crate::publish::Format;
 use crate::store::{Store, StoreError};
 use cache::DocumentCache;
+use current::CurrentVersion;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -34,6 +36,8 @@ pub struct AppState {
     pub store: Store,
     config: Arc<ArcSwap<Config>>,
     cache: Arc<DocumentCache>,
+    /// The database version documents are served from.
+    version: Arc<CurrentVersion>,
     /// When the scheduler last looked for due feeds (unix seconds; 0 = no scheduler here).
     heartbeat: Arc<AtomicI64>,
     metrics: Arc<Metrics>,
@@ -49,6 +53,7 @@ impl AppState {
             store,
             config: Arc::new(ArcSwap::new(config)),
             cache: Arc::default(),
+            version: Arc::default(),
             heartbeat: Arc::default(),
             metrics: Arc::default(),
             hub: Arc::default(),

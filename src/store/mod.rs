@@ -19,7 +19,9 @@ mod text_writes;
 mod websub;
 mod writer;
 
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -111,6 +113,33 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// The writer's connection, held: letting it go counts in [`Store::local_changes`], since
+/// whatever it committed is visible by then.
+struct Writer<'s> {
+    conn: MutexGuard<'s, Connection>,
+    released: &'s AtomicU64,
+}
+
+impl Deref for Writer<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl DerefMut for Writer<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        self.released.fetch_add(1, Ordering::Release);
+    }
+}
+
 /// The database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -128,6 +157,8 @@ struct Inner {
     spellings: Mutex<std::collections::HashMap<String, Option<String>>>,
     text: text_index::TextIndex,
     writer: Mutex<Connection>,
+    /// Times the writer was let go: each may have committed something.
+    released: AtomicU64,
     /// The near band index (see [`bands::BandWrites`]), written under the writer's lock.
     bands: Mutex<Option<crate::near::BandIndex>>,
 }
@@ -170,6 +201,7 @@ impl Store {
                 version: Mutex::new(version),
                 spellings: Mutex::default(),
                 text,
+                released: AtomicU64::new(0),
                 bands: Mutex::default(),
             }),
         })
@@ -254,10 +286,13 @@ impl Store {
         bands::BandWrites::lock(&self.inner.bands, conn)
     }
 
-    fn writer(&self) -> MutexGuard<'_, Connection> {
+    fn writer(&self) -> Writer<'_> {
         // A panic while holding the lock cannot leave a transaction open (rusqlite rolls
         // back on drop), so the connection stays usable.
-        self.inner.writer.lock().unwrap_or_else(|p| p.into_inner())
+        Writer {
+            conn: self.inner.writer.lock().unwrap_or_else(|p| p.into_inner()),
+            released: &self.inner.released,
+        }
     }
 
     fn reader(&self) -> MutexGuard<'_, Connection> {
@@ -272,6 +307,13 @@ impl Store {
         let store: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
         let text: i64 = conn.query_row("PRAGMA search.data_version", [], |r| r.get(0))?;
         Ok(store + text)
+    }
+
+    /// A number that grows whenever this process may have committed a change to the database
+    /// or its text index (by then visible to [`Store::data_version`]): while it stays the same,
+    /// only another process can have changed what `data_version` says.
+    pub fn local_changes(&self) -> u64 {
+        self.inner.released.load(Ordering::Acquire) + self.inner.text.changes()
     }
 
     /// Waits until the text index holds what this process has committed (and any rebuild of

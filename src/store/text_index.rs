@@ -18,6 +18,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -80,6 +81,8 @@ pub(super) struct TextIndex {
 pub(super) struct Progress {
     reached: Mutex<Reached>,
     changed: Condvar,
+    /// Updates made: each may follow a commit.
+    updates: AtomicU64,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -96,7 +99,11 @@ struct Reached {
 
 impl Progress {
     fn update(&self, change: impl FnOnce(&mut Reached)) {
-        change(&mut self.reached.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut reached = self.reached.lock().unwrap_or_else(|p| p.into_inner());
+        change(&mut reached);
+        // Counted before the lock is let go: whoever sees the change sees it counted.
+        self.updates.fetch_add(1, Ordering::Release);
+        drop(reached);
         self.changed.notify_all();
     }
 
@@ -183,6 +190,11 @@ impl TextIndex {
             thread: Some(thread),
             _lock: lock,
         })
+    }
+
+    /// Grows whenever the thread may have committed (see [`super::Store::local_changes`]).
+    pub(super) fn changes(&self) -> u64 {
+        self.progress.updates.load(Ordering::Acquire)
     }
 
     /// Hands a committed batch to the thread, waiting while [`WAITING_BYTES`] of text wait
