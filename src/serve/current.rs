@@ -45,7 +45,12 @@ impl CurrentVersion {
         }
         // Taken before reading: a commit during the read makes this reading stale at once.
         let changes = store.local_changes();
-        let version = store.call(Store::data_version).await?;
+        // Not behind other store calls, which wait for the reader or the writer: this one
+        // connection answers at once, and every request is waiting for it.
+        let reading = store.clone();
+        let version = tokio::task::spawn_blocking(move || reading.data_version())
+            .await
+            .map_err(|_| StoreError::TaskFailed)??;
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Read {
             changes,
             at: Instant::now(),

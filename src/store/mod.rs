@@ -52,6 +52,9 @@ const READER_CACHE_KIB: i64 = 2048;
 /// Pages of write-ahead log (~32 MiB) that make a checkpoint, rather than 1,000: fewer fsyncs
 /// and fewer rewrites of the same index pages when many polls land at once.
 const CHECKPOINT_PAGES: i64 = 8192;
+/// [`Store::call`]s that hold a thread of the blocking pool at once: enough for each of the
+/// writer, the reader and the version connection to be busy, and one waiting.
+const CALLS_AT_ONCE: usize = 4;
 /// How long a search waits at most for the text index to take in what this process has
 /// committed (it follows the store's writer within milliseconds, but a rebuild takes longer).
 const TEXT_WAIT: Duration = Duration::from_secs(2);
@@ -159,6 +162,8 @@ struct Inner {
     writer: Mutex<Connection>,
     /// Times the writer was let go: each may have committed something.
     released: AtomicU64,
+    /// Turns of [`Store::call`] on the blocking pool.
+    calls: tokio::sync::Semaphore,
     /// The near band index (see [`bands::BandWrites`]), written under the writer's lock.
     bands: Mutex<Option<crate::near::BandIndex>>,
 }
@@ -202,6 +207,7 @@ impl Store {
                 spellings: Mutex::default(),
                 text,
                 released: AtomicU64::new(0),
+                calls: tokio::sync::Semaphore::new(CALLS_AT_ONCE),
                 bands: Mutex::default(),
             }),
         })
@@ -269,12 +275,19 @@ impl Store {
         })
     }
 
-    /// Runs blocking store work on tokio's blocking pool.
+    /// Runs blocking store work on tokio's blocking pool, [`CALLS_AT_ONCE`] at most: the
+    /// rest wait without a thread (each would only wait for a connection's lock in one).
     pub async fn call<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
+        let _turn = self
+            .inner
+            .calls
+            .acquire()
+            .await
+            .map_err(|_| StoreError::TaskFailed)?;
         let store = self.clone();
         tokio::task::spawn_blocking(move || work(&store))
             .await

@@ -409,3 +409,30 @@ fn an_item_reissued_under_a_new_guid_lists_its_source_once() {
     let links: Vec<_> = all[0].sources.iter().map(|s| s.link.clone()).collect();
     assert_eq!(links, [Some("https://x.example/story".to_string())]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_calls_beyond_the_bound_wait_without_a_thread() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let f = fixture();
+    let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let calls: Vec<_> = (0..4 * super::CALLS_AT_ONCE)
+        .map(|_| {
+            let (store, running, most) = (f.store.clone(), running.clone(), most.clone());
+            tokio::spawn(async move {
+                store
+                    .call(move |s| {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        s.item_count()
+                    })
+                    .await
+            })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.expect("task").expect("count"), 0);
+    }
+    assert_eq!(most.load(Ordering::SeqCst), super::CALLS_AT_ONCE);
+}
