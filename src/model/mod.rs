@@ -315,7 +315,49 @@ pub struct Item {
     pub shape: Option<NearShape>,
 }
 
+#[cfg(test)]
 impl Item {
+    /// An item of `title` and plain `text` alone: no link, content, date or tags.
+    pub(crate) fn plain(title: &str, text: &str) -> Item {
+        Item {
+            key: UpstreamKey(format!("g:{title}")),
+            hash: ContentHash::unique_to_feed("t", title),
+            title: title.into(),
+            link: None,
+            content: None,
+            base: None,
+            author: None,
+            published: None,
+            updated: None,
+            tags: Vec::new(),
+            text: text.into(),
+            dropped_links: Vec::new(),
+            shape: None,
+        }
+    }
+}
+
+impl Item {
+    /// Bytes of memory its text fields hold, roughly: what a stored poll waits with.
+    pub fn bytes(&self) -> usize {
+        let optional = [&self.link, &self.content, &self.base, &self.author]
+            .iter()
+            .map(|s| s.as_ref().map_or(0, String::len))
+            .sum::<usize>();
+        let tags: usize = self.tags.iter().map(|t| t.key.len() + t.label.len()).sum();
+        let shape = self.shape.as_ref().map_or(0, |s| {
+            4 * (s.sketch.len() + s.bands.len() + s.title.len())
+                + s.figures.iter().map(String::len).sum::<usize>()
+        });
+        std::mem::size_of::<Item>()
+            + self.title.len()
+            + optional
+            + self.text.len()
+            + tags
+            + self.dropped_links.iter().map(String::len).sum::<usize>()
+            + shape
+    }
+
     /// When the story happened: its date, never in the future (which would pin it to the top of
     /// every merged feed), else `now`. What merged feeds sort by and `near_window` measures.
     pub fn told_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {

@@ -96,6 +96,13 @@ pub struct PollWrite {
     pub full_text: bool,
 }
 
+impl PollWrite {
+    /// Bytes of memory its items hold, roughly (see [`super::Item::bytes`]).
+    pub fn bytes(&self) -> usize {
+        self.items.iter().map(super::Item::bytes).sum()
+    }
+}
+
 /// What storing one document's items did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IngestStats {

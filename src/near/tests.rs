@@ -1,5 +1,4 @@
 use super::*;
-use crate::model::{ContentHash, UpstreamKey};
 
 /// `n` sentences of words drawn from a small vocabulary, different for every `seed`: stories on
 /// one topic share words, not sentences.
@@ -26,27 +25,9 @@ fn prose(seed: u64, sentences: usize) -> String {
         .join(" ")
 }
 
-fn item(title: &str, text: &str) -> Item {
-    Item {
-        key: UpstreamKey(format!("g:{title}")),
-        hash: ContentHash::unique_to_feed("t", title),
-        title: title.into(),
-        link: None,
-        content: None,
-        base: None,
-        author: None,
-        published: None,
-        updated: None,
-        tags: Vec::new(),
-        text: text.into(),
-        dropped_links: Vec::new(),
-        shape: None,
-    }
-}
-
 /// Shapes of texts, each alone in its document (nothing discounted).
 fn shape_of(title: &str, text: &str) -> Option<NearShape> {
-    let mut items = [item(title, text)];
+    let mut items = [Item::plain(title, text)];
     shape_items(&mut items, |_| true);
     items[0].shape.clone()
 }
@@ -117,13 +98,13 @@ fn boilerplate_a_feed_repeats_is_not_evidence() {
     let footer = prose(6, 6);
     let mut feed: Vec<Item> = (0..5)
         .map(|n| {
-            item(
+            Item::plain(
                 &format!("Post {n}"),
                 &format!("{} {footer}", prose(20 + n, 3)),
             )
         })
         .collect();
-    let other = item("Elsewhere", &format!("{} {footer}", prose(40, 3)));
+    let other = Item::plain("Elsewhere", &format!("{} {footer}", prose(40, 3)));
     // Alone, the footer makes the other site's post look like ours …
     let alone = shape_of("Post 0", &feed[0].text).expect("shape");
     assert!(judge(&alone, other_shape(&other).as_ref().expect("shape")).is_some());

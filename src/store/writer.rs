@@ -2,13 +2,19 @@
 //! transaction (each poll still in its own savepoint). Many feeds finishing together then
 //! cost one commit instead of one each, which is most of the cost of writing to SQLite.
 
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::{Store, StoreError};
 use crate::model::{IngestStats, PollWrite};
 
 /// Polls waiting to be written at most; senders wait beyond that.
 const QUEUE: usize = 64;
+/// KiB of items that wait to be written, or are being written, at most; senders wait beyond
+/// that, though one poll may always wait. Polls of large documents would otherwise queue
+/// tens of MiB for the writer when it falls behind the parsers.
+const WAITING_KIB: usize = 4096;
 /// Polls in one transaction at most.
 const MAX_BATCH: usize = 32;
 /// How long no poll must come before the writer gives back its page cache.
@@ -20,6 +26,8 @@ type Job = (PollWrite, oneshot::Sender<Result<IngestStats, StoreError>>);
 #[derive(Clone)]
 pub struct GroupCommit {
     jobs: mpsc::Sender<Job>,
+    /// A permit per KiB of [`WAITING_KIB`].
+    waiting: Arc<Semaphore>,
 }
 
 impl GroupCommit {
@@ -47,11 +55,21 @@ impl GroupCommit {
                 }
             })
             .expect("the writer thread starts");
-        GroupCommit { jobs }
+        GroupCommit {
+            jobs,
+            waiting: Arc::new(Semaphore::new(WAITING_KIB)),
+        }
     }
 
-    /// Writes one poll; resolves when its transaction has committed.
+    /// Writes one poll; resolves when its transaction has committed. Waits first while
+    /// [`WAITING_KIB`] of other polls' items wait.
     pub async fn write(&self, poll: PollWrite) -> Result<IngestStats, StoreError> {
+        let kib = (poll.bytes() / 1024 + 1).min(WAITING_KIB);
+        let _waiting = self
+            .waiting
+            .acquire_many(u32::try_from(kib).unwrap_or(u32::MAX))
+            .await
+            .map_err(|_| StoreError::TaskFailed)?;
         let (done, result) = oneshot::channel();
         self.jobs
             .send((poll, done))
@@ -93,5 +111,73 @@ fn write_batch(store: &Store, batch: Vec<Job>) {
                 let _ = reply.send(Err(StoreError::Batch(shared.clone())));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::{Item, PollOutcome};
+    use crate::store::FeedSpec;
+
+    /// A poll of `feed` with one item of about `kib` KiB of text (content and plain text).
+    fn large_poll(feed: &str, kib: usize) -> PollWrite {
+        let text = format!("{feed} ").repeat(kib * 1024 / 2 / (feed.len() + 1));
+        let item = Item {
+            content: Some(text.clone()),
+            ..Item::plain(feed, &text)
+        };
+        PollWrite {
+            name: feed.to_string(),
+            outcome: PollOutcome::NotModified,
+            items: vec![item],
+            now: chrono::Utc::now(),
+            next_poll: chrono::Utc::now(),
+            near_window: None,
+            full_text: false,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn polls_beyond_the_byte_budget_wait_to_be_handed_over() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("feeds.db")).expect("open");
+        let feeds = ["a", "b", "c"];
+        let specs: Vec<FeedSpec> = feeds
+            .iter()
+            .map(|name| FeedSpec {
+                name: name.to_string(),
+                url: format!("https://{name}.example/feed"),
+                tags: Vec::new(),
+            })
+            .collect();
+        store.sync_feeds(&specs).expect("feeds");
+        let writer = GroupCommit::spawn(store.clone());
+        // Each poll holds about 3 MiB: one fits the budget, two do not.
+        let kib = WAITING_KIB * 3 / 4;
+        assert!(large_poll("a", kib).bytes() / 1024 >= kib);
+        let held = store.writer();
+        let polls: Vec<_> = feeds
+            .iter()
+            .map(|feed| {
+                let (writer, poll) = (writer.clone(), large_poll(feed, kib));
+                tokio::spawn(async move { writer.write(poll).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let taken = WAITING_KIB - writer.waiting.available_permits();
+        assert!(
+            (kib..2 * kib).contains(&taken),
+            "{taken} KiB taken while the writer is held: one poll only"
+        );
+        drop(held);
+        for poll in polls {
+            let stats = poll.await.expect("task").expect("written");
+            assert_eq!(stats.new, 1);
+        }
+        assert_eq!(writer.waiting.available_permits(), WAITING_KIB);
+        assert_eq!(store.item_count().expect("count"), 3);
     }
 }
