@@ -163,7 +163,7 @@ struct Inner {
     /// Times the writer was let go: each may have committed something.
     released: AtomicU64,
     /// Turns of [`Store::call`] on the blocking pool.
-    calls: tokio::sync::Semaphore,
+    calls: Arc<tokio::sync::Semaphore>,
     /// The near band index (see [`bands::BandWrites`]), written under the writer's lock.
     bands: Mutex<Option<crate::near::BandIndex>>,
 }
@@ -207,7 +207,7 @@ impl Store {
                 spellings: Mutex::default(),
                 text,
                 released: AtomicU64::new(0),
-                calls: tokio::sync::Semaphore::new(CALLS_AT_ONCE),
+                calls: Arc::new(tokio::sync::Semaphore::new(CALLS_AT_ONCE)),
                 bands: Mutex::default(),
             }),
         })
@@ -282,16 +282,21 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     {
-        let _turn = self
+        let turn = self
             .inner
             .calls
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| StoreError::TaskFailed)?;
         let store = self.clone();
-        tokio::task::spawn_blocking(move || work(&store))
-            .await
-            .map_err(|_| StoreError::TaskFailed)?
+        // The turn ends with the work, even when the caller stopped waiting for it.
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            work(&store)
+        })
+        .await
+        .map_err(|_| StoreError::TaskFailed)?
     }
 
     /// The band index for a transaction of the writer's (`conn`).

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use super::{Store, StoreError};
 use crate::model::{IngestStats, PollWrite};
@@ -20,7 +20,13 @@ const MAX_BATCH: usize = 32;
 /// How long no poll must come before the writer gives back its page cache.
 const QUIET: std::time::Duration = std::time::Duration::from_secs(1);
 
-type Job = (PollWrite, oneshot::Sender<Result<IngestStats, StoreError>>);
+/// A poll, where its result goes, and its share of [`WAITING_KIB`], given back once it is
+/// written (or dropped unwritten).
+type Job = (
+    PollWrite,
+    oneshot::Sender<Result<IngestStats, StoreError>>,
+    OwnedSemaphorePermit,
+);
 
 /// Hands polls to the writer thread; cheap to clone. The thread ends when the last clone is dropped.
 #[derive(Clone)]
@@ -65,14 +71,15 @@ impl GroupCommit {
     /// [`WAITING_KIB`] of other polls' items wait.
     pub async fn write(&self, poll: PollWrite) -> Result<IngestStats, StoreError> {
         let kib = (poll.bytes() / 1024 + 1).min(WAITING_KIB);
-        let _waiting = self
+        let waiting = self
             .waiting
-            .acquire_many(u32::try_from(kib).unwrap_or(u32::MAX))
+            .clone()
+            .acquire_many_owned(u32::try_from(kib).unwrap_or(u32::MAX))
             .await
             .map_err(|_| StoreError::TaskFailed)?;
         let (done, result) = oneshot::channel();
         self.jobs
-            .send((poll, done))
+            .send((poll, done, waiting))
             .await
             .map_err(|_| StoreError::TaskFailed)?;
         result.await.map_err(|_| StoreError::TaskFailed)?
@@ -98,7 +105,15 @@ fn next_job(
 
 /// Writes a batch in one transaction.
 fn write_batch(store: &Store, batch: Vec<Job>) {
-    let (polls, replies): (Vec<PollWrite>, Vec<_>) = batch.into_iter().unzip();
+    // Declared first, so dropped last: the polls' items are freed before their shares of
+    // the budget are given back.
+    let mut shares = Vec::with_capacity(batch.len());
+    let (mut polls, mut replies) = (Vec::with_capacity(batch.len()), Vec::new());
+    for (poll, reply, share) in batch {
+        polls.push(poll);
+        replies.push(reply);
+        shares.push(share);
+    }
     match store.record_polls(&polls) {
         Ok(results) => {
             for (reply, result) in replies.into_iter().zip(results) {
@@ -177,7 +192,15 @@ mod tests {
             let stats = poll.await.expect("task").expect("written");
             assert_eq!(stats.new, 1);
         }
-        assert_eq!(writer.waiting.available_permits(), WAITING_KIB);
+        // Given back by the writer thread once it has dropped the batch, just after replying.
+        let returned = async {
+            while writer.waiting.available_permits() < WAITING_KIB {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), returned)
+            .await
+            .expect("every share of the budget given back");
         assert_eq!(store.item_count().expect("count"), 3);
     }
 }
