@@ -20,6 +20,18 @@ pub struct FeedSpec {
     pub tags: Vec<Tag>,
 }
 
+#[cfg(test)]
+impl FeedSpec {
+    /// A feed called `name` at `https://NAME.example/feed`, without tags.
+    pub(crate) fn named(name: &str) -> FeedSpec {
+        FeedSpec {
+            name: name.into(),
+            url: format!("https://{name}.example/feed"),
+            tags: Vec::new(),
+        }
+    }
+}
+
 /// A feed's stored state, for the next poll.
 #[derive(Debug, Clone, Default)]
 pub struct FeedRecord {

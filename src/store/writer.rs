@@ -108,7 +108,10 @@ fn write_batch(store: &Store, batch: Vec<Job>) {
     // Declared first, so dropped last: the polls' items are freed before their shares of
     // the budget are given back.
     let mut shares = Vec::with_capacity(batch.len());
-    let (mut polls, mut replies) = (Vec::with_capacity(batch.len()), Vec::new());
+    let (mut polls, mut replies) = (
+        Vec::with_capacity(batch.len()),
+        Vec::with_capacity(batch.len()),
+    );
     for (poll, reply, share) in batch {
         polls.push(poll);
         replies.push(reply);
@@ -160,14 +163,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("feeds.db")).expect("open");
         let feeds = ["a", "b", "c"];
-        let specs: Vec<FeedSpec> = feeds
-            .iter()
-            .map(|name| FeedSpec {
-                name: name.to_string(),
-                url: format!("https://{name}.example/feed"),
-                tags: Vec::new(),
-            })
-            .collect();
+        let specs: Vec<FeedSpec> = feeds.iter().map(|name| FeedSpec::named(name)).collect();
         store.sync_feeds(&specs).expect("feeds");
         let writer = GroupCommit::spawn(store.clone());
         // Each poll holds about 3 MiB: one fits the budget, two do not.

@@ -23,9 +23,8 @@ fn fixture() -> Fixture {
     let path = dir.path().join("test.db");
     let store = Store::open(&path).expect("open");
     let spec = |name: &str, tags: &[&str]| FeedSpec {
-        name: name.into(),
-        url: format!("https://{name}.example/feed"),
         tags: tags.iter().map(|t| label_tag(t, TagOrigin::Feed)).collect(),
+        ..FeedSpec::named(name)
     };
     store
         .sync_feeds(&[spec("a", &["news"]), spec("b", &[])])
