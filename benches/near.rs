@@ -38,11 +38,33 @@ const FEEDS: usize = 1000;
 const WINDOW: Duration = Duration::from_secs(3 * 86400);
 
 fn main() {
+    let one = std::env::args()
+        .skip_while(|a| a != "--one")
+        .nth(1)
+        .map(|what| One::from(&what));
     let mut args = std::env::args().filter_map(|a| a.parse::<usize>().ok());
     let per_kind = args.next().unwrap_or(100);
     let singles = args.next().unwrap_or(10);
     let grow_to = args.next().unwrap_or(100_000);
     let corpus = stories::corpus(5, per_kind);
+    if let Some(one) = one {
+        let mixed = spread(&corpus, singles, 0);
+        let (dir, store, specs, documents) = prepare(&mixed);
+        let near = match one {
+            One::Setup => return,
+            One::With => true,
+            One::Without => false,
+        };
+        let took = ingest(&store, &specs, &documents, near, Utc::now());
+        println!(
+            "one ingest, near merging {}: {:.2} s (CPU {:.2} s)",
+            if near { "on" } else { "off" },
+            took.wall.as_secs_f64(),
+            took.cpu
+        );
+        drop(dir);
+        return;
+    }
     let feeds = spread(&corpus, 0, 0);
     let truth: HashMap<String, usize> = feeds
         .iter()
@@ -164,6 +186,13 @@ fn spread(corpus: &Corpus, singles: usize, round: u64) -> Vec<Vec<Entry>> {
 /// Parses, processes and stores every feed as the daemon does; returns the time taken, the
 /// CPU time taken, and the store (with its feeds).
 fn ingest_corpus(feeds: &[Vec<Entry>], near: bool, now: DateTime<Utc>) -> (Took, Stored) {
+    let (dir, store, specs, documents) = prepare(feeds);
+    let took = ingest(&store, &specs, &documents, near, now);
+    (took, (store, specs, dir))
+}
+
+/// An empty store with `feeds` registered, and their documents.
+fn prepare(feeds: &[Vec<Entry>]) -> (tempfile::TempDir, Store, Vec<FeedSpec>, Vec<Arc<String>>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(&dir.path().join("near.db")).expect("open");
     let specs = support::register_feeds(&store, FEEDS, |n| format!("https://feed{n}.example/"));
@@ -172,8 +201,27 @@ fn ingest_corpus(feeds: &[Vec<Entry>], near: bool, now: DateTime<Utc>) -> (Took,
         .enumerate()
         .map(|(n, entries)| Arc::new(stories::document(&format!("feed{n}"), entries, n)))
         .collect();
-    let took = ingest(&store, &specs, &documents, near, now);
-    (took, (store, specs, dir))
+    (dir, store, specs, documents)
+}
+
+/// `--one with|without|setup`: a single ingest of the corpus with feeds of realistic size,
+/// with or without near merging, or only what comes before it; for counting instructions
+/// (`benches/near-instructions.sh`), which repeat where wall times on a shared machine do not.
+enum One {
+    With,
+    Without,
+    Setup,
+}
+
+impl One {
+    fn from(what: &str) -> One {
+        match what {
+            "with" => One::With,
+            "without" => One::Without,
+            "setup" => One::Setup,
+            other => panic!("--one takes with, without or setup, not {other}"),
+        }
+    }
 }
 
 /// Wall and CPU time of an ingest.

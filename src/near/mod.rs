@@ -47,7 +47,8 @@ pub fn shape_items(items: &mut [Item], wanted: impl Fn(&Item) -> bool) {
         return;
     }
     let shingles: Vec<Vec<u64>> = items.iter().map(|i| shingles(&words(&i.text))).collect();
-    let distinct: Vec<Vec<u64>> = shingles.iter().map(|s| sorted_distinct(s)).collect();
+    let (counts, distinct) = count_shingles(&shingles, |n| wanted(&items[n]));
+    let boilerplate: HashSet<u64, AsIs> = frequent_among(items.len(), counts);
     let figures: Vec<Vec<String>> = items
         .iter()
         .map(|i| {
@@ -56,25 +57,64 @@ pub fn shape_items(items: &mut [Item], wanted: impl Fn(&Item) -> bool) {
             figures
         })
         .collect();
-    let boilerplate: HashSet<u64, AsIs> = frequent(distinct.iter().map(|d| d.iter().copied()));
     let frequent_figures: HashSet<String> = frequent(figures.iter().map(|f| f.iter().cloned()));
-    for (n, item) in items.iter_mut().enumerate() {
-        if !wanted(item) {
+    for ((item, distinct), (shingles, figures)) in items
+        .iter_mut()
+        .zip(distinct)
+        .zip(shingles.iter().zip(figures))
+    {
+        let Some(mut kept) = distinct else {
             continue;
+        };
+        if !boilerplate.is_empty() {
+            kept.retain(|s| !boilerplate.contains(s));
         }
-        let kept: Vec<u64> = distinct[n]
-            .iter()
-            .copied()
-            .filter(|s| !boilerplate.contains(s))
-            .collect();
-        let lead = lead(&shingles[n], |s| boilerplate.contains(s));
-        let figures = figures[n]
-            .iter()
-            .filter(|f| !frequent_figures.contains(*f))
-            .cloned()
+        let lead = lead(shingles, |s| boilerplate.contains(s));
+        let figures = figures
+            .into_iter()
+            .filter(|f| !frequent_figures.contains(f))
             .collect();
         item.shape = shape(kept, &lead, figures, &item.title);
     }
+}
+
+/// In how many of the documents' items each shingle is, and the distinct shingles of each item
+/// that `keep` picks (in no order); one hash table for both, as sorting each item's shingles
+/// cost more than all the rest of shaping.
+#[allow(clippy::type_complexity, reason = "two results of one pass")]
+fn count_shingles(
+    shingles: &[Vec<u64>],
+    keep: impl Fn(usize) -> bool,
+) -> (HashMap<u64, Counted, AsIs>, Vec<Option<Vec<u64>>>) {
+    let total = shingles.iter().map(Vec::len).sum();
+    let mut counts: HashMap<u64, Counted, AsIs> =
+        HashMap::with_capacity_and_hasher(total, AsIs::default());
+    let mut distinct = Vec::with_capacity(shingles.len());
+    for (n, shingles) in shingles.iter().enumerate() {
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        let mut own = keep(n as usize).then(|| Vec::with_capacity(shingles.len()));
+        for shingle in shingles {
+            let counted = counts.entry(*shingle).or_insert(Counted {
+                items: 0,
+                last: u32::MAX,
+            });
+            if counted.last != n {
+                counted.last = n;
+                counted.items += 1;
+                if let Some(own) = &mut own {
+                    own.push(*shingle);
+                }
+            }
+        }
+        distinct.push(own);
+    }
+    (counts, distinct)
+}
+
+/// A shingle's count: the items it is in, and the last of them.
+struct Counted {
+    items: u32,
+    last: u32,
 }
 
 /// The shape of one text on its own (nothing of its feed discounted): an article's.
@@ -127,34 +167,74 @@ fn sorted_distinct(values: &[u64]) -> Vec<u64> {
     distinct
 }
 
+/// The [`SKETCH`] least distinct `values`, ascending. Only those are sorted when they differ
+/// (nearly always: they are hashes).
+fn least(mut values: Vec<u32>) -> Vec<u32> {
+    if values.len() > SKETCH {
+        values.select_nth_unstable(SKETCH - 1);
+        let mut least = values[..SKETCH].to_vec();
+        least.sort_unstable();
+        least.dedup();
+        if least.len() == SKETCH {
+            return least;
+        }
+    }
+    values.sort_unstable();
+    values.dedup();
+    values.truncate(SKETCH);
+    values
+}
+
 /// What `items` repeat: values found in many of them (each item's values distinct).
-fn frequent<T, S>(items: impl ExactSizeIterator<Item = impl Iterator<Item = T>>) -> HashSet<T, S>
-where
-    T: std::hash::Hash + Eq,
-    S: std::hash::BuildHasher + Default,
-{
+fn frequent<T: std::hash::Hash + Eq>(
+    items: impl ExactSizeIterator<Item = impl Iterator<Item = T>>,
+) -> HashSet<T> {
     let total = items.len();
-    if total < BOILERPLATE_MIN_ITEMS {
+    if boilerplate_threshold(total).is_none() {
         return HashSet::default();
     }
-    let threshold = ((total as f64 * BOILERPLATE_SHARE).ceil() as usize).max(BOILERPLATE_MIN_ITEMS);
-    let items: Vec<_> = items.collect();
-    // Sized for every value being distinct (most are): growing the table cost more than counting.
-    let values: usize = items.iter().map(|i| i.size_hint().0).sum();
-    let mut counts: HashMap<T, usize, S> = HashMap::with_capacity_and_hasher(values, S::default());
+    let mut counts: HashMap<T, u32> = HashMap::new();
     for values in items {
         for value in values {
             *counts.entry(value).or_default() += 1;
         }
     }
+    frequent_among(
+        total,
+        counts
+            .into_iter()
+            .map(|(v, n)| (v, Counted { items: n, last: 0 })),
+    )
+}
+
+/// Of values counted in a document of `total` items, those frequent enough to be its
+/// boilerplate.
+fn frequent_among<T, S>(
+    total: usize,
+    counts: impl IntoIterator<Item = (T, Counted)>,
+) -> HashSet<T, S>
+where
+    T: std::hash::Hash + Eq,
+    S: std::hash::BuildHasher + Default,
+{
+    let Some(threshold) = boilerplate_threshold(total) else {
+        return HashSet::default();
+    };
     counts
         .into_iter()
-        .filter(|(_, n)| *n >= threshold)
-        .map(|(v, _)| v)
+        .filter(|(_, counted)| counted.items as usize >= threshold)
+        .map(|(value, _)| value)
         .collect()
 }
 
-/// The shape of a text given its distinct shingles (ascending) and its first ones; `None`
+/// In how many of a document's `total` items a value must be to be its boilerplate; `None`
+/// when the document has too few items to tell.
+fn boilerplate_threshold(total: usize) -> Option<usize> {
+    (total >= BOILERPLATE_MIN_ITEMS)
+        .then(|| ((total as f64 * BOILERPLATE_SHARE).ceil() as usize).max(BOILERPLATE_MIN_ITEMS))
+}
+
+/// The shape of a text given its distinct shingles (in any order) and its first ones; `None`
 /// when it is too short to compare.
 fn shape(distinct: Vec<u64>, lead: &[u64], figures: Vec<String>, title: &str) -> Option<NearShape> {
     if distinct.len() < MIN_SHINGLES {
@@ -162,10 +242,7 @@ fn shape(distinct: Vec<u64>, lead: &[u64], figures: Vec<String>, title: &str) ->
     }
     let mut bands = bands(&distinct, TEXT_BANDS, 0);
     bands.extend(self::bands(lead, LEAD_BANDS, TEXT_BANDS));
-    // `distinct` ascends, so do the high halves of its values.
-    let mut sketch: Vec<u32> = distinct.iter().map(|s| (*s >> 32) as u32).collect();
-    sketch.dedup();
-    sketch.truncate(SKETCH);
+    let sketch = least(distinct.iter().map(|s| (*s >> 32) as u32).collect());
     let mut title: Vec<u32> = words(title).iter().map(|w| (w >> 32) as u32).collect();
     title.sort_unstable();
     title.dedup();
@@ -181,6 +258,20 @@ fn shape(distinct: Vec<u64>, lead: &[u64], figures: Vec<String>, title: &str) ->
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
+/// Each ASCII letter and digit in lower case, 0 for every other byte: one load a byte where
+/// testing and lowering took several steps.
+const WORD_BYTES: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        if (byte as u8).is_ascii_alphanumeric() {
+            table[byte] = (byte as u8).to_ascii_lowercase();
+        }
+        byte += 1;
+    }
+    table
+};
+
 /// Hashes of the text's words (letters and digits), in lower case.
 fn words(text: &str) -> Vec<u64> {
     if !text.is_ascii() {
@@ -195,8 +286,9 @@ fn words(text: &str) -> Vec<u64> {
     let mut hash = FNV_OFFSET;
     let mut in_word = false;
     for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() {
-            hash = (hash ^ u64::from(byte.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
+        let lower = WORD_BYTES[usize::from(byte)];
+        if lower != 0 {
+            hash = (hash ^ u64::from(lower)).wrapping_mul(FNV_PRIME);
             in_word = true;
         } else if in_word {
             words.push(hash);

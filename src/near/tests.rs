@@ -133,3 +133,38 @@ fn band_keys_never_change() {
     assert_eq!(fnv("feedsift".bytes()), 14_077_678_536_682_685_971);
     assert_eq!(shape.bands[0], 3_668_481_274);
 }
+
+#[test]
+fn items_of_a_document_are_shaped_as_each_alone_when_it_repeats_nothing() {
+    // Long texts (more shingles than a sketch holds), one of them saying everything twice.
+    let texts = [prose(50, 40), format!("{0} {0}", prose(51, 30))];
+    let mut items: Vec<Item> = texts
+        .iter()
+        .enumerate()
+        .map(|(n, text)| Item::plain(&format!("Post {n}"), text))
+        .collect();
+    shape_items(&mut items, |_| true);
+    for (item, text) in items.iter().zip(&texts) {
+        let alone = shape_text(&item.title, text).expect("long enough");
+        assert!(alone.sketch.len() == SKETCH && alone.size as usize > SKETCH);
+        assert_eq!(item.shape.as_ref(), Some(&alone));
+    }
+}
+
+#[test]
+fn a_sketch_holds_the_least_distinct_values_in_order() {
+    let values: Vec<u32> = (0..1000u32).map(|n| (n * 7919) % 613).collect();
+    let mut expected = values.clone();
+    expected.sort_unstable();
+    expected.dedup();
+    expected.truncate(SKETCH);
+    assert_eq!(least(values), expected);
+    let distinct: Vec<u32> = (0..1000u32)
+        .rev()
+        .map(|n| n.wrapping_mul(2_654_435_761))
+        .collect();
+    let mut expected = distinct.clone();
+    expected.sort_unstable();
+    expected.truncate(SKETCH);
+    assert_eq!(least(distinct), expected);
+}
