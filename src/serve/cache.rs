@@ -22,7 +22,7 @@ const MAX_BYTES: usize = 16 << 20;
 
 /// One rendered document and what HTTP needs to know about it.
 pub struct Rendered {
-    /// The database's `data_version` it was rendered from.
+    /// The version it was rendered from (see `current`).
     version: i64,
     content_type: &'static str,
     body: Bytes,
