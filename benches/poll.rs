@@ -97,7 +97,8 @@ fn write_documents(dir: &Path, feeds: usize) -> usize {
 /// minute) while `wrk` reads an output of the newest 50 items with 32 connections for 75 s:
 /// requests, errors, latency, the daemon's peak RSS, and its RSS 10 s after the load stops;
 /// then the same poll with no readers, whose RSS at the same time is what the daemon holds
-/// at rest with those items. Skipped when `wrk` is not installed.
+/// at rest with those items, and after which the same readers for 20 s show what serving
+/// alone costs on this machine. Skipped when `wrk` is not installed.
 async fn serve_while_polling(dir: &Path, feeds: usize, port: u16) {
     if std::process::Command::new("wrk")
         .arg("--version")
@@ -112,7 +113,7 @@ async fn serve_while_polling(dir: &Path, feeds: usize, port: u16) {
     println!(
         "serving 32 readers during the daemon's first poll: {} | {} | RSS at start {:.0} MiB, \
          peak {:.0} MiB, 10 s after the load {:.0} MiB; the same poll without readers: peak \
-         {:.0} MiB, {:.0} MiB at that time",
+         {:.0} MiB, {:.0} MiB at that time; then, the poll over, the same readers for 20 s: {}",
         loaded.wrk,
         loaded.fetched,
         loaded.at_start,
@@ -120,13 +121,16 @@ async fn serve_while_polling(dir: &Path, feeds: usize, port: u16) {
         loaded.at_rest,
         unloaded.peak,
         unloaded.at_rest,
+        unloaded.at_rest_wrk,
     );
 }
 
 /// What one run of the daemon showed.
 struct DaemonRun {
-    /// `wrk`'s requests, errors and latency (empty without readers).
+    /// `wrk`'s requests, errors and latency during the poll (empty without readers).
     wrk: String,
+    /// The same, after the poll without readers (empty with them).
+    at_rest_wrk: String,
     /// Feeds fetched, from `/metrics`.
     fetched: String,
     /// RSS in MiB when it started serving, at its peak, and 10 s after the readers' 75 s.
@@ -139,6 +143,7 @@ struct DaemonRun {
 /// for 75 s or without; 10 s later, stops it.
 async fn daemon_run(dir: &Path, feeds: usize, port: u16, readers: bool) -> DaemonRun {
     const LOAD: std::time::Duration = std::time::Duration::from_secs(75);
+    const AT_REST: std::time::Duration = std::time::Duration::from_secs(20);
     remove_database(dir);
     let serve_port = free_port();
     let config = write_config(dir, feeds, port, true);
@@ -169,25 +174,7 @@ async fn daemon_run(dir: &Path, feeds: usize, port: u16, readers: bool) -> Daemo
     };
     let at_start = rss("VmRSS:");
     let wrk = if readers {
-        let report = tokio::process::Command::new("wrk")
-            .args(["-t2", "-c32", "--timeout", "5s", "--latency"])
-            .arg(format!("-d{}s", LOAD.as_secs()))
-            .args(["-H", "Accept-Encoding: gzip"])
-            .arg(&url)
-            .output()
-            .await
-            .expect("run wrk");
-        let report = String::from_utf8_lossy(&report.stdout).into_owned();
-        let lines: Vec<&str> = report
-            .lines()
-            .filter(|l| {
-                ["requests in", "Socket errors", "Non-2xx", " 50%", " 99%"]
-                    .iter()
-                    .any(|k| l.contains(k))
-            })
-            .map(str::trim)
-            .collect();
-        lines.join("; ")
+        read_output(&url, LOAD).await
     } else {
         tokio::time::sleep(LOAD).await;
         String::new()
@@ -195,6 +182,12 @@ async fn daemon_run(dir: &Path, feeds: usize, port: u16, readers: bool) -> Daemo
     let peak = rss("VmHWM:");
     tokio::time::sleep(std::time::Duration::from_secs(10)).await;
     let at_rest = rss("VmRSS:");
+    // The same readers once the poll is over: what serving alone costs on this machine.
+    let at_rest_wrk = if readers {
+        String::new()
+    } else {
+        read_output(&url, AT_REST).await
+    };
     let polled = std::process::Command::new("curl")
         .args(["-s", &format!("http://127.0.1.1:{serve_port}/metrics")])
         .output()
@@ -209,11 +202,35 @@ async fn daemon_run(dir: &Path, feeds: usize, port: u16, readers: bool) -> Daemo
     let _ = daemon.wait();
     DaemonRun {
         wrk,
+        at_rest_wrk,
         fetched,
         at_start,
         peak,
         at_rest,
     }
+}
+
+/// `wrk` reading `url` with 32 connections for `load`: requests, errors and latency.
+async fn read_output(url: &str, load: std::time::Duration) -> String {
+    let report = tokio::process::Command::new("wrk")
+        .args(["-t2", "-c32", "--timeout", "5s", "--latency"])
+        .arg(format!("-d{}s", load.as_secs()))
+        .args(["-H", "Accept-Encoding: gzip"])
+        .arg(url)
+        .output()
+        .await
+        .expect("run wrk");
+    let report = String::from_utf8_lossy(&report.stdout).into_owned();
+    let lines: Vec<&str> = report
+        .lines()
+        .filter(|l| {
+            ["requests in", "Socket errors", "Non-2xx", " 50%", " 99%"]
+                .iter()
+                .any(|k| l.contains(k))
+        })
+        .map(str::trim)
+        .collect();
+    lines.join("; ")
 }
 
 fn free_port() -> u16 {

@@ -161,3 +161,25 @@ fn archive_pages_go_whole_once_all_their_items_are_pruned() {
     assert_eq!(f.store.archive_page("all", 1, "atom").expect("read"), None);
     assert_eq!(f.store.archive_span("all").expect("span"), None);
 }
+
+#[test]
+fn finding_the_archive_span_reads_as_much_however_many_pages_are_kept() {
+    let f = fixture();
+    let body = "<entry/>".repeat(2000);
+    let steps = |pages: i64| {
+        for page in 1..=pages {
+            f.store
+                .keep_archive_page("all", page, &[("atom", body.clone())], at(0))
+                .expect("keep");
+        }
+        assert_eq!(f.store.archive_span("all").expect("span"), Some((1, pages)));
+        let conn = f.store.reader();
+        let mut span = conn
+            .prepare(super::super::archive::ARCHIVE_SPAN)
+            .expect("prepare");
+        span.query_row(["all"], |_| Ok(())).expect("span");
+        span.get_status(rusqlite::StatementStatus::VmStep)
+    };
+    let few = steps(10);
+    assert_eq!(steps(300), few, "no step per kept page");
+}
