@@ -188,6 +188,8 @@ pub struct DocumentCache {
     changes: Mutex<HashMap<String, Change>>,
     /// Keys whose document is being rendered now.
     rendering: Mutex<HashSet<String>>,
+    /// Told whenever a render ends.
+    finished: tokio::sync::Notify,
 }
 
 /// A render under way for one key; the key is free again when it is dropped.
@@ -204,6 +206,8 @@ impl Drop for Rendering<'_> {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         rendering.remove(&self.key);
+        drop(rendering);
+        self.cache.finished.notify_waiters();
     }
 }
 
@@ -221,22 +225,52 @@ impl DocumentCache {
     }
 
     /// The document kept for `key`, whichever database version it was rendered from.
-    pub fn latest(&self, key: &str) -> Option<Arc<Rendered>> {
+    fn latest(&self, key: &str) -> Option<Arc<Rendered>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.get(key).cloned()
     }
 
-    /// Claims the render of `key`'s document; `None` while another request renders it (that
-    /// request then serves the document kept, one render behind, rather than queue a second
-    /// render of the same document behind the first: during a cold poll the database changes
-    /// several times a second, and 32 readers of one output each rendering it took p99 to
-    /// hundreds of milliseconds).
-    pub fn begin_render(&self, key: &str) -> Option<Rendering<'_>> {
+    /// Claims the render of `key`'s document; `None` while another request renders it.
+    fn begin_render(&self, key: &str) -> Option<Rendering<'_>> {
         let mut rendering = self.rendering.lock().unwrap_or_else(|p| p.into_inner());
         rendering.insert(key.to_string()).then(|| Rendering {
             cache: self,
             key: key.to_string(),
         })
+    }
+
+    /// The document for `key` as of `version`: the one kept if it is that version's, else
+    /// the one `render` makes (and keeps). While another request renders it, the document kept
+    /// is served, one render behind, rather than queue a second render behind the first:
+    /// during a cold poll the database changes several times a second, and 32 readers of one
+    /// output each rendering it took p99 to hundreds of milliseconds. With nothing kept yet,
+    /// the render under way is waited for (32 readers arriving together each rendered it, and
+    /// the last waited for all the others).
+    pub async fn get_or_render<F, E>(
+        &self,
+        key: &str,
+        version: i64,
+        render: impl FnOnce() -> F,
+    ) -> Result<Arc<Rendered>, E>
+    where
+        F: Future<Output = Result<Arc<Rendered>, E>>,
+    {
+        loop {
+            // Asked for before looking, so that a render ending meanwhile is not missed.
+            let finished = self.finished.notified();
+            if let Some(rendered) = self.get(key, version) {
+                return Ok(rendered);
+            }
+            match (self.begin_render(key), self.latest(key)) {
+                (None, Some(kept)) => return Ok(kept),
+                (None, None) => finished.await,
+                (claimed, _) => {
+                    let rendered = render().await;
+                    drop(claimed);
+                    return rendered;
+                }
+            }
+        }
     }
 
     /// Forgets every document (the config changed what they show).

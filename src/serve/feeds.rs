@@ -74,7 +74,7 @@ pub async fn search_feed(
 }
 
 /// Serves the document from the cache while the database is unchanged, else renders it
-/// (while another request renders it, the document kept is served); a client that asks for
+/// (see [`super::cache::DocumentCache::get_or_render`]); a client that asks for
 /// a delta (`A-IM: feed`) from a version it holds gets only what changed.
 async fn respond(
     state: &AppState,
@@ -92,13 +92,12 @@ async fn respond(
     let version = state.version.get(&state.store).await?;
     let config = state.config();
     let base = config.server.base_url.clone();
-    let rendered = match state.cache.get(&key, version) {
-        Some(rendered) => rendered,
-        None => match (state.cache.begin_render(&key), state.cache.latest(&key)) {
-            (None, Some(kept)) => kept,
-            (_claimed, _) => render(state, &key, &doc, format, headers, version).await?,
-        },
-    };
+    let rendered = state
+        .cache
+        .get_or_render(&key, version, || {
+            render(state, &key, &doc, format, headers, version)
+        })
+        .await?;
     if let Some(format) = format
         && let Some(changed) = state.versions.delta_since(&key, headers, rendered.etag())
     {

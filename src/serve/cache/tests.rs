@@ -114,3 +114,54 @@ fn one_render_per_key_at_a_time() {
     drop(first);
     assert!(cache.begin_render("feed").is_some(), "free again once done");
 }
+
+/// Requests for `key` at `version` arriving together, each rendering with `body` if it has
+/// to; how many rendered, and what each got.
+async fn requests_together(
+    cache: &Arc<DocumentCache>,
+    key: &'static str,
+    version: i64,
+    body: &'static str,
+) -> (usize, Vec<Arc<Rendered>>) {
+    let renders = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let requests: Vec<_> = (0..32)
+        .map(|_| {
+            let (cache, renders) = (cache.clone(), renders.clone());
+            tokio::spawn(async move {
+                cache
+                    .get_or_render(key, version, || async {
+                        renders.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        let rendered = Arc::new(Rendered::new(version, "text/plain", body.into()));
+                        cache.put(key.into(), rendered.clone());
+                        Ok::<_, ()>(rendered)
+                    })
+                    .await
+                    .expect("rendered")
+            })
+        })
+        .collect();
+    let mut got = Vec::new();
+    for request in requests {
+        got.push(request.await.expect("task"));
+    }
+    (renders.load(std::sync::atomic::Ordering::SeqCst), got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_arriving_together_share_one_render() {
+    let cache = Arc::new(DocumentCache::default());
+    // Nothing kept yet: all wait for the first render.
+    let (renders, got) = requests_together(&cache, "feed", 1, "first").await;
+    assert_eq!(renders, 1);
+    assert!(got.iter().all(|r| r.body == "first"));
+    // A new version: one renders it, the others are served the document kept meanwhile.
+    let (renders, got) = requests_together(&cache, "feed", 2, "second").await;
+    assert_eq!(renders, 1);
+    assert!(got.iter().all(|r| r.body == "first" || r.body == "second"));
+    assert!(got.iter().any(|r| r.body == "second"));
+    assert_eq!(
+        cache.get("feed", 2).map(|r| r.body.clone()),
+        Some("second".into())
+    );
+}
