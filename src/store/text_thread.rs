@@ -173,9 +173,9 @@ impl Indexer<'_> {
         let left = || repair.map(|due| due.saturating_duration_since(Instant::now()));
         if *untidy {
             match receive(self.batches, Some(left().map_or(QUIET, |l| l.min(QUIET)))) {
-                Some(Some(batch)) => return Next::Batch(batch),
-                Some(None) => {}
-                None => return Next::Closed,
+                Waited::Batch(batch) => return Next::Batch(batch),
+                Waited::TimedOut => {}
+                Waited::Closed => return Next::Closed,
             }
         }
         while *untidy {
@@ -194,22 +194,32 @@ impl Indexer<'_> {
             }
         }
         match receive(self.batches, left()) {
-            Some(Some(batch)) => Next::Batch(batch),
-            Some(None) => Next::Repair,
-            None => Next::Closed,
+            Waited::Batch(batch) => Next::Batch(batch),
+            Waited::TimedOut => Next::Repair,
+            Waited::Closed => Next::Closed,
         }
     }
 }
 
-/// A batch, nothing within `limit` (`None`: no limit), or `None` once the store is closing.
-fn receive(batches: &Receiver<TextBatch>, limit: Option<Duration>) -> Option<Option<TextBatch>> {
-    match limit {
-        None => batches.recv().ok().map(Some),
-        Some(limit) => match batches.recv_timeout(limit) {
-            Ok(batch) => Some(Some(batch)),
-            Err(RecvTimeoutError::Timeout) => Some(None),
-            Err(RecvTimeoutError::Disconnected) => None,
-        },
+/// What waiting for a batch gave.
+enum Waited {
+    Batch(TextBatch),
+    /// Nothing came within the limit.
+    TimedOut,
+    /// The store is closing.
+    Closed,
+}
+
+/// Waits for a batch at most `limit` (`None`: however long it takes).
+fn receive(batches: &Receiver<TextBatch>, limit: Option<Duration>) -> Waited {
+    let received = match limit {
+        None => batches.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        Some(limit) => batches.recv_timeout(limit),
+    };
+    match received {
+        Ok(batch) => Waited::Batch(batch),
+        Err(RecvTimeoutError::Timeout) => Waited::TimedOut,
+        Err(RecvTimeoutError::Disconnected) => Waited::Closed,
     }
 }
 
