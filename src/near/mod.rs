@@ -90,9 +90,10 @@ fn count_shingles(
     let mut counts: HashMap<u64, Counted, AsIs> =
         HashMap::with_capacity_and_hasher(total, AsIs::default());
     let mut distinct = Vec::with_capacity(shingles.len());
-    for (n, shingles) in shingles.iter().enumerate() {
-        let n = u32::try_from(n).unwrap_or(u32::MAX);
-        let mut own = keep(n as usize).then(|| Vec::with_capacity(shingles.len()));
+    for (index, shingles) in shingles.iter().enumerate() {
+        // A document holds far fewer than 4 billion items: its body is bounded.
+        let n = u32::try_from(index).unwrap_or(u32::MAX - 1);
+        let mut own = keep(index).then(|| Vec::with_capacity(shingles.len()));
         for shingle in shingles {
             let counted = counts.entry(*shingle).or_insert(Counted {
                 items: 0,
