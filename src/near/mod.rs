@@ -10,6 +10,7 @@
 //! stored, so they must not change with a compiler or crate version.
 
 mod bands;
+mod counts;
 mod figures;
 mod judge;
 
@@ -19,6 +20,7 @@ pub use bands::BandIndex;
 pub use judge::{Rule, Verdict, judge};
 
 use crate::model::{Item, NearShape};
+use counts::ShingleCounts;
 
 /// Words in a shingle.
 const SHINGLE_WORDS: usize = 3;
@@ -46,9 +48,10 @@ pub fn shape_items(items: &mut [Item], wanted: impl Fn(&Item) -> bool) {
     if !items.iter().any(&wanted) {
         return;
     }
-    let shingles: Vec<Vec<u64>> = items.iter().map(|i| shingles(&words(&i.text))).collect();
-    let (counts, distinct) = count_shingles(&shingles, |n| wanted(&items[n]));
-    let boilerplate: HashSet<u64, AsIs> = frequent_among(items.len(), counts);
+    let shingles: Vec<Vec<u64>> = items.iter().map(|i| shingles(&i.text)).collect();
+    let threshold = boilerplate_threshold(items.len());
+    let (counts, distinct) = count_shingles(&shingles, threshold, |n| wanted(&items[n]));
+    let boilerplate: HashSet<u64, AsIs> = counts.frequent().iter().copied().collect();
     let figures: Vec<Vec<String>> = items
         .iter()
         .map(|i| {
@@ -78,33 +81,26 @@ pub fn shape_items(items: &mut [Item], wanted: impl Fn(&Item) -> bool) {
     }
 }
 
-/// In how many of the documents' items each shingle is, and the distinct shingles of each item
-/// that `keep` picks (in no order); one hash table for both, as sorting each item's shingles
-/// cost more than all the rest of shaping.
-#[allow(clippy::type_complexity, reason = "two results of one pass")]
+/// In how many of the documents' items each shingle is (noting those in `threshold` items),
+/// and the distinct shingles of each item that `keep` picks (in no order); one table for both,
+/// as sorting each item's shingles cost more than all the rest of shaping.
 fn count_shingles(
     shingles: &[Vec<u64>],
+    threshold: Option<usize>,
     keep: impl Fn(usize) -> bool,
-) -> (HashMap<u64, Counted, AsIs>, Vec<Option<Vec<u64>>>) {
-    let total = shingles.iter().map(Vec::len).sum();
-    let mut counts: HashMap<u64, Counted, AsIs> =
-        HashMap::with_capacity_and_hasher(total, AsIs::default());
+) -> (ShingleCounts, Vec<Option<Vec<u64>>>) {
+    let threshold = threshold.map_or(u32::MAX, |t| u32::try_from(t).unwrap_or(u32::MAX));
+    let mut counts = ShingleCounts::new(shingles.iter().map(Vec::len).sum(), threshold);
     let mut distinct = Vec::with_capacity(shingles.len());
     for (index, shingles) in shingles.iter().enumerate() {
         // A document holds far fewer than 4 billion items: its body is bounded.
-        let n = u32::try_from(index).unwrap_or(u32::MAX - 1);
+        let n = u32::try_from(index).unwrap_or(u32::MAX);
         let mut own = keep(index).then(|| Vec::with_capacity(shingles.len()));
         for shingle in shingles {
-            let counted = counts.entry(*shingle).or_insert(Counted {
-                items: 0,
-                last: u32::MAX,
-            });
-            if counted.last != n {
-                counted.last = n;
-                counted.items += 1;
-                if let Some(own) = &mut own {
-                    own.push(*shingle);
-                }
+            if counts.count(*shingle, n)
+                && let Some(own) = &mut own
+            {
+                own.push(*shingle);
             }
         }
         distinct.push(own);
@@ -112,15 +108,9 @@ fn count_shingles(
     (counts, distinct)
 }
 
-/// A shingle's count: the items it is in, and the last of them.
-struct Counted {
-    items: u32,
-    last: u32,
-}
-
 /// The shape of one text on its own (nothing of its feed discounted): an article's.
 pub fn shape_text(title: &str, text: &str) -> Option<NearShape> {
-    let shingles = shingles(&words(text));
+    let shingles = shingles(text);
     let lead = lead(&shingles, |_| false);
     let mut figures = figures::figures(title);
     figures.extend(figures::figures(text));
@@ -190,40 +180,18 @@ fn least(mut values: Vec<u32>) -> Vec<u32> {
 fn frequent<T: std::hash::Hash + Eq>(
     items: impl ExactSizeIterator<Item = impl Iterator<Item = T>>,
 ) -> HashSet<T> {
-    let total = items.len();
-    if boilerplate_threshold(total).is_none() {
+    let Some(threshold) = boilerplate_threshold(items.len()) else {
         return HashSet::default();
-    }
-    let mut counts: HashMap<T, u32> = HashMap::new();
+    };
+    let mut counts: HashMap<T, usize> = HashMap::new();
     for values in items {
         for value in values {
             *counts.entry(value).or_default() += 1;
         }
     }
-    frequent_among(
-        total,
-        counts
-            .into_iter()
-            .map(|(v, n)| (v, Counted { items: n, last: 0 })),
-    )
-}
-
-/// Of values counted in a document of `total` items, those frequent enough to be its
-/// boilerplate.
-fn frequent_among<T, S>(
-    total: usize,
-    counts: impl IntoIterator<Item = (T, Counted)>,
-) -> HashSet<T, S>
-where
-    T: std::hash::Hash + Eq,
-    S: std::hash::BuildHasher + Default,
-{
-    let Some(threshold) = boilerplate_threshold(total) else {
-        return HashSet::default();
-    };
     counts
         .into_iter()
-        .filter(|(_, counted)| counted.items as usize >= threshold)
+        .filter(|(_, items)| *items >= threshold)
         .map(|(value, _)| value)
         .collect()
 }
@@ -244,15 +212,16 @@ fn shape(distinct: Vec<u64>, lead: &[u64], figures: Vec<String>, title: &str) ->
     let mut bands = bands(&distinct, TEXT_BANDS, 0);
     bands.extend(self::bands(lead, LEAD_BANDS, TEXT_BANDS));
     let sketch = least(distinct.iter().map(|s| (*s >> 32) as u32).collect());
-    let mut title: Vec<u32> = words(title).iter().map(|w| (w >> 32) as u32).collect();
-    title.sort_unstable();
-    title.dedup();
+    let mut words = Vec::new();
+    each_word(title, |word| words.push((word >> 32) as u32));
+    words.sort_unstable();
+    words.dedup();
     Some(NearShape {
         size: u32::try_from(distinct.len()).unwrap_or(u32::MAX),
         sketch,
         bands,
         figures,
-        title,
+        title: words,
     })
 }
 
@@ -273,17 +242,35 @@ const WORD_BYTES: [u8; 256] = {
     table
 };
 
-/// Hashes of the text's words (letters and digits), in lower case.
-fn words(text: &str) -> Vec<u64> {
+/// Hashes every run of [`SHINGLE_WORDS`] words of the text, in order; as each word ends, so no
+/// list of the words is kept.
+fn shingles(text: &str) -> Vec<u64> {
+    let mut shingles = Vec::with_capacity(text.len() / 6);
+    let mut last = [0; SHINGLE_WORDS];
+    let mut seen = 0;
+    each_word(text, |word| {
+        last.rotate_left(1);
+        last[SHINGLE_WORDS - 1] = word;
+        seen += 1;
+        if seen >= SHINGLE_WORDS {
+            shingles.push(
+                last.iter()
+                    .fold(0u64, |acc, h| mix(acc.rotate_left(21) ^ h)),
+            );
+        }
+    });
+    shingles
+}
+
+/// Calls `each` with the hash of every word of the text (letters and digits) in lower case.
+fn each_word(text: &str, mut each: impl FnMut(u64)) {
     if !text.is_ascii() {
-        return text
-            .split(|c: char| !c.is_alphanumeric())
+        text.split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
-            .map(|w| fnv(w.to_lowercase().bytes()))
-            .collect();
+            .for_each(|w| each(fnv(w.to_lowercase().bytes())));
+        return;
     }
     // Most text is ASCII: one pass over the bytes, no word copied.
-    let mut words = Vec::with_capacity(text.len() / 5);
     let mut hash = FNV_OFFSET;
     let mut in_word = false;
     for byte in text.bytes() {
@@ -292,23 +279,14 @@ fn words(text: &str) -> Vec<u64> {
             hash = (hash ^ u64::from(lower)).wrapping_mul(FNV_PRIME);
             in_word = true;
         } else if in_word {
-            words.push(hash);
+            each(hash);
             hash = FNV_OFFSET;
             in_word = false;
         }
     }
     if in_word {
-        words.push(hash);
+        each(hash);
     }
-    words
-}
-
-/// Hashes of every run of [`SHINGLE_WORDS`] words, in order.
-fn shingles(words: &[u64]) -> Vec<u64> {
-    words
-        .windows(SHINGLE_WORDS)
-        .map(|w| w.iter().fold(0u64, |acc, h| mix(acc.rotate_left(21) ^ h)))
-        .collect()
 }
 
 /// MinHash band keys of a shingle set: `count` bands of [`ROWS`] minima each, numbered from
