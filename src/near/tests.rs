@@ -168,3 +168,28 @@ fn a_sketch_holds_the_least_distinct_values_in_order() {
     expected.truncate(SKETCH);
     assert_eq!(least(distinct), expected);
 }
+
+#[test]
+fn spread_sorting_sorts_as_a_general_sort_whatever_the_values() {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = || {
+        state = mix(state);
+        state
+    };
+    for len in [0, 1, 2, 3, 17, 255, SKETCH, SKETCH + 1, 1000] {
+        for spread in [u32::MAX, 1 << 20, 255, 1, 0] {
+            let mut values: Vec<u32> = (0..len)
+                .map(|_| (next() as u32) % spread.saturating_add(1).max(1))
+                .collect();
+            // Bunched at either end, or one far from the rest.
+            if len > 2 {
+                values[0] = u32::MAX;
+                values[1] = 0;
+            }
+            let mut expected = values.clone();
+            expected.sort_unstable();
+            sort_spread(&mut values);
+            assert_eq!(values, expected, "{len} values below {spread}");
+        }
+    }
+}
