@@ -86,7 +86,11 @@ mod tests {
         // Hashes sharing their low bits all probe from one slot; a full table of them too.
         for step in [1u64, 1 << 40, 0x9e37_79b9_7f4a_7c15] {
             let items: Vec<Vec<u64>> = (0..7u64)
-                .map(|item| (0..40).map(|n| (n * item % 13 + n % 5) * step).collect())
+                .map(|item| {
+                    (0..40)
+                        .map(|n| (n * item % 13 + n % 5).wrapping_mul(step))
+                        .collect()
+                })
                 .collect();
             let total = items.iter().map(Vec::len).sum();
             let mut counts = ShingleCounts::new(total, 3);
