@@ -1,6 +1,8 @@
 //! The pipeline in-process: poll feeds from a loopback server, serve the outputs.
 
-use crate::support::{Route, TestConfig, TestServer, feeds_toml, fixture, serve_outputs};
+use crate::support::{
+    Route, SERVED_WITHIN, TestConfig, TestServer, feeds_toml, fixture, serve_outputs,
+};
 use feed_rs::model::Feed;
 use feedsift::app;
 use feedsift::config::Config;
@@ -154,7 +156,7 @@ async fn changed_content_under_the_same_guid_is_updated_in_place() {
     assert_eq!((summary.items.new, summary.items.updated), (0, 1));
     // The poll wrote through a store of its own, as `feedsift poll` beside the daemon does:
     // the server serves such changes within 100 ms (README), not at once.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    tokio::time::sleep(SERVED_WITHIN).await;
     let after = get_feed(&format!("{base}/feeds/all.atom")).await;
 
     assert_eq!(after.entries.len(), 2);

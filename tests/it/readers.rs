@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use crate::support::{
-    ConfigBuilder, InProcess, Route, TestConfig, TestServer, chromium, get_text, run_feedsift,
-    serve_outputs, two_copies_config,
+    ConfigBuilder, InProcess, Route, SERVED_WITHIN, TestConfig, TestServer, chromium, get_text,
+    run_feedsift, serve_outputs, two_copies_config,
 };
 
 async fn polled_daemon(server: &TestServer) -> (TestConfig, InProcess) {
@@ -339,6 +339,8 @@ async fn a_reader_asking_for_deltas_gets_only_new_entries_and_ends_with_every_en
             server.serve("/b.rss", Route::ok(backdated_items(total)));
             let polled = run_feedsift("poll", &config.path, &["--all"]).await;
             assert_eq!(polled.code, Some(0), "{}", polled.stderr);
+            // The poll is another process: its items are served within 100 ms, not at once.
+            tokio::time::sleep(SERVED_WITHIN).await;
             let (status, brought, held) = delta_reader(&state, &url).await;
             statuses.push(status);
             assert_eq!(
@@ -364,6 +366,7 @@ async fn a_reader_asking_for_deltas_gets_only_new_entries_and_ends_with_every_en
     server.serve("/b.rss", Route::ok(backdated_items(27)));
     let polled = run_feedsift("poll", &config.path, &["--all"]).await;
     assert_eq!(polled.code, Some(0), "{}", polled.stderr);
+    tokio::time::sleep(SERVED_WITHIN).await;
     let delta = reqwest::Client::new()
         .get(&url)
         .header("A-IM", "feed")

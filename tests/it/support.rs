@@ -373,6 +373,10 @@ pub struct Ran {
     pub stderr: String,
 }
 
+/// How long a server may take to serve what another process wrote to its store: it asks
+/// SQLite at most every 100 ms (README), so twice that with room for the asking.
+pub const SERVED_WITHIN: Duration = Duration::from_millis(200);
+
 /// Runs `feedsift COMMAND -c CONFIG ARGS…` to completion.
 pub async fn run_feedsift(command: &str, config: &Path, args: &[&str]) -> Ran {
     let out = feedsift()
