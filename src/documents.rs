@@ -249,3 +249,76 @@ impl Publication {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Item, PollOutcome, PollWrite};
+    use crate::store::{ARCHIVE_PAGE_SIZE, FeedSpec};
+
+    #[test]
+    fn an_archive_catching_up_keeps_its_pages_in_few_commits_each_linking_the_one_before() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("test.db")).expect("open");
+        store.sync_feeds(&[FeedSpec::named("a")]).expect("sync");
+        let pages = 6;
+        let stories = (0..pages * ARCHIVE_PAGE_SIZE)
+            .map(|i| {
+                let title = format!("Story {i}");
+                Item::plain(&title, &format!("{title}, told in enough words to be one"))
+            })
+            .collect();
+        let now = chrono::Utc::now();
+        let poll = PollWrite {
+            name: "a".into(),
+            outcome: PollOutcome::NotModified,
+            items: stories,
+            now,
+            next_poll: now,
+            near_window: None,
+            full_text: false,
+        };
+        for written in store.record_polls(&[poll]).expect("record") {
+            written.expect("written");
+        }
+        // Its commits count among the store's changes too.
+        assert!(store.wait_for_text_index(None));
+        let base = Url::parse("https://feeds.example/").expect("url");
+        // Two outputs of the same items: one keeps its pages at once, one a page per commit.
+        let commits = |name: &str, bytes: usize| {
+            let publication = Publication {
+                title: "All".into(),
+                filter: None,
+                path: output_path(name),
+                query: None,
+                limit: 50,
+                output: Some(name.into()),
+            };
+            let before = store.local_changes();
+            publication
+                .update_archive_within(&store, &base, bytes)
+                .expect("archive");
+            store.local_changes() - before
+        };
+        let at_once = commits("at-once", usize::MAX);
+        assert!(at_once < pages as u64, "{at_once} commits: not one a page");
+        assert_eq!(
+            commits("bounded", 1) - at_once,
+            pages as u64 - 1,
+            "a commit a page when each is over the bound"
+        );
+        for name in ["at-once", "bounded"] {
+            assert_eq!(store.archive_span(name).expect("span"), Some((1, pages)));
+            for page in 1..=pages {
+                let atom = store.archive_page(name, page, "atom").expect("read");
+                let atom = atom.expect("kept");
+                let prev = format!("feeds/{name}/archive/{}.atom", page - 1);
+                assert_eq!(
+                    atom.contains(&prev),
+                    page > 1,
+                    "{name} page {page} links the one before, page 1 none"
+                );
+            }
+        }
+    }
+}
