@@ -49,16 +49,15 @@ impl Store {
         let tx = conn.transaction()?;
         for spec in specs {
             let changed_url = tx
-                .query_row("SELECT url FROM feeds WHERE name = ?1", [&spec.name], |r| {
-                    r.get::<_, String>(0)
-                })
+                .prepare_cached("SELECT url FROM feeds WHERE name = ?1")?
+                .query_row([&spec.name], |r| r.get::<_, String>(0))
                 .optional()?
                 .is_some_and(|url| url != spec.url);
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO feeds (name, url) VALUES (?1, ?2)
                  ON CONFLICT (name) DO UPDATE SET url = excluded.url",
-                params![spec.name, spec.url],
-            )?;
+            )?
+            .execute(params![spec.name, spec.url])?;
             if changed_url {
                 // Validators belong to the old URL; a new URL is due at once.
                 tx.execute(
@@ -89,9 +88,11 @@ impl Store {
     pub fn feed_record(&self, name: &str) -> Result<FeedRecord, StoreError> {
         let record = self
             .reader()
-            .query_row(
+            .prepare_cached(
                 "SELECT etag, last_modified, consecutive_failures, effective_url, moved_candidate, moved_seen
                  FROM feeds WHERE name = ?1",
+            )?
+            .query_row(
                 [name],
                 |r| {
                     Ok(FeedRecord {
@@ -268,45 +269,45 @@ fn write_poll<'a>(
             guid_fallback,
             repairs,
         } => {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE feeds SET etag = ?2, last_modified = ?3, title = coalesce(?4, title),
                  site_link = coalesce(?5, site_link), identity = ?6, last_poll = ?7,
                  last_success = ?7, last_status = ?10, last_error = NULL,
                  consecutive_failures = 0, next_poll = ?8, repairs = ?9 WHERE id = ?1",
-                params![
-                    feed_id,
-                    etag,
-                    last_modified,
-                    title,
-                    site_link,
-                    if *guid_fallback { "link" } else { "guid" },
-                    now_s,
-                    next_s,
-                    repairs,
-                    status
-                ],
-            )?;
+            )?
+            .execute(params![
+                feed_id,
+                etag,
+                last_modified,
+                title,
+                site_link,
+                if *guid_fallback { "link" } else { "guid" },
+                now_s,
+                next_s,
+                repairs,
+                status
+            ])?;
         }
         PollOutcome::NotModified => {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE feeds SET last_poll = ?2, last_success = ?2, last_status = ?4,
                  last_error = NULL, consecutive_failures = 0, next_poll = ?3 WHERE id = ?1",
-                params![feed_id, now_s, next_s, status],
-            )?;
+            )?
+            .execute(params![feed_id, now_s, next_s, status])?;
         }
         PollOutcome::Gone => {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE feeds SET last_poll = ?2, last_status = ?4, gone = 1,
                  last_error = 'HTTP 410 Gone: the feed was removed', next_poll = ?3 WHERE id = ?1",
-                params![feed_id, now_s, NEVER, status],
-            )?;
+            )?
+            .execute(params![feed_id, now_s, NEVER, status])?;
         }
         PollOutcome::Failed { reason } => {
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE feeds SET last_poll = ?2, last_status = ?5, last_error = ?3,
                  consecutive_failures = consecutive_failures + 1, next_poll = ?4 WHERE id = ?1",
-                params![feed_id, now_s, reason, next_s, status],
-            )?;
+            )?
+            .execute(params![feed_id, now_s, reason, next_s, status])?;
         }
     }
     items::ingest(
@@ -321,10 +322,10 @@ fn write_poll<'a>(
 }
 
 fn replace_feed_tags(tx: &Transaction, name: &str, tags: &[Tag]) -> Result<(), StoreError> {
-    tx.execute(
+    tx.prepare_cached(
         "DELETE FROM feed_tags WHERE feed_id = (SELECT id FROM feeds WHERE name = ?1)",
-        [name],
-    )?;
+    )?
+    .execute([name])?;
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO feed_tags (feed_id, key, label)
          SELECT id, ?2, ?3 FROM feeds WHERE name = ?1",
