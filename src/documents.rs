@@ -10,10 +10,6 @@ use crate::model::StoredItem;
 use crate::publish::{ArchiveLinks, Channel, Format, document_url, html};
 use crate::store::{Store, StoreError};
 
-/// Archive documents kept in one transaction, in bytes: a page is kept with the pages before
-/// it until they hold this much (each page is its 50 entries in three formats).
-const KEEP_AT_ONCE: usize = 4 << 20;
-
 /// One published document, in any format.
 #[derive(Debug, Clone)]
 pub struct Publication {
@@ -135,58 +131,28 @@ impl Publication {
     /// documents of pages that just filled are kept, never to change. Run after polls (the
     /// daemon's push task) and by `feedsift render`, not on the serving path.
     pub fn update_archive(&self, store: &Store, base: &Url) -> Result<(), StoreError> {
-        self.update_archive_within(store, base, KEEP_AT_ONCE)
-    }
-
-    /// [`Publication::update_archive`], keeping pages in one transaction up to `bytes` of
-    /// documents: a first poll fills a thousand pages, and each commit is a change of the
-    /// output (its `prev-archive` link), which readers fetch again.
-    pub(crate) fn update_archive_within(
-        &self,
-        store: &Store,
-        base: &Url,
-        bytes: usize,
-    ) -> Result<(), StoreError> {
         let Some(output) = &self.output else {
             return Ok(());
         };
-        let pages = store.assign_archive_places(output, self.filter.as_ref())?;
-        let Some(&first) = pages.first() else {
-            return Ok(());
-        };
-        // Pages fill oldest first: the oldest kept so far, or this pass's first, links to none.
-        let oldest = store
-            .archive_span(output)?
-            .map_or(first, |(oldest, _)| oldest);
-        let mut batch = Vec::new();
-        let mut held = 0;
-        for page in pages {
-            let documents = self.render_archive_page(store, base, output, page, oldest)?;
-            held += documents.iter().map(|(_, body)| body.len()).sum::<usize>();
-            batch.push((page, documents));
-            if held >= bytes {
-                store.keep_archive_pages(output, &batch, chrono::Utc::now())?;
-                batch.clear();
-                held = 0;
-            }
-        }
-        if !batch.is_empty() {
-            store.keep_archive_pages(output, &batch, chrono::Utc::now())?;
+        for page in store.assign_archive_places(output, self.filter.as_ref())? {
+            self.keep_archive_page(store, base, output, page)?;
         }
         Ok(())
     }
 
-    /// A full archive page's documents in every format (format → body).
-    fn render_archive_page(
+    /// Renders a full archive page in every format and keeps the documents.
+    fn keep_archive_page(
         &self,
         store: &Store,
         base: &Url,
         output: &str,
         page: i64,
-        oldest: i64,
-    ) -> Result<Vec<(&'static str, String)>, StoreError> {
+    ) -> Result<(), StoreError> {
         let items = store.archive_page_items(output, page)?;
-        Ok(Format::ALL
+        let oldest = store
+            .archive_span(output)?
+            .map_or(page, |(oldest, _)| oldest);
+        let documents: Vec<(&str, String)> = Format::ALL
             .iter()
             .map(|format| {
                 let path = archive_path(output, page);
@@ -203,7 +169,8 @@ impl Publication {
                 };
                 (format.extension(), format.render(&channel, &items))
             })
-            .collect())
+            .collect();
+        store.keep_archive_page(output, page, &documents, chrono::Utc::now())
     }
 
     /// The items the document shows now, newest first.

@@ -111,24 +111,22 @@ impl Store {
         Ok(items)
     }
 
-    /// Keeps the documents of full pages (page → format → body) as they are now, for good; in
-    /// one transaction.
-    pub fn keep_archive_pages(
+    /// Keeps the documents of a full page (format → body) as they are now, for good.
+    pub fn keep_archive_page(
         &self,
         output: &str,
-        pages: &[(i64, Vec<(&str, String)>)],
+        page: i64,
+        documents: &[(&str, String)],
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), StoreError> {
         let mut conn = self.writer();
         let tx = conn.transaction()?;
-        for (page, documents) in pages {
-            for (format, body) in documents {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO archive_pages (output, page, format, body, kept)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![output, page, format, body, unix(now)])?;
-            }
+        for (format, body) in documents {
+            tx.execute(
+                "INSERT OR IGNORE INTO archive_pages (output, page, format, body, kept)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![output, page, format, body, unix(now)],
+            )?;
         }
         tx.commit()?;
         Ok(())

@@ -149,7 +149,7 @@ fn archive_pages_go_whole_once_all_their_items_are_pruned() {
     let full = f.store.assign_archive_places("all", None).expect("places");
     assert_eq!(full, [1]);
     f.store
-        .keep_archive_pages("all", &[(1, vec![("atom", "<feed/>".into())])], at(0))
+        .keep_archive_page("all", 1, &[("atom", "<feed/>".into())], at(0))
         .expect("keep");
     assert_eq!(
         f.store.prune_archives().expect("prune"),
@@ -169,7 +169,7 @@ fn finding_the_archive_span_reads_as_much_however_many_pages_are_kept() {
     let steps = |pages: i64| {
         for page in 1..=pages {
             f.store
-                .keep_archive_pages("all", &[(page, vec![("atom", body.clone())])], at(0))
+                .keep_archive_page("all", page, &[("atom", body.clone())], at(0))
                 .expect("keep");
         }
         assert_eq!(f.store.archive_span("all").expect("span"), Some((1, pages)));
@@ -182,60 +182,4 @@ fn finding_the_archive_span_reads_as_much_however_many_pages_are_kept() {
     };
     let few = steps(10);
     assert_eq!(steps(300), few, "no step per kept page");
-}
-
-#[test]
-fn an_archive_catching_up_keeps_its_pages_in_few_commits_each_linking_the_one_before() {
-    let f = fixture();
-    let pages = 6;
-    let stories: Vec<Item> = (0..pages * ARCHIVE_PAGE_SIZE)
-        .flat_map(|i| {
-            items(
-                &format!("s-{i}"),
-                &format!("Story {i}"),
-                &format!("Story number {i}, told in enough words to be one"),
-                &[],
-            )
-        })
-        .collect();
-    poll(&f, "a", &stories, 0);
-    // Its commits count among the store's changes too.
-    assert!(f.store.wait_for_text_index(None));
-    let base = url::Url::parse("https://feeds.example/").expect("url");
-    // Two outputs of the same items: one keeps its pages at once, one a page per commit.
-    let commits = |name: &str, bytes: usize| {
-        let publication = crate::documents::Publication {
-            title: "All".into(),
-            filter: None,
-            path: crate::documents::output_path(name),
-            query: None,
-            limit: 50,
-            output: Some(name.into()),
-        };
-        let before = f.store.local_changes();
-        publication
-            .update_archive_within(&f.store, &base, bytes)
-            .expect("archive");
-        f.store.local_changes() - before
-    };
-    let at_once = commits("at-once", usize::MAX);
-    assert!(at_once < pages as u64, "{at_once} commits: not one a page");
-    assert_eq!(
-        commits("bounded", 1) - at_once,
-        pages as u64 - 1,
-        "a commit a page when each is over the bound"
-    );
-    for name in ["at-once", "bounded"] {
-        assert_eq!(f.store.archive_span(name).expect("span"), Some((1, pages)));
-        for page in 1..=pages {
-            let atom = f.store.archive_page(name, page, "atom").expect("read");
-            let atom = atom.expect("kept");
-            let prev = format!("feeds/{name}/archive/{}.atom", page - 1);
-            assert_eq!(
-                atom.contains(&prev),
-                page > 1,
-                "{name} page {page} links the one before, page 1 none"
-            );
-        }
-    }
 }
