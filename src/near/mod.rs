@@ -178,10 +178,11 @@ fn least(mut values: Vec<u32>) -> Vec<u32> {
     values
 }
 
-/// Sorts values, fastest when they are spread evenly below the largest (as
-/// the least hashes of a set are): each goes to a bucket of its own by its value, as many buckets
-/// as values, and insertion sort orders the few that share one. A third of the instructions of
-/// a general sort; values bunched together cost at most a quadratic insertion sort of 256.
+/// Sorts values, fastest when they are spread evenly below the largest, as the least hashes
+/// of a set are: up to [`SKETCH`] of them each go to a bucket by value (as many buckets as
+/// values), and insertion sort orders the few that share one; a third fewer instructions than a
+/// general sort for a sketch. Bunched values cost at most an insertion sort of [`SKETCH`]; more
+/// values than that get a general sort.
 fn sort_spread(values: &mut [u32]) {
     let Some(&max) = values.iter().max() else {
         return;
