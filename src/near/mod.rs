@@ -184,13 +184,13 @@ fn least(mut values: Vec<u32>) -> Vec<u32> {
 /// general sort for a sketch. Bunched values cost at most an insertion sort of [`SKETCH`]; more
 /// values than that get a general sort.
 fn sort_spread(values: &mut [u32]) {
-    let Some(&max) = values.iter().max() else {
-        return;
-    };
     if values.len() > SKETCH {
         values.sort_unstable();
         return;
     }
+    let Some(&max) = values.iter().max() else {
+        return;
+    };
     let len = values.len();
     // Below `len` for every value up to `max`.
     let scale = ((len as u64) << 32) / (u64::from(max) + 1);
